@@ -1,0 +1,84 @@
+"""Command line: `inspect` a template, `generate` a GLB from it.
+
+`server_entry.py` hands over the arguments (those after `--` under `blender --background`).
+Exit codes: 0 success, 2 the input was rejected (contract or validation errors, printed as
+JSON), 1 anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from contextlib import contextmanager
+
+from .errors import ConfiguratorError, TemplateContractError, ConfigValidationError
+
+
+@contextmanager
+def _stdout_to_stderr():
+    """Blender and its exporter print to stdout; keep stdout for our JSON alone."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _print_json(value) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _read_config(text: str) -> dict:
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigValidationError(f"--config is not valid JSON: {exc}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="server_entry.py", description="Configurator template engine and server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    inspect = commands.add_parser("inspect", help="print a template's parameters and JSON Schema")
+    inspect.add_argument("template", help="path to the template .blend")
+    generate = commands.add_parser("generate", help="generate the GLB of one configuration")
+    generate.add_argument("template", help="path to the template .blend")
+    generate.add_argument("--config", default="{}", help="configuration as JSON, or @file.json")
+    generate.add_argument("-o", "--output", required=True, help="where to write the .glb")
+    generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with _stdout_to_stderr():
+            from .engine.generation import Engine
+
+            engine = Engine()
+            if args.command == "inspect":
+                output = engine.inspect(args.template).as_dict()
+            else:
+                result = engine.generate(args.template, _read_config(args.config), draco=args.draco)
+                with open(args.output, "wb") as handle:
+                    handle.write(result.glb)
+                output = {"output": args.output, "bytes": len(result.glb), "cache_key": result.cache_key,
+                          "template_version": result.template_version, "config": result.config,
+                          "timings": result.timings}
+    except (TemplateContractError, ConfigValidationError) as exc:
+        _print_json({"error": exc.as_dict()})
+        print(str(exc), file=sys.stderr)
+        return 2
+    except ConfiguratorError as exc:
+        _print_json({"error": exc.as_dict()})
+        print(str(exc), file=sys.stderr)
+        return 1
+    _print_json(output)
+    return 0
