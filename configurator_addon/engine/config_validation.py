@@ -69,10 +69,15 @@ def validate_config(schema: dict, config: Any) -> dict:
             [ErrorDetail(code="SCHEMA_TYPE", pointer="", message=f"expected an object, got {type(config).__name__}")],
         )
     filled = fill_defaults(schema, config)
-    validator = _validator(canonical_json(schema))
+    # Rules are checked only on values that are valid on their own: a rule's `if` on a
+    # wrongly typed value would otherwise report a confusing second error.
+    base = {k: v for k, v in schema.items() if k != "allOf"}
     details: list[ErrorDetail] = []
-    for error in validator.iter_errors(filled):
-        details.extend(_details(schema, error))
+    for candidate in (base, schema):
+        for error in _validator(canonical_json(candidate)).iter_errors(filled):
+            details.extend(_details(schema, error))
+        if details:
+            break
     if details:
         details = sorted({(d.pointer, d.message): d for d in details}.values(), key=lambda d: (d.pointer or "", d.message))
         raise ConfigValidationError(f"{len(details)} problem(s) in the configuration", details)

@@ -51,7 +51,7 @@ def _ms(start: float) -> float:
 class Engine:
     def __init__(self, cache: TemplateCache | None = None):
         prepare_blender()
-        self.cache = cache or TemplateCache()
+        self.cache = cache if cache is not None else TemplateCache()
 
     def inspect(self, path: str, version: str | None = None) -> Inspection:
         version = version or _version_of(path)

@@ -368,7 +368,7 @@ def _node_trees_of(product):
 
 
 def _swatch(material) -> str:
-    if material.use_nodes and material.node_tree is not None:
+    if material.node_tree is not None:
         for node in material.node_tree.nodes:
             if node.type == "BSDF_PRINCIPLED":
                 return linear_rgba_to_hex(node.inputs["Base Color"].default_value)

@@ -1,0 +1,199 @@
+"""Shared parts of the benchmarks: the sample templates, the configuration mix derived from a
+template's JSON Schema, percentiles, tables, results files, and silencing Blender's stdout.
+
+No bpy here: the benchmarks import the engine themselves, after `quiet()` is in place.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from configurator_addon.engine.config_validation import canonical_json, validate_config  # noqa: E402
+from configurator_addon.errors import ConfigValidationError  # noqa: E402
+
+PYTHON = sys.executable
+SERVER_ENTRY = os.path.join(ROOT, "server_entry.py")
+CATALOG = os.path.join(ROOT, "templates", "catalog.json")
+RESULTS_DIR = os.path.join(ROOT, "bench", "results")
+FIXTURE_DIR = "/tmp/configurator-bench-fixture"
+
+
+@dataclass
+class Sample:
+    slug: str
+    path: str
+    name: str
+    examples: list[dict] = field(default_factory=list)
+
+
+def load_samples() -> tuple[list[Sample], str]:
+    """The catalog's sample templates, or the test fixture while the catalog does not exist.
+    Returns (samples, source) with source "catalog" or "fixture"."""
+    if os.path.isfile(CATALOG):
+        with open(CATALOG, encoding="utf-8") as handle:
+            catalog = json.load(handle)
+        entries = catalog["templates"] if isinstance(catalog, dict) else catalog
+        samples = []
+        for entry in entries:
+            blend = next(entry[k] for k in ("blend", "file", "blend_file", "path") if k in entry)
+            path = blend if os.path.isabs(blend) else os.path.join(os.path.dirname(CATALOG), blend)
+            samples.append(Sample(entry["slug"], path, entry.get("name", entry["slug"]),
+                                  [e["config"] for e in entry.get("examples", [])]))
+        missing = [s.path for s in samples if not os.path.isfile(s.path)]
+        if missing:
+            sys.exit(f"catalog lists missing templates: {missing}; run templates/build_templates.py")
+        return samples, "catalog"
+    path = os.path.join(FIXTURE_DIR, "valid.blend")
+    if not os.path.isfile(path):
+        subprocess.run([PYTHON, os.path.join(ROOT, "tests", "template_fixtures.py"), FIXTURE_DIR,
+                        FIXTURE_DIR + "-markers"], check=True, capture_output=True)
+    log(f"NOTE: {os.path.relpath(CATALOG, ROOT)} not found; using the test fixture {path}")
+    return [Sample("fixture-valid", path, "Test Box")], "fixture"
+
+
+# -- configuration mix ---------------------------------------------------------------------
+def _values(prop: dict) -> list:
+    """Values worth trying for one parameter, its default first."""
+    default = prop.get("default")
+    if "enum" in prop:
+        return [default] + [o for o in prop["enum"] if o != default]
+    kind = prop.get("type")
+    if kind == "boolean":
+        return [default, not default]
+    if kind in ("number", "integer"):
+        low, high = prop.get("minimum"), prop.get("maximum")
+        values = [default, low, high]
+        if low is not None and high is not None:
+            mid = (low + high) / 2
+            values.append(round(mid) if kind == "integer" else mid)
+        return [v for i, v in enumerate(values) if v is not None and v not in values[:i]]
+    if prop.get("x-kind") == "color":
+        return [default] + [c for c in ("#ffffff", "#1f3a5f", "#b03020") if c != default]
+    if kind == "string":
+        return [default, "Bench"]
+    return [default]
+
+
+def _valid(schema: dict, config: dict) -> dict | None:
+    try:
+        return validate_config(schema, config)
+    except ConfigValidationError:
+        return None
+
+
+def _repaired(schema: dict, config: dict, choices: dict[str, list]) -> dict | None:
+    """`config` made valid (rules such as "wide needs 2 shelves") by changing one other value."""
+    full = _valid(schema, config)
+    if full is not None:
+        return full
+    for key, values in choices.items():
+        for value in values:
+            full = _valid(schema, {**config, key: value})
+            if full is not None:
+                return full
+    return None
+
+
+def config_mix(schema: dict, examples: list[dict] = (), size: int = 12) -> list[dict]:
+    """Up to `size` distinct valid configurations: the defaults, the catalog's examples, then
+    sweeps where configuration i gives every parameter its i-th interesting value (default,
+    minimum, maximum, middle; each enum option; the other boolean), so a few configurations
+    reach every bound and every option."""
+    choices = {key: _values(prop) for key, prop in schema.get("properties", {}).items()}
+    candidates = [{}, *examples]
+    sweeps = max((len(v) for v in choices.values()), default=1)
+    candidates += [{k: v[i % len(v)] for k, v in choices.items()} for i in range(1, sweeps)]
+    mix, seen = [], set()
+    for candidate in candidates:
+        full = _repaired(schema, candidate, choices)
+        if full is not None and canonical_json(full) not in seen:
+            seen.add(canonical_json(full))
+            mix.append(full)
+    return mix[:size]
+
+
+# -- statistics, output --------------------------------------------------------------------
+def percentile(values, q: float) -> float:
+    """Linear-interpolated percentile, q in [0, 100]."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def p50(values) -> float:
+    return percentile(values, 50)
+
+
+def p95(values) -> float:
+    return percentile(values, 95)
+
+
+def fmt(value, digits: int = 1) -> str:
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_table(title: str, headers: list[str], rows: list[list]) -> None:
+    cells = [[fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = "  ".join("-" * w for w in widths)
+    print(f"\n{title}\n{line}")
+    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))))
+    print(line)
+    for row in cells:
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    sys.stdout.flush()
+
+
+def summary_row(metric: str, measured: float, target: str, passed: bool, unit: str = "") -> dict:
+    return {"metric": metric, "measured": f"{measured:.2f}{unit}", "target": target, "pass": bool(passed)}
+
+
+def write_results(name: str, data: dict) -> str:
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    path = os.path.join(RESULTS_DIR, f"{name}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1, sort_keys=False)
+        handle.write("\n")
+    return path
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr, so it is seen even while stdout is silenced."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def quiet():
+    """Send fd 1 (Blender's C code and the exporter's prints) to /dev/null for a while."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    return parser.parse_args()

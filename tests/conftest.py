@@ -1,0 +1,52 @@
+"""Shared fixtures: real bpy in the test process, templates built in subprocesses."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+PYTHON = sys.executable
+
+
+def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def marker_dir(tmp_path_factory):
+    """Where a template's malicious script would write if Python ever ran it."""
+    return str(tmp_path_factory.mktemp("markers"))
+
+
+@pytest.fixture(scope="session")
+def fixture_templates(tmp_path_factory, marker_dir) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("fixture_templates")
+    done = run_python(os.path.join(ROOT, "tests", "template_fixtures.py"), str(out), marker_dir)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def sample_catalog(tmp_path_factory) -> list[dict]:
+    """The sample products, built fresh from `templates/` scripts into a temporary folder."""
+    out = tmp_path_factory.mktemp("samples")
+    done = run_python(os.path.join(ROOT, "templates", "build_templates.py"), str(out))
+    assert done.returncode == 0, done.stderr[-4000:]
+    with open(os.path.join(ROOT, "templates", "catalog.json"), encoding="utf-8") as handle:
+        catalog = json.load(handle)
+    for sample in catalog:
+        sample["path"] = os.path.join(str(out), sample["blend"])
+        assert os.path.isfile(sample["path"]), sample["path"]
+    return catalog
+
+
+@pytest.fixture(scope="session")
+def engine():
+    from configurator_addon.engine.generation import Engine
+
+    return Engine()
