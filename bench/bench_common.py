@@ -10,7 +10,6 @@ import contextlib
 import json
 import math
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
@@ -24,7 +23,6 @@ PYTHON = sys.executable
 SERVER_ENTRY = os.path.join(ROOT, "server_entry.py")
 CATALOG = os.path.join(ROOT, "templates", "catalog.json")
 RESULTS_DIR = os.path.join(ROOT, "bench", "results")
-FIXTURE_DIR = "/tmp/configurator-bench-fixture"
 
 
 @dataclass
@@ -35,29 +33,17 @@ class Sample:
     examples: list[dict] = field(default_factory=list)
 
 
-def load_samples() -> tuple[list[Sample], str]:
-    """The catalog's sample templates, or the test fixture while the catalog does not exist.
-    Returns (samples, source) with source "catalog" or "fixture"."""
-    if os.path.isfile(CATALOG):
-        with open(CATALOG, encoding="utf-8") as handle:
-            catalog = json.load(handle)
-        entries = catalog["templates"] if isinstance(catalog, dict) else catalog
-        samples = []
-        for entry in entries:
-            blend = next(entry[k] for k in ("blend", "file", "blend_file", "path") if k in entry)
-            path = blend if os.path.isabs(blend) else os.path.join(os.path.dirname(CATALOG), blend)
-            samples.append(Sample(entry["slug"], path, entry.get("name", entry["slug"]),
-                                  [e["config"] for e in entry.get("examples", [])]))
-        missing = [s.path for s in samples if not os.path.isfile(s.path)]
-        if missing:
-            sys.exit(f"catalog lists missing templates: {missing}; run templates/build_templates.py")
-        return samples, "catalog"
-    path = os.path.join(FIXTURE_DIR, "valid.blend")
-    if not os.path.isfile(path):
-        subprocess.run([PYTHON, os.path.join(ROOT, "tests", "template_fixtures.py"), FIXTURE_DIR,
-                        FIXTURE_DIR + "-markers"], check=True, capture_output=True)
-    log(f"NOTE: {os.path.relpath(CATALOG, ROOT)} not found; using the test fixture {path}")
-    return [Sample("fixture-valid", path, "Test Box")], "fixture"
+def load_samples() -> list[Sample]:
+    """The sample templates listed in templates/catalog.json (built by `make templates`)."""
+    with open(CATALOG, encoding="utf-8") as handle:
+        catalog = json.load(handle)
+    samples = [Sample(e["slug"], os.path.join(os.path.dirname(CATALOG), e["blend"]), e["name"],
+                      [x["config"] for x in e.get("examples", [])]) for e in catalog]
+    missing = [os.path.relpath(s.path, ROOT) for s in samples if not os.path.isfile(s.path)]
+    if missing:
+        sys.exit(f"missing sample templates {missing}: build them with `make templates` "
+                 "(or `python templates/build_templates.py templates/`)")
+    return samples
 
 
 # -- configuration mix ---------------------------------------------------------------------
@@ -107,18 +93,24 @@ def config_mix(schema: dict, examples: list[dict] = (), size: int = 12) -> list[
     """Up to `size` distinct valid configurations: the defaults, the catalog's examples, then
     sweeps where configuration i gives every parameter its i-th interesting value (default,
     minimum, maximum, middle; each enum option; the other boolean), so a few configurations
-    reach every bound and every option."""
+    reach every bound and every option; then single-parameter changes fill the rest. A
+    configuration a rule rejects is repaired by changing one other value, or dropped."""
     choices = {key: _values(prop) for key, prop in schema.get("properties", {}).items()}
     candidates = [{}, *examples]
     sweeps = max((len(v) for v in choices.values()), default=1)
     candidates += [{k: v[i % len(v)] for k, v in choices.items()} for i in range(1, sweeps)]
+    # Then one parameter changed at a time, taking turns between parameters.
+    singles = [[{key: value} for value in values[1:]] for key, values in choices.items()]
+    candidates += [s[i] for i in range(max(map(len, singles), default=0)) for s in singles if i < len(s)]
     mix, seen = [], set()
     for candidate in candidates:
+        if len(mix) == size:
+            break
         full = _repaired(schema, candidate, choices)
         if full is not None and canonical_json(full) not in seen:
             seen.add(canonical_json(full))
             mix.append(full)
-    return mix[:size]
+    return mix
 
 
 # -- statistics, output --------------------------------------------------------------------
@@ -159,8 +151,8 @@ def print_table(title: str, headers: list[str], rows: list[list]) -> None:
     sys.stdout.flush()
 
 
-def summary_row(metric: str, measured: float, target: str, passed: bool, unit: str = "") -> dict:
-    return {"metric": metric, "measured": f"{measured:.2f}{unit}", "target": target, "pass": bool(passed)}
+def summary_row(metric: str, measured, target: str, passed: bool, unit: str = "") -> dict:
+    return {"metric": metric, "measured": f"{fmt(measured, 2)}{unit}", "target": target, "pass": bool(passed)}
 
 
 def write_results(name: str, data: dict) -> str:

@@ -53,11 +53,19 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--config", default="{}", help="configuration as JSON, or @file.json")
     generate.add_argument("-o", "--output", required=True, help="where to write the .glb")
     generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
+    serve = commands.add_parser("serve", help="run the API server and/or GLB workers")
+    from .runtime.serve import add_arguments
+
+    add_arguments(serve)
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from .runtime.serve import serve
+
+        return serve(args)
     try:
         with _stdout_to_stderr():
             from .engine.generation import Engine

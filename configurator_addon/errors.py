@@ -81,3 +81,66 @@ class GenerationError(ConfiguratorError):
     status = 500
     title = "Model generation failed"
     recoverable = True
+
+
+class BadRequestError(ConfiguratorError):
+    code = "BAD_REQUEST"
+    status = 400
+    title = "Malformed request"
+
+
+class NotFoundError(ConfiguratorError):
+    """Unknown, or belongs to another client (which must look the same)."""
+
+    code = "NOT_FOUND"
+    status = 404
+    title = "Not found"
+
+
+class ConflictError(ConfiguratorError):
+    code = "CONFLICT"
+    status = 409
+    title = "State conflict"
+
+
+class PayloadTooLargeError(ConfiguratorError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
+    title = "Payload too large"
+
+
+class StorageError(ConfiguratorError):
+    """Blob storage failed or is unreachable (transient: worth a retry)."""
+
+    code = "STORAGE_UNAVAILABLE"
+    status = 503
+    title = "Blob storage unavailable"
+    recoverable = True
+
+
+class BlobNotFoundError(StorageError):
+    code = "BLOB_NOT_FOUND"
+    status = 404
+    title = "Blob not found"
+    recoverable = False
+
+
+class DatabaseError(ConfiguratorError):
+    """The database failed or is unreachable (transient: worth a retry)."""
+
+    code = "DATABASE_UNAVAILABLE"
+    status = 503
+    title = "Database unavailable"
+    recoverable = True
+
+
+class EmbeddedDatabaseError(DatabaseError):
+    """The embedded PostgreSQL cluster could not be created or started."""
+
+    code = "EMBEDDED_DATABASE_FAILED"
+    recoverable = False
+
+
+class MigrationError(DatabaseError):
+    code = "MIGRATION_FAILED"
+    recoverable = False

@@ -12,6 +12,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 PYTHON = sys.executable
 
+# Fixtures for real services live beside the tests that need them.
+pytest_plugins = ["fixtures_db", "fixtures_storage"]
+
 
 def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)

@@ -2,11 +2,11 @@
 (in its own scene, held by fake users) until it is evicted least-recently-used."""
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..errors import TemplateContractError
+from ..process_memory import rss_bytes
 from .inspection import Inspection, inspect_template
 from .loading import LoadedTemplate, create_export_scene, load_template, unload_template
 
@@ -16,14 +16,6 @@ class CachedTemplate:
     loaded: LoadedTemplate
     inspection: Inspection
     cost_bytes: int
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return 0
 
 
 class TemplateCache:
@@ -55,7 +47,7 @@ class TemplateCache:
             return entry, False
         if version in self._rejected:
             raise self._rejected[version]
-        rss_before = _rss_bytes()
+        rss_before = rss_bytes()
         loaded = load_template(path, version)
         try:
             inspection = inspect_template(loaded)
@@ -69,7 +61,7 @@ class TemplateCache:
         except BaseException:
             unload_template(loaded)
             raise
-        cost = max(_rss_bytes() - rss_before, loaded.byte_size)
+        cost = max(rss_bytes() - rss_before, loaded.byte_size)
         entry = CachedTemplate(loaded, inspection, cost)
         self._entries[version] = entry
         self._evict(keep=version)

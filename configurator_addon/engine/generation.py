@@ -18,11 +18,10 @@ from .applying import apply_config
 from .cache import TemplateCache
 from .config_validation import validate_config
 from .exporting import export_scene_glb
+from .generation_options import export_options
 from .inspection import Inspection
 from .result_keys import result_cache_key, template_version
 
-# Bump when the engine's output for the same inputs changes, so cached results are not reused.
-OUTPUT_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -33,10 +32,6 @@ class GenerationResult:
     template_version: str
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-
-def export_options(draco: bool) -> dict:
-    return {"draco": bool(draco), "format": OUTPUT_FORMAT_VERSION}
 
 
 def prepare_blender() -> None:

@@ -1,0 +1,71 @@
+# Configurator: every target installs what it needs, so `make run` and `make test` work on a
+# fresh machine with Python 3.11, Node 20 and npm.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+BOOTSTRAP_PYTHON := $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+NODE_DIR := tests/node
+NODE_INSTALLED := $(NODE_DIR)/node_modules/.installed
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: help install templates node-tools test run bench extension clean
+
+help:
+	@echo "make run         install, build the sample templates, inspect them"
+	@echo "make test        install everything, then run the whole test suite"
+	@echo "make install     Python 3.11 virtualenv in $(VENV) with the pinned dependencies"
+	@echo "make templates   build templates/*.blend from the scripts in templates/"
+	@echo "make node-tools  Node tools the tests call (glTF validator, Azurite) into $(NODE_DIR)"
+	@echo "make bench       run the benchmarks (BENCH_ARGS=--quick for a short run)"
+	@echo "make extension   build the Blender extension archive into dist/"
+	@echo "make clean       remove build outputs (keeps $(VENV))"
+
+install: $(INSTALLED)
+
+# Re-runs only when the dependencies may have changed.
+$(INSTALLED): pyproject.toml
+	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3)" >&2; exit 1; }
+	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "$(VENV) must use Python 3.11 (bpy 5.0.1 is built for it); remove it and install python3.11" >&2; exit 1; }
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+templates: install
+	$(PYTHON) templates/build_templates.py templates/
+
+node-tools: $(NODE_INSTALLED)
+
+$(NODE_INSTALLED): $(NODE_DIR)/package.json $(wildcard $(NODE_DIR)/package-lock.json)
+	@command -v npm >/dev/null || { echo "npm is required (Node.js 20 or newer)" >&2; exit 1; }
+	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	@touch $@
+
+# pytest exits 5 when it collected no tests; that fails the target like any other failure.
+test: install templates node-tools
+	@$(PYTHON) -m pytest -q $(PYTEST_ARGS); status=$$?; \
+		if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; \
+		exit $$status
+
+run: install templates
+	@echo "The HTTP server arrives with the service issue. Until then, 'make run' inspects the sample templates:"
+	@for template in templates/*.blend; do \
+		echo "== $$template"; \
+		$(PYTHON) server_entry.py inspect "$$template" || exit $$?; \
+	done
+
+bench: install templates
+	@if [ -f bench/run_all.py ]; then $(PYTHON) bench/run_all.py $(BENCH_ARGS); \
+	else echo "no benchmarks yet (bench/run_all.py)"; fi
+
+extension: install
+	$(PYTHON) tools/build_extension.py
+
+clean:
+	rm -rf dist build test-artifacts .pytest_cache *.egg-info $(NODE_DIR)/node_modules
+	rm -f templates/*.blend templates/*.blend1
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,79 @@
+"""Cache scaling: does a warm job slow down when the cache holds more templates?
+
+Per sample: load it alone (cache of 1) and time warm jobs over its configuration mix; load 9
+more template versions (the catalog's files in turn, each under its own `bench-C-N` version,
+so the cache holds 10 entries and bpy.data ten templates' datablocks) and time the same
+jobs again. The two states alternate a few times (clear the cache, reload) so the machine's
+drift hits both; the ratio compares the pooled p50s.
+
+Target: warm job p50 with 10 cached within 10% of the p50 with 1 cached (ratio <= 1.10).
+"""
+from __future__ import annotations
+
+import time
+
+import bench_common as bc
+
+TARGET_RATIO = 1.10
+CACHED = 10
+
+
+def time_jobs(engine, sample: bc.Sample, version: str, mix: list[dict], rounds: int) -> list[float]:
+    for config in mix:  # warm-up after the load
+        engine.generate(sample.path, config, version=version)
+    times = []
+    for _ in range(rounds):
+        for config in mix:
+            started = time.perf_counter()
+            engine.generate(sample.path, config, version=version)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def bench_sample(engine, sample: bc.Sample, samples: list[bc.Sample], cycles: int, rounds: int) -> dict:
+    alone, crowded, mix = [], [], None
+    for cycle in range(cycles):
+        engine.cache.clear()
+        version = f"bench-{cycle}-0"
+        mix = mix or bc.config_mix(engine.inspect(sample.path, version=version).schema, sample.examples)
+        alone += time_jobs(engine, sample, version, mix, rounds)
+        for i in range(1, CACHED):
+            engine.inspect(samples[i % len(samples)].path, version=f"bench-{cycle}-{i}")
+        assert len(engine.cache) == CACHED, f"cache holds {len(engine.cache)} entries, expected {CACHED}"
+        crowded += time_jobs(engine, sample, version, mix, rounds)
+    engine.cache.clear()
+    return {
+        "configs": len(mix), "jobs_per_state": len(alone), "cached": CACHED,
+        "p50_1_ms": bc.p50(alone), "p95_1_ms": bc.p95(alone),
+        "p50_10_ms": bc.p50(crowded), "p95_10_ms": bc.p95(crowded),
+        "ratio_p50": bc.p50(crowded) / bc.p50(alone),
+    }
+
+
+def run(quick: bool = False) -> dict:
+    samples = bc.load_samples()
+    cycles, rounds = (2, 2) if quick else (6, 2)
+    results = {}
+    with bc.quiet():
+        from configurator_addon.engine.generation import Engine
+
+        engine = Engine()
+        for sample in samples:
+            bc.log(f"cache_scaling: {sample.slug}")
+            results[sample.slug] = bench_sample(engine, sample, samples, cycles, rounds)
+    bc.print_table(
+        f"Warm job with 1 vs {CACHED} cached templates (ms; {cycles} alternations x {rounds} rounds of the mix)",
+        ["sample", "configs", "jobs/state", "p50 1 cached", f"p50 {CACHED} cached", "p95 1", f"p95 {CACHED}",
+         f"{CACHED}/1"],
+        [[slug, r["configs"], r["jobs_per_state"], r["p50_1_ms"], r["p50_10_ms"], r["p95_1_ms"], r["p95_10_ms"],
+          f"{r['ratio_p50']:.2f}x"] for slug, r in results.items()])
+    summary = [bc.summary_row(f"{CACHED} vs 1 cached p50 [{slug}]", r["ratio_p50"], f"<= {TARGET_RATIO:.2f}x",
+                              r["ratio_p50"] <= TARGET_RATIO, "x") for slug, r in results.items()]
+    data = {"benchmark": "cache_scaling", "quick": quick,
+            "samples": results, "summary": summary}
+    bc.write_results("cache_scaling", data)
+    return data
+
+
+if __name__ == "__main__":
+    run(bc.parse_args(__doc__).quick)

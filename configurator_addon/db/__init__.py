@@ -1,0 +1,26 @@
+"""PostgreSQL access: the embedded cluster, the migrator, the asyncpg pool and named SQL.
+
+- `EmbeddedPostgres`: a local cluster under `var/` when `DATABASE_URL` is unset.
+- `migrate`: applies `migrations_sql/NNNN_name.sql` once each, under an advisory lock.
+- `create_pool`: asyncpg pool with json/jsonb as Python objects; `is_transient` and
+  `translate_transient_errors` map outages to `DatabaseError`.
+- `load_queries`: named SQL from `.sql` files kept beside the code that runs it.
+"""
+from .embedded import EmbeddedPostgres, find_bin_dir
+from .migrator import discover_migrations, migrate
+from .pool import create_pool, is_transient, register_json_codecs, translate_transient_errors
+from .queries import Queries, load_queries, parse_queries
+
+__all__ = [
+    "EmbeddedPostgres",
+    "Queries",
+    "create_pool",
+    "discover_migrations",
+    "find_bin_dir",
+    "is_transient",
+    "load_queries",
+    "migrate",
+    "parse_queries",
+    "register_json_codecs",
+    "translate_transient_errors",
+]

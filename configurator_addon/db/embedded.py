@@ -1,0 +1,437 @@
+"""An embedded PostgreSQL cluster, for when `DATABASE_URL` is unset (ARCHITECTURE §9, §10).
+
+`EmbeddedPostgres(data_dir).start()` creates the cluster on first use with the system's
+`initdb`, starts it with `pg_ctl` on 127.0.0.1, creates the `configurator` database and
+returns its DSN. Beside the data directory, in its parent, live the server log
+(`<name>.log`), the Unix socket directory (`<name>.sockets`) and a lock file that
+serialises processes starting or stopping the same cluster.
+
+`initdb` and `pg_ctl` refuse to run as root. As root we run them as the unprivileged
+`postgres` system user (created when missing), which then owns the data directory.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import glob
+import logging
+import os
+import re
+import shlex
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+import asyncpg
+
+from ..errors import EmbeddedDatabaseError
+
+log = logging.getLogger("configurator.db")
+
+DATABASE_NAME = "configurator"
+SUPERUSER = "app"
+HOST = "127.0.0.1"
+SERVICE_ACCOUNT = "postgres"  # who runs the server when we are root
+REQUIRED_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+# Debian and Ubuntu keep the server programs off PATH, one directory per major version.
+FALLBACK_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+# Durability traded for speed; only for throw-away test clusters.
+FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+START_TIMEOUT_SECONDS = 30
+COMMAND_TIMEOUT_SECONDS = 120
+START_ATTEMPTS = 3
+# A Unix socket path must fit sun_path (108 bytes on Linux, 104 on macOS).
+MAX_SOCKET_PATH = 100
+SOCKET_FILE_NAME = ".s.PGSQL.65535"
+
+INSTALL_ADVICE = (
+    "Install the PostgreSQL server (Debian/Ubuntu: `apt-get install postgresql`; "
+    "macOS: `brew install postgresql`), or set DATABASE_URL to an existing PostgreSQL "
+    "database instead of using the embedded one."
+)
+
+
+def find_bin_dir(search_path: str | None = None, fallback_glob: str | None = None) -> str:
+    """The directory holding `initdb`, `pg_ctl` and `postgres`: the first on PATH, else the
+    newest `/usr/lib/postgresql/<version>/bin`."""
+    search_path = os.environ.get("PATH", "") if search_path is None else search_path
+    fallback_glob = FALLBACK_BIN_GLOB if fallback_glob is None else fallback_glob
+    for directory in search_path.split(os.pathsep):
+        if directory and _has_server_programs(directory):
+            return directory
+    candidates = [d for d in glob.glob(fallback_glob) if _has_server_programs(d)]
+    if candidates:
+        return max(candidates, key=_version_key)
+    raise EmbeddedDatabaseError(
+        "PostgreSQL server programs (initdb, pg_ctl, postgres) were not found on PATH "
+        f"or in {fallback_glob}. {INSTALL_ADVICE}"
+    )
+
+
+def _has_server_programs(directory: str) -> bool:
+    return all(shutil.which(name, path=directory) for name in REQUIRED_PROGRAMS)
+
+
+def _version_key(bin_dir: str) -> tuple[int, ...]:
+    version = os.path.basename(os.path.dirname(bin_dir))
+    return tuple(int(part) for part in re.findall(r"\d+", version)) or (-1,)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class EmbeddedPostgres:
+    """One PostgreSQL cluster in `data_dir`, listening on 127.0.0.1:`port` (free port when
+    None; kept across `restart()` so DSNs stay valid).
+
+    `fast=True` turns durability off (fsync, synchronous commit, full-page writes): for
+    tests only. Usable as a context manager: started on enter, stopped on exit.
+    """
+
+    def __init__(self, data_dir: str, port: int | None = None, *, fast: bool = False,
+                 bin_dir: str | None = None, database: str = DATABASE_NAME):
+        self.data_dir = os.path.abspath(data_dir)
+        self.port = port
+        self.fast = fast
+        self.database = database
+        self.bin_dir = bin_dir
+        parent, name = os.path.split(self.data_dir)
+        self.log_path = os.path.join(parent, f"{name}.log")
+        self.socket_dir = os.path.join(parent, f"{name}.sockets")
+        self._lock_path = os.path.join(parent, f"{name}.lock")
+        self._pid_path = os.path.join(self.data_dir, "postmaster.pid")
+        self._service_account = None  # pwd entry when we are root, else None
+        self._server_pid: int | None = None  # the postmaster this object started
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def dsn(self) -> str:
+        return self.dsn_for(self.database)
+
+    def dsn_for(self, database: str) -> str:
+        if self.port is None:
+            raise EmbeddedDatabaseError("the embedded PostgreSQL cluster has not been started")
+        return f"postgresql://{SUPERUSER}@{HOST}:{self.port}/{database}"
+
+    def start(self) -> str:
+        """Create (first use) and start the cluster, create the database; return its DSN."""
+        began = time.monotonic()
+        if self._server_pid is not None and self._running_postmaster_pid() == self._server_pid:
+            return self.dsn
+        if self.bin_dir is None:
+            self.bin_dir = find_bin_dir()
+        self._service_account = _service_account()
+        with self._cluster_lock():
+            try:
+                self._prepare_directories()
+            except OSError as exc:
+                raise EmbeddedDatabaseError(
+                    f"cannot prepare the embedded database folder {self.data_dir}: {exc}"
+                ) from exc
+            created = not os.path.exists(os.path.join(self.data_dir, "PG_VERSION"))
+            if created:
+                self._initdb()
+            self._clear_previous_server()
+            self._start_server()
+            self._server_pid = self._running_postmaster_pid()
+        _run_coroutine(_create_database_if_missing(self.dsn_for("postgres"), self.database))
+        log.info("embedded PostgreSQL %s on port %s in %.0f ms%s", self.data_dir, self.port,
+                 (time.monotonic() - began) * 1000, " (new cluster)" if created else "")
+        return self.dsn
+
+    def stop(self) -> None:
+        """Stop the server running on this data directory (fast shutdown), if any."""
+        if self._running_postmaster_pid() is None:
+            return
+        if self.bin_dir is None:
+            self.bin_dir = find_bin_dir()
+        self._service_account = _service_account()
+        with self._cluster_lock():
+            if self._running_postmaster_pid() is not None:
+                self._pg_ctl("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
+
+    def restart(self) -> str:
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> "EmbeddedPostgres":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _prepare_directories(self) -> None:
+        parent = os.path.dirname(self.data_dir)
+        os.makedirs(parent, exist_ok=True)
+        os.makedirs(self.data_dir, mode=0o700, exist_ok=True)
+        if len(os.path.join(self.socket_dir, SOCKET_FILE_NAME)) > MAX_SOCKET_PATH:
+            # Deep folders (CI workspaces) overflow sun_path; a short private folder works.
+            self.socket_dir = tempfile.mkdtemp(prefix="configurator-pg-")
+        os.makedirs(self.socket_dir, mode=0o700, exist_ok=True)
+        with open(self.log_path, "a", encoding="utf-8"):
+            pass
+        if self._service_account is not None:
+            self._hand_over_to_service_account()
+
+    def _hand_over_to_service_account(self) -> None:
+        uid, gid = self._service_account.pw_uid, self._service_account.pw_gid
+        _grant_traversal(os.path.dirname(self.data_dir))
+        for path in (self.socket_dir, self.log_path):
+            os.chown(path, uid, gid)
+        if os.stat(self.data_dir).st_uid != uid:
+            # A data directory made by another account (e.g. a run as a normal user).
+            for folder, dirs, files in os.walk(self.data_dir):
+                for name in (folder, *(os.path.join(folder, n) for n in dirs + files)):
+                    os.chown(name, uid, gid, follow_symlinks=False)
+
+    def _initdb(self) -> None:
+        began = time.monotonic()
+        # --no-locale: C collation, so the cluster does not depend on the host's locales.
+        # --no-sync then one os.sync(): initdb's own file-by-file fsync took 2.5-4 s here,
+        # the single sync ~0.2 s, with the same durability.
+        self._run(self._program("initdb"), "-D", self.data_dir, "-A", "trust", "-U", SUPERUSER,
+                  "-E", "UTF8", "--no-locale", "--no-sync", what="initdb")
+        if not self.fast and hasattr(os, "sync"):
+            os.sync()
+        log.info("initdb %s took %.0f ms", self.data_dir, (time.monotonic() - began) * 1000)
+
+    def _clear_previous_server(self) -> None:
+        """Cope with what a killed run left: stop a server still running on this data
+        directory (so ours gets our port and settings); delete a pid file whose process is
+        gone or is not our server (a recycled pid would make postgres refuse to start)."""
+        if not os.path.exists(self._pid_path):
+            return
+        if self._running_postmaster_pid() is not None:
+            log.warning("a PostgreSQL server from an earlier run still uses %s; restarting it",
+                        self.data_dir)
+            try:
+                self._pg_ctl("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
+                return
+            except EmbeddedDatabaseError:
+                # It may have been dying already (killed, so it leaves its pid file behind).
+                if self._running_postmaster_pid() is not None:
+                    raise
+        if os.path.exists(self._pid_path):
+            log.warning("removing stale %s left by a killed run", self._pid_path)
+            stale = [self._pid_path]
+            # Socket lock files carry the same dead pid; the socket folder is ours alone.
+            stale += glob.glob(os.path.join(glob.escape(self.socket_dir), ".s.PGSQL.*"))
+            for path in stale:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+
+    def _start_server(self) -> None:
+        choose_port = self.port is None
+        for attempt in range(1, START_ATTEMPTS + 1):
+            if choose_port:
+                self.port = _free_port()
+            log_offset = os.path.getsize(self.log_path)
+            try:
+                self._pg_ctl("start", "-w", "-t", str(START_TIMEOUT_SECONDS),
+                             "-l", self.log_path, "-o", self._server_options())
+                return
+            except EmbeddedDatabaseError as exc:
+                server_log = self._log_since(log_offset)
+                # Another process may take the free port between our probe and the bind.
+                lost_port_race = choose_port and "could not bind" in server_log
+                # Backends of a killed postmaster take a moment to exit and free its memory.
+                old_memory_busy = "pre-existing shared memory block" in server_log
+                if attempt < START_ATTEMPTS and (lost_port_race or old_memory_busy):
+                    time.sleep(0.2 * attempt)
+                    continue
+                raise EmbeddedDatabaseError(
+                    f"{exc.detail}\nServer log ({self.log_path}):\n{server_log[-2000:]}"
+                ) from exc
+
+    def _server_options(self) -> str:
+        options = ["-p", str(self.port), "-c", f"listen_addresses={HOST}", "-k", self.socket_dir]
+        if self.fast:
+            for setting in FAST_SETTINGS:
+                options += ["-c", setting]
+        elif sys.platform.startswith("linux") and self._major_version() >= 14:
+            # After a crash PostgreSQL fsyncs every file of the cluster first (3 s for a
+            # fresh one here); one syncfs() call gives the same guarantee at once.
+            options += ["-c", "recovery_init_sync_method=syncfs"]
+        # pg_ctl hands this string to a shell.
+        return " ".join(shlex.quote(option) for option in options)
+
+    def _major_version(self) -> int:
+        try:
+            with open(os.path.join(self.data_dir, "PG_VERSION"), encoding="ascii") as handle:
+                return int(handle.read().split(".")[0])
+        except (OSError, ValueError):
+            return 0
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(offset)
+                return handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def _running_postmaster_pid(self) -> int | None:
+        """The pid in postmaster.pid if that process is the server of this data directory."""
+        try:
+            with open(self._pid_path, encoding="ascii", errors="replace") as handle:
+                pid = int(handle.readline().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _is_postmaster_of(pid, self.data_dir) else None
+
+    # -- running programs -----------------------------------------------------------------
+
+    def _program(self, name: str) -> str:
+        return shutil.which(name, path=self.bin_dir) or os.path.join(self.bin_dir, name)
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run(self._program("pg_ctl"), "-D", self.data_dir, *args, what=f"pg_ctl {args[0]}")
+
+    def _run(self, program: str, *args: str, what: str) -> None:
+        account = self._service_account
+        as_account = {} if account is None else {
+            "user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        try:
+            # cwd: the service account must be able to enter it (it cannot enter /root).
+            done = subprocess.run([program, *args], cwd=os.path.dirname(self.data_dir),
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=COMMAND_TIMEOUT_SECONDS, **as_account)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise EmbeddedDatabaseError(f"{what} could not run: {exc}") from exc
+        if done.returncode != 0:
+            output = (done.stderr.strip() or done.stdout.strip())[-2000:]
+            raise EmbeddedDatabaseError(
+                f"{what} failed for {self.data_dir} (exit {done.returncode}): {output}")
+
+    @contextlib.contextmanager
+    def _cluster_lock(self):
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; one process per cluster there
+            yield
+            return
+        os.makedirs(os.path.dirname(self._lock_path), exist_ok=True)
+        with open(self._lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- helpers that know about the operating system --------------------------------------------
+
+
+def _service_account():
+    """The `postgres` account when we are root (created if missing); None otherwise."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwnam(SERVICE_ACCOUNT)
+    except KeyError:
+        pass
+    try:
+        grp.getgrnam(SERVICE_ACCOUNT)
+        group_option = ["--gid", SERVICE_ACCOUNT]
+    except KeyError:
+        group_option = ["--user-group"]
+    command = ["useradd", "--system", *group_option, "--no-create-home",
+               "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", SERVICE_ACCOUNT]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        raise EmbeddedDatabaseError(
+            f"PostgreSQL refuses to run as root and the `{SERVICE_ACCOUNT}` account is "
+            f"missing; creating it failed ({exc}). Create it (useradd --system "
+            f"{SERVICE_ACCOUNT}), run as a normal user, or set DATABASE_URL.") from exc
+    try:
+        # Look again even on failure: a concurrent starter may have created it.
+        return pwd.getpwnam(SERVICE_ACCOUNT)
+    except KeyError:
+        raise EmbeddedDatabaseError(
+            f"PostgreSQL refuses to run as root and creating the `{SERVICE_ACCOUNT}` account "
+            f"failed: {done.stderr.strip()}") from None
+
+
+def _grant_traversal(directory: str) -> None:
+    """Let other accounts pass through (not list) `directory` and its ancestors, so the
+    service account reaches the data directory under a private folder such as /root."""
+    opened = []
+    path = os.path.abspath(directory)
+    while True:
+        mode = os.stat(path).st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(path, stat.S_IMODE(mode) | stat.S_IXOTH)
+            opened.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    if opened:
+        log.warning("gave other accounts search (x) permission on %s so the `%s` account "
+                    "can reach the embedded database", ", ".join(opened), SERVICE_ACCOUNT)
+
+
+def _is_postmaster_of(pid: int, data_dir: str) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by another account
+    proc = f"/proc/{pid}"
+    if os.path.isdir("/proc/self"):
+        try:
+            # The postmaster works inside its data directory; a recycled pid does not.
+            return (os.path.basename(os.readlink(f"{proc}/exe")).startswith("postgres")
+                    and os.path.realpath(os.readlink(f"{proc}/cwd")) == os.path.realpath(data_dir))
+        except OSError:
+            return False
+    try:
+        command = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True,
+                                 text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return os.path.basename(command).startswith("postgres")
+
+
+async def _create_database_if_missing(admin_dsn: str, database: str) -> None:
+    try:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            if not await connection.fetchval(
+                    "SELECT 1 FROM pg_database WHERE datname = $1", database):
+                with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # a rival starter won
+                    await connection.execute(f"CREATE DATABASE {_quote_identifier(database)}")
+        finally:
+            await connection.close()
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise EmbeddedDatabaseError(f"could not create database {database!r}: {exc}") from exc
+
+
+def _run_coroutine(coroutine) -> None:
+    """Run `coroutine` to completion from synchronous code, even when the caller is itself
+    inside a running event loop (the server starts the cluster from its startup hook)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, coroutine).result()

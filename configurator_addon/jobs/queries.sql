@@ -1,0 +1,136 @@
+-- The job queue (ARCHITECTURE §5). Every update a worker makes is fenced by its lease:
+-- WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'. Zero rows = lease lost.
+
+-- name: insert_job
+-- Creates a PENDING job, unless an identical one is in flight (then returns nothing).
+INSERT INTO jobs (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
+                  config_data, options, cache_key, max_retries)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (client_id, cache_key) WHERE status IN ('PENDING', 'QUEUED', 'PROCESSING') DO NOTHING
+RETURNING *;
+
+-- name: find_in_flight_job
+SELECT * FROM jobs
+WHERE client_id = $1 AND cache_key = $2 AND status IN ('PENDING', 'QUEUED', 'PROCESSING');
+
+-- name: enqueue_job
+UPDATE jobs SET status = 'QUEUED', updated_at = now()
+WHERE id = $1 AND status = 'PENDING'
+RETURNING *;
+
+-- name: complete_from_cache
+-- A PENDING job whose result already exists completes without Blender.
+UPDATE jobs j SET status = 'COMPLETED', progress = 100, result_blob_path = r.blob_path, result_url = $3,
+                  completed_at = now(), updated_at = now(), timings = jsonb_build_object('cached', true)
+FROM results r
+WHERE j.id = $1 AND j.status = 'PENDING' AND r.client_id = j.client_id AND r.cache_key = $2
+RETURNING j.*;
+
+-- name: find_result
+SELECT * FROM results WHERE client_id = $1 AND cache_key = $2;
+
+-- name: claim_job
+-- One statement, no transaction held while Blender works.
+WITH next AS MATERIALIZED (
+    SELECT id FROM jobs
+    WHERE status = 'QUEUED' AND run_after <= now()
+    ORDER BY run_after, created_at
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs j
+SET status = 'PROCESSING', attempt = j.attempt + 1, lease_id = gen_random_uuid(), worker_id = $1,
+    heartbeat_at = now(), started_at = now(), progress = 0, updated_at = now(),
+    timings = j.timings || jsonb_build_object('wait_ms', round(extract(epoch FROM now() - j.run_after) * 1000))
+FROM next
+WHERE j.id = next.id
+RETURNING j.*;
+
+-- name: heartbeat
+-- Returns whether cancellation was requested; no row = lease lost.
+UPDATE jobs SET heartbeat_at = now()
+WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'
+RETURNING cancel_requested_at IS NOT NULL AS cancel_requested;
+
+-- name: report_progress
+UPDATE jobs SET progress = $3, heartbeat_at = now(), updated_at = now()
+WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'
+RETURNING cancel_requested_at IS NOT NULL AS cancel_requested;
+
+-- name: complete_job
+-- The GLB is already stored at its content-addressed path; record it as a reusable result too.
+WITH done AS (
+    UPDATE jobs
+    SET status = 'COMPLETED', progress = 100, result_blob_path = $3, result_url = $4,
+        timings = timings || $5::jsonb, completed_at = now(), updated_at = now(),
+        error_code = NULL, error_message = NULL
+    WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'
+    RETURNING *
+), remembered AS (
+    INSERT INTO results (client_id, cache_key, blob_path, byte_size)
+    SELECT client_id, cache_key, result_blob_path, $6 FROM done
+    ON CONFLICT (client_id, cache_key) DO NOTHING
+)
+SELECT * FROM done;
+
+-- name: release_job
+-- After an error: retry later (recoverable, attempts left), else fail; a requested cancel wins.
+-- $3 error_code, $4 error_message, $5 recoverable, $6 base delay in seconds.
+UPDATE jobs
+SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
+                  WHEN $5 AND retry_count < max_retries THEN 'QUEUED'
+                  ELSE 'FAILED' END,
+    retry_count = retry_count + CASE WHEN cancel_requested_at IS NULL AND $5 AND retry_count < max_retries
+                                     THEN 1 ELSE 0 END,
+    run_after = now() + make_interval(secs => $6 * power(2, retry_count)),
+    error_code = $3, error_message = $4, lease_id = NULL, progress = 0,
+    completed_at = CASE WHEN cancel_requested_at IS NOT NULL OR NOT ($5 AND retry_count < max_retries)
+                        THEN now() END,
+    updated_at = now()
+WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'
+RETURNING *;
+
+-- name: cancel_processing_job
+-- The worker honours a requested cancel between stages.
+UPDATE jobs SET status = 'CANCELLED', lease_id = NULL, completed_at = now(), updated_at = now()
+WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'
+RETURNING *;
+
+-- name: request_cancel
+-- PENDING/QUEUED stop at once; PROCESSING is asked to stop. Terminal jobs are returned unchanged.
+UPDATE jobs
+SET status = CASE WHEN status IN ('PENDING', 'QUEUED') THEN 'CANCELLED' ELSE status END,
+    cancel_requested_at = CASE WHEN status = 'PROCESSING' THEN coalesce(cancel_requested_at, now())
+                               ELSE cancel_requested_at END,
+    completed_at = CASE WHEN status IN ('PENDING', 'QUEUED') THEN now() ELSE completed_at END,
+    updated_at = now()
+WHERE id = $1 AND client_id = $2
+RETURNING *;
+
+-- name: rescue_abandoned_jobs
+-- PROCESSING jobs whose worker stopped heart-beating: retry with backoff, fail when attempts
+-- are spent, cancel when asked. The status check is inside the UPDATE, so a late heartbeat
+-- or completion and a rescue never both win. $1 lease timeout (s), $2 base delay (s).
+UPDATE jobs
+SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
+                  WHEN retry_count < max_retries THEN 'QUEUED'
+                  ELSE 'FAILED' END,
+    retry_count = retry_count + CASE WHEN cancel_requested_at IS NULL AND retry_count < max_retries
+                                     THEN 1 ELSE 0 END,
+    run_after = now() + make_interval(secs => $2 * power(2, retry_count)),
+    error_code = 'WORKER_LOST',
+    error_message = 'the worker processing this job stopped responding',
+    lease_id = NULL, progress = 0,
+    completed_at = CASE WHEN cancel_requested_at IS NOT NULL OR retry_count >= max_retries THEN now() END,
+    updated_at = now()
+WHERE status = 'PROCESSING' AND heartbeat_at < now() - make_interval(secs => $1)
+RETURNING *;
+
+-- name: queue_stale_pending_jobs
+-- A job left PENDING (its creator died between insert and enqueue) becomes claimable.
+UPDATE jobs SET status = 'QUEUED', updated_at = now()
+WHERE status = 'PENDING' AND created_at < now() - make_interval(secs => $1)
+RETURNING id;
+
+-- name: get_job
+SELECT * FROM jobs WHERE id = $1 AND client_id = $2;

@@ -1,0 +1,93 @@
+"""Queue operations on PostgreSQL. Each is one autocommit statement from `queries.sql`;
+no transaction is held while Blender works, and every worker update is lease-fenced."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..db.queries import load_queries
+from ..errors import ConfiguratorError
+
+SQL = load_queries(os.path.join(os.path.dirname(__file__), "queries.sql"))
+QUEUED_CHANNEL = "configurator_jobs_queued"
+EVENTS_CHANNEL = "configurator_job_events"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What a worker holds while it processes a claimed job."""
+
+    job_id: object
+    lease_id: object
+
+
+class JobQueue:
+    def __init__(self, pool, *, retry_base_delay_seconds: float = 1.0):
+        self.pool = pool
+        self.retry_base_delay_seconds = retry_base_delay_seconds
+
+    # -- submitting ----------------------------------------------------------------------
+    async def submit(self, *, client_id, product_id, configuration_id, user_id, template_blob_path,
+                     template_version, config_data, options, cache_key, max_retries, result_url_for):
+        """Returns (job row, created). An identical job in flight is shared; a result that
+        exists already completes the new job at once, without Blender."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(SQL.insert_job, client_id, product_id, configuration_id, user_id,
+                                      template_blob_path, template_version, config_data, options, cache_key,
+                                      max_retries)
+            if row is None:
+                existing = await conn.fetchrow(SQL.find_in_flight_job, client_id, cache_key)
+                if existing is not None:
+                    return existing, False
+                # It finished between our insert and our look-up: try again once.
+                row = await conn.fetchrow(SQL.insert_job, client_id, product_id, configuration_id, user_id,
+                                          template_blob_path, template_version, config_data, options, cache_key,
+                                          max_retries)
+                if row is None:
+                    return await conn.fetchrow(SQL.find_in_flight_job, client_id, cache_key), False
+            result = await conn.fetchrow(SQL.find_result, client_id, cache_key)
+            if result is not None:
+                done = await conn.fetchrow(SQL.complete_from_cache, row["id"], cache_key,
+                                           await result_url_for(result["blob_path"]))
+                if done is not None:
+                    return done, True
+            queued = await conn.fetchrow(SQL.enqueue_job, row["id"])
+            return queued or row, True
+
+    async def get(self, job_id, client_id):
+        return await self.pool.fetchrow(SQL.get_job, job_id, client_id)
+
+    async def request_cancel(self, job_id, client_id):
+        return await self.pool.fetchrow(SQL.request_cancel, job_id, client_id)
+
+    # -- working -------------------------------------------------------------------------
+    async def claim(self, worker_id: str):
+        return await self.pool.fetchrow(SQL.claim_job, worker_id)
+
+    async def heartbeat(self, lease: Lease) -> bool | None:
+        """True if cancellation was requested, False if not, None if the lease is lost."""
+        return await self.pool.fetchval(SQL.heartbeat, lease.job_id, lease.lease_id)
+
+    async def report_progress(self, lease: Lease, progress: int) -> bool | None:
+        return await self.pool.fetchval(SQL.report_progress, lease.job_id, lease.lease_id, progress)
+
+    async def complete(self, lease: Lease, *, blob_path: str, result_url: str, timings: dict, byte_size: int):
+        """The completed row, or None when the lease was lost (the result is then dropped)."""
+        return await self.pool.fetchrow(SQL.complete_job, lease.job_id, lease.lease_id, blob_path, result_url,
+                                        timings, byte_size)
+
+    async def release(self, lease: Lease, error: ConfiguratorError):
+        """Retry later if the error is recoverable and attempts remain, else fail."""
+        return await self.pool.fetchrow(SQL.release_job, lease.job_id, lease.lease_id, error.code,
+                                        error.detail[:2000], error.recoverable, self.retry_base_delay_seconds)
+
+    async def cancel_processing(self, lease: Lease):
+        return await self.pool.fetchrow(SQL.cancel_processing_job, lease.job_id, lease.lease_id)
+
+    # -- housekeeping --------------------------------------------------------------------
+    async def rescue_abandoned(self, lease_timeout_seconds: float) -> list:
+        return await self.pool.fetch(SQL.rescue_abandoned_jobs, lease_timeout_seconds,
+                                     self.retry_base_delay_seconds)
+
+    async def queue_stale_pending(self, older_than_seconds: float = 30.0) -> list:
+        return await self.pool.fetch(SQL.queue_stale_pending_jobs, older_than_seconds)

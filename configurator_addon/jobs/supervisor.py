@@ -1,0 +1,106 @@
+"""Run N worker processes: start them, restart any that die, let them recycle themselves,
+and stop them cleanly. A worker that dies mid-job (killed by the per-job time limit, or
+crashed) has its job handed back to the queue at once, from the status file it keeps."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+import uuid
+
+from ..errors import ConfiguratorError
+from .queue import JobQueue, Lease
+
+log = logging.getLogger("configurator.supervisor")
+RESTART_BACKOFF_SECONDS = (0.0, 0.5, 1.0, 2.0, 5.0)
+
+
+class WorkerDied(ConfiguratorError):
+    code = "WORKER_CRASHED"
+    title = "The worker processing this job died"
+    recoverable = True
+
+
+class JobTimedOut(ConfiguratorError):
+    code = "TIMEOUT"
+    title = "The job exceeded its time limit"
+    recoverable = True
+
+
+class Supervisor:
+    def __init__(self, settings, queue: JobQueue, command: list[str], count: int, env: dict | None = None):
+        self.settings = settings
+        self.queue = queue
+        self.command = command
+        self.count = count
+        self.env = {**os.environ, **(env or {})}
+        self.run_dir = os.path.join(settings.var_dir, "run")
+        os.makedirs(self.run_dir, exist_ok=True)
+        self.processes: dict[int, asyncio.subprocess.Process] = {}
+        self._stopping = asyncio.Event()
+        self.restarts = 0
+
+    def status_file(self, slot: int) -> str:
+        return os.path.join(self.run_dir, f"worker-{slot}-{os.getpid()}.json")
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._keep_running(slot) for slot in range(self.count)))
+
+    async def stop(self, grace_seconds: float | None = None) -> None:
+        """SIGTERM every worker (each finishes its job), then SIGKILL what is left."""
+        self._stopping.set()
+        for process in self.processes.values():
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        grace = self.settings.job_timeout_seconds if grace_seconds is None else grace_seconds
+        waits = [p.wait() for p in self.processes.values()]
+        if waits:
+            _, pending = await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=grace)
+            for process in self.processes.values():
+                if process.returncode is None:
+                    process.kill()
+            for task in pending:
+                await task
+
+    async def _keep_running(self, slot: int) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            env = {**self.env, "CONFIGURATOR_WORKER_STATUS_FILE": self.status_file(slot),
+                   "CONFIGURATOR_WORKER_SLOT": str(slot)}
+            process = await asyncio.create_subprocess_exec(*self.command, env=env, stdin=asyncio.subprocess.DEVNULL)
+            self.processes[slot] = process
+            code = await process.wait()
+            await self._hand_back_job(slot, code)
+            if self._stopping.is_set():
+                return
+            # Exit 0 is a recycle (job count or memory limit); anything else is a death.
+            failures = 0 if code == 0 or time.monotonic() - started > 30 else failures + 1
+            if code != 0:
+                log.warning("worker exited; restarting", extra={"slot": slot, "exit_code": code})
+            self.restarts += 1
+            await asyncio.sleep(RESTART_BACKOFF_SECONDS[min(failures, len(RESTART_BACKOFF_SECONDS) - 1)])
+
+    async def _hand_back_job(self, slot: int, exit_code: int) -> None:
+        path = self.status_file(slot)
+        try:
+            with open(path) as handle:
+                status = json.load(handle)
+        except (OSError, ValueError):
+            return
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+        timed_out = time.time() >= status["deadline"] - 1.0
+        error = (JobTimedOut(f"the job ran longer than {self.settings.job_timeout_seconds:.0f} s")
+                 if timed_out else WorkerDied(f"the worker exited with code {exit_code} during the job"))
+        lease = Lease(uuid.UUID(status["job_id"]), uuid.UUID(status["lease_id"]))
+        for attempt in range(30):
+            try:
+                await self.queue.release(lease, error)
+                return
+            except Exception:
+                await asyncio.sleep(min(0.2 * 2 ** attempt, 2.0))

@@ -1,0 +1,200 @@
+"""The worker: claim a job, run it through the engine on the main thread, store the GLB,
+complete the job — heart-beating all along, honouring cancel between stages, and handing
+every failure back to the queue so no job is lost."""
+from __future__ import annotations
+
+import asyncio
+import faulthandler
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+
+from ..errors import ConfiguratorError, GenerationError
+from ..process_memory import rss_bytes
+from ..storage import glb_blob_path
+from .queue import QUEUED_CHANNEL, JobQueue, Lease
+from .template_files import TemplateFiles
+
+log = logging.getLogger("configurator.worker")
+
+STAGE_PROGRESS = {"apply": 30, "export": 60, "upload": 90}
+GLB_CONTENT_TYPE = "model/gltf-binary"
+
+
+class JobCancelled(Exception):
+    """Raised between stages when cancellation was requested (or the lease was lost)."""
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    def __init__(self, settings, queue: JobQueue, store, executor, engine, *, worker_id: str | None = None,
+                 status_file: str | None = None, time_limit: bool = True):
+        self.settings = settings
+        self.queue = queue
+        self.store = store
+        self.executor = executor
+        self.engine = engine
+        self.worker_id = worker_id or new_worker_id()
+        self.status_file = status_file
+        self.time_limit = time_limit
+        self.templates = TemplateFiles(store, os.path.join(settings.var_dir, "worker-templates"))
+        self.jobs_done = 0
+        self._wake = asyncio.Event()
+
+    # -- the loop ------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event, *, max_jobs: int | None = None,
+                  max_rss_bytes: int | None = None) -> None:
+        """Until `stop` is set, or (recycling) after `max_jobs` jobs or past `max_rss_bytes`."""
+        listener = asyncio.create_task(self._listen(stop))
+        last_rescue = 0.0
+        try:
+            while not stop.is_set():
+                if max_jobs is not None and self.jobs_done >= max_jobs:
+                    return
+                if max_rss_bytes is not None and rss_bytes() > max_rss_bytes:
+                    log.info("recycling: memory limit reached", extra={"worker_id": self.worker_id})
+                    return
+                try:
+                    if time.monotonic() - last_rescue > self.settings.heartbeat_seconds:
+                        last_rescue = time.monotonic()
+                        await self.queue.rescue_abandoned(self.settings.lease_timeout_seconds)
+                        await self.queue.queue_stale_pending()
+                    row = await self.queue.claim(self.worker_id)
+                except Exception as exc:  # database away: keep trying, it may come back
+                    log.warning("claim failed: %s", exc)
+                    await self._sleep(stop, 0.5)
+                    continue
+                if row is None:
+                    await self._sleep(stop, 1.0)
+                    continue
+                await self.process(row)
+                self.jobs_done += 1
+        finally:
+            listener.cancel()
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        self._wake.clear()
+        waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """LISTEN for queued jobs: a hint to claim now instead of at the next poll."""
+        def wake(*_):
+            self._wake.set()
+
+        while not stop.is_set():
+            try:
+                async with self.queue.pool.acquire() as conn:
+                    await conn.add_listener(QUEUED_CHANNEL, wake)
+                    try:
+                        while not stop.is_set() and not conn.is_closed():
+                            await asyncio.sleep(1.0)
+                    finally:
+                        if not conn.is_closed():
+                            await conn.remove_listener(QUEUED_CHANNEL, wake)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(1.0)
+
+    # -- one job ---------------------------------------------------------------------------
+    async def process(self, row) -> None:
+        lease = Lease(row["id"], row["lease_id"])
+        stop_requested = threading.Event()
+        loop = asyncio.get_running_loop()
+        heartbeat = asyncio.create_task(self._heartbeat(lease, stop_requested))
+
+        def before_stage(stage: str) -> None:  # runs on the main thread, between engine stages
+            if stop_requested.is_set():
+                raise JobCancelled(stage)
+            loop.call_soon_threadsafe(self._progress, lease, STAGE_PROGRESS[stage], stop_requested)
+
+        try:
+            path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
+            self._write_status(row)
+            result = await self.executor.run(self._generate, path, row["config_data"],
+                                             bool(row["options"].get("draco")), row["template_version"],
+                                             before_stage)
+            before_stage("upload")
+            started = time.perf_counter()
+            blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"])
+            await self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE)
+            url = await self.store.url(blob_path, self.settings.public_base_url)
+            timings = {**result.timings, "upload_ms": round((time.perf_counter() - started) * 1000, 3)}
+            completed = await self._retrying(lambda: self.queue.complete(
+                lease, blob_path=blob_path, result_url=url, timings=timings, byte_size=len(result.glb)))
+            if completed is None:
+                log.warning("lease lost before completion; result dropped", extra={"job_id": str(lease.job_id)})
+        except JobCancelled:
+            await self._retrying(lambda: self.queue.cancel_processing(lease))
+        except ConfiguratorError as error:
+            await self._retrying(lambda: self.queue.release(lease, error))
+        except Exception as exc:  # Blender or anything else: recoverable, retried with backoff
+            log.exception("job failed", extra={"job_id": str(lease.job_id)})
+            await self._retrying(lambda: self.queue.release(lease, GenerationError(f"{type(exc).__name__}: {exc}")))
+        finally:
+            heartbeat.cancel()
+            self._write_status(None)
+
+    def _generate(self, path, config, draco, version, before_stage):
+        """On the main thread. The watchdog is C code: it fires even while Blender holds the GIL."""
+        if self.time_limit:
+            faulthandler.dump_traceback_later(self.settings.job_timeout_seconds, exit=True)
+        try:
+            return self.engine.generate(path, config, draco=draco, version=version, before_stage=before_stage)
+        finally:
+            if self.time_limit:
+                faulthandler.cancel_dump_traceback_later()
+
+    async def _heartbeat(self, lease: Lease, stop_requested: threading.Event) -> None:
+        while True:
+            await asyncio.sleep(self.settings.heartbeat_seconds)
+            try:
+                state = await self.queue.heartbeat(lease)
+            except Exception:
+                continue  # database away; the lease timeout is generous
+            if state is None or state:
+                stop_requested.set()
+
+    def _progress(self, lease: Lease, progress: int, stop_requested: threading.Event) -> None:
+        async def report():
+            try:
+                state = await self.queue.report_progress(lease, progress)
+            except Exception:
+                return
+            if state is None or state:
+                stop_requested.set()
+        asyncio.ensure_future(report())
+
+    async def _retrying(self, operation, attempts: int = 60):
+        """Final queue updates must land: retry through a database restart."""
+        for attempt in range(attempts):
+            try:
+                return await operation()
+            except Exception as exc:
+                if isinstance(exc, ConfiguratorError) or attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(min(0.2 * 2 ** attempt, 2.0))
+
+    def _write_status(self, row) -> None:
+        """Tell the supervisor which job is running, so a killed worker's job is handed back at once."""
+        if not self.status_file:
+            return
+        if row is None:
+            if os.path.exists(self.status_file):
+                os.unlink(self.status_file)
+            return
+        status = {"job_id": str(row["id"]), "lease_id": str(row["lease_id"]),
+                  "deadline": time.time() + self.settings.job_timeout_seconds}
+        with open(self.status_file + ".part", "w") as handle:
+            json.dump(status, handle)
+        os.replace(self.status_file + ".part", self.status_file)

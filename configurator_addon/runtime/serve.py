@@ -1,0 +1,189 @@
+"""`serve`: run the API, the workers, or both, as one process or under a supervisor.
+
+- `--role api`: the HTTP API only; never touches bpy.
+- `--role worker --workers 0`: one worker process: the main thread runs bpy work, a thread
+  runs the asyncio worker loop.
+- `--role all --workers 0`: both in one process (the API in the asyncio thread).
+- `--workers N` (N > 0, the default from BLENDER_MAX_CONCURRENT): this process serves the
+  API (role `all`) and supervises N worker processes.
+With no `DATABASE_URL`, a private PostgreSQL cluster under `var/` is started first and
+stopped on exit; migrations run and (roles `all`/`api`) sample products are seeded.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import sys
+import threading
+
+from aiohttp import web
+
+from ..db.embedded import EmbeddedPostgres
+from ..db.migrator import migrate
+from ..db.pool import create_pool
+from ..jobs.queue import JobQueue
+from ..jobs.supervisor import Supervisor
+from ..logs import configure_logging
+from ..server.app import create_app
+from ..server.requests import DEMO_CLIENT_ID
+from ..services.products import ProductService
+from ..services.seeding import seed_samples
+from ..services.template_inspection import ENTRY, TemplateInspector
+from ..settings import Settings
+from ..storage import create_blob_store
+from .main_thread import MainThreadExecutor
+
+log = logging.getLogger("configurator.serve")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--host", help="listen address (default: $HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default: $PORT or 8000)")
+    parser.add_argument("--role", choices=("all", "api", "worker"), default="all")
+    parser.add_argument("--workers", type=int, help="worker processes to supervise (default: "
+                        "$BLENDER_MAX_CONCURRENT or 2; 0 = work in this process)")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the sample products")
+
+
+def serve(args) -> int:
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings.from_env(**overrides)
+    configure_logging(settings.log_format)
+    workers = settings.workers if args.workers is None else args.workers
+    with _database(settings) as settings:
+        asyncio.run(_prepare(settings, seed=args.role in ("all", "api") and not args.no_seed))
+        if workers > 0 and args.role != "api":
+            asyncio.run(_serve_with_supervisor(settings, args.role, workers))
+        elif args.role == "api":
+            asyncio.run(_serve_api(settings))
+        else:
+            _serve_in_process(settings, with_api=args.role == "all")
+    return 0
+
+
+@contextlib.contextmanager
+def _database(settings: Settings):
+    if settings.database_url:
+        yield settings
+        return
+    cluster = EmbeddedPostgres(os.path.join(settings.var_dir, "postgres"))
+    dsn = cluster.start()
+    log.info("embedded PostgreSQL started", extra={"data_dir": cluster.data_dir, "port": cluster.port})
+    try:
+        yield dataclasses.replace(settings, database_url=dsn)
+    finally:
+        cluster.stop()
+
+
+async def _prepare(settings: Settings, seed: bool) -> None:
+    await migrate(settings.database_url)
+    if not seed:
+        return
+    pool = await create_pool(settings.database_url, max_size=2)
+    store = create_blob_store(settings)
+    try:
+        products = ProductService(pool, store, TemplateInspector(settings.blender_path))
+        await seed_samples(products, DEMO_CLIENT_ID)
+    finally:
+        await store.close()
+        await pool.close()
+
+
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _start_site(app: web.Application, settings: Settings) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}"})
+    return runner
+
+
+async def _serve_api(settings: Settings) -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(asyncio.get_running_loop(), stop)
+    runner = await _start_site(create_app(settings, role="api"), settings)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def worker_command(settings: Settings) -> list[str]:
+    tail = ["serve", "--role", "worker", "--workers", "0", "--no-seed"]
+    if settings.blender_path:
+        return [settings.blender_path, "--background", "--factory-startup", "--python", ENTRY, "--", *tail]
+    return [sys.executable, ENTRY, *tail]
+
+
+async def _serve_with_supervisor(settings: Settings, role: str, workers: int) -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(asyncio.get_running_loop(), stop)
+    runner = await _start_site(create_app(settings, role="api"), settings) if role == "all" else None
+    pool = await create_pool(settings.database_url, max_size=2)
+    env = {"DATABASE_URL": settings.database_url, "CONFIGURATOR_VAR_DIR": settings.var_dir}
+    supervisor = Supervisor(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
+                            worker_command(settings), workers, env=env)
+    supervising = asyncio.create_task(supervisor.run())
+    try:
+        await stop.wait()
+    finally:
+        await supervisor.stop()
+        supervising.cancel()
+        await asyncio.gather(supervising, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
+        await pool.close()
+
+
+def _serve_in_process(settings: Settings, with_api: bool) -> None:
+    """The main thread runs bpy work; a thread runs asyncio (the worker loop, and the API)."""
+    from ..engine.generation import Engine  # imports bpy: only worker processes pay for it
+    from ..jobs.worker import Worker
+
+    executor = MainThreadExecutor()
+    engine = Engine()
+    state: dict = {}
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        state["loop"], state["stop"] = loop, stop
+        runner = await _start_site(create_app(settings, role="all", executor=executor), settings) if with_api else None
+        pool = await create_pool(settings.database_url, max_size=4)
+        store = create_blob_store(settings)
+        worker = Worker(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
+                        store, executor, engine, status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"),
+                        time_limit=True)
+        try:
+            await worker.run(stop, max_jobs=None if with_api else settings.worker_recycle_jobs,
+                             max_rss_bytes=None if with_api else settings.worker_recycle_rss_mb << 20)
+        finally:
+            await store.close()
+            await pool.close()
+            if runner is not None:
+                await runner.cleanup()
+
+    def thread_main() -> None:
+        try:
+            asyncio.run(main())
+        finally:
+            executor.stop()
+
+    def on_signal(signum, frame) -> None:
+        if "loop" in state:
+            state["loop"].call_soon_threadsafe(state["stop"].set)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    thread = threading.Thread(target=thread_main, name="configurator-asyncio", daemon=True)
+    thread.start()
+    executor.run_forever()
+    thread.join(timeout=10)

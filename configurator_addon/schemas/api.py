@@ -1,0 +1,143 @@
+"""Request and response bodies of `/api/v1`."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JobStatus = Literal["PENDING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
+TERMINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel):
+    total: int = Field(description="Items matching, over all pages")
+    limit: int
+    offset: int
+
+
+class ProductSummary(BaseModel):
+    id: UUID
+    name: str
+    description: str
+    template_version: str
+    schema_version: int
+    preview_url: str | None = Field(None, description="GLB of the default configuration, once generated")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Product(ProductSummary):
+    config_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) a configuration must satisfy")
+    parameters: list[dict[str, Any]] = Field(description="Parameters found in the template, in order")
+
+
+class ProductList(BaseModel):
+    items: list[ProductSummary]
+    page: Page
+
+
+class ConfigurationCreate(_Body):
+    product_id: UUID
+    name: str = Field(min_length=1, max_length=200)
+    config_data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConfigurationUpdate(_Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Configuration(BaseModel):
+    id: UUID
+    product_id: UUID
+    user_id: UUID | None
+    name: str
+    config_data: dict[str, Any]
+    product_schema_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConfigurationList(BaseModel):
+    items: list[Configuration]
+    page: Page
+
+
+class JobOptions(_Body):
+    draco: bool = Field(False, description="Compress meshes with Draco")
+
+
+class JobCreate(_Body):
+    """Either a saved configuration, or a product and unsaved values (live preview)."""
+
+    configuration_id: UUID | None = None
+    product_id: UUID | None = None
+    config_data: dict[str, Any] | None = None
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class Job(BaseModel):
+    id: UUID
+    product_id: UUID
+    configuration_id: UUID | None
+    status: JobStatus
+    progress: int = Field(ge=0, le=100)
+    result_url: str | None
+    error_code: str | None
+    error_message: str | None
+    retry_count: int
+    max_retries: int
+    cache_key: str
+    config_data: dict[str, Any]
+    timings: dict[str, Any] = Field(description="Milliseconds: wait, load, apply, export, upload")
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+class JobEvent(BaseModel):
+    """One message of `/api/v1/jobs/{id}/events`."""
+
+    id: UUID
+    status: JobStatus
+    progress: int
+    result_url: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unhealthy"]
+    role: str
+    executor_busy_seconds: float = 0.0
+    detail: str | None = None
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    database: str
+    storage: str
+
+
+class ProblemError(BaseModel):
+    message: str
+    code: str | None = None
+    pointer: str | None = Field(None, description="JSON pointer (RFC 6901) to the value at fault")
+    location: str | None = Field(None, description="Template datablock at fault")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    instance: str | None = None
+    errors: list[ProblemError] = Field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The HTTP API: aiohttp app factory, routes, middlewares, problem+json errors."""

@@ -1,0 +1,92 @@
+"""The app factory: `create_app(settings)` builds the whole HTTP API with no globals, so the
+server thread, the API process and tests all start it the same way."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import aiohttp_cors
+from aiohttp import web
+
+from .. import logs
+from ..db.pool import create_pool
+from ..db.migrator import migrate
+from ..jobs.queue import JobQueue
+from ..services.configurations import ConfigurationService
+from ..services.jobs import JobService
+from ..services.products import ProductService
+from ..services.template_inspection import TemplateInspector
+from ..storage import create_blob_store
+from . import keys
+from .job_events import JobEventHub
+from .openapi import routes as openapi_routes
+from .problems import problem_middleware
+from .routes import blobs, configurations, health, jobs, products
+
+log = logging.getLogger("configurator.http")
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler):
+    """A request id for every request (taken from X-Request-Id if given), in logs and reply."""
+    rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    token = logs.request_id.set(rid)
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    finally:
+        logs.request_id.reset(token)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = rid
+    log.info("request", extra={"method": request.method, "path": request.path, "status": response.status,
+                               "ms": round((time.perf_counter() - started) * 1000, 2), "request_id": rid})
+    return response
+
+
+def _services_context(settings):
+    async def context(app: web.Application):
+        pool = await create_pool(settings.database_url)
+        await migrate(settings.database_url)
+        store = create_blob_store(settings)
+        product_service = ProductService(pool, store, TemplateInspector(settings.blender_path))
+        configuration_service = ConfigurationService(pool, product_service)
+        queue = JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds)
+        hub = JobEventHub(settings.database_url)
+        await hub.start()
+        app[keys.POOL] = pool
+        app[keys.STORE] = store
+        app[keys.PRODUCTS] = product_service
+        app[keys.CONFIGURATIONS] = configuration_service
+        app[keys.JOBS] = JobService(queue, product_service, configuration_service, store,
+                                    max_retries=settings.job_max_retries, public_base_url=settings.public_base_url)
+        app[keys.JOB_EVENTS] = hub
+        yield
+        await hub.stop()
+        await store.close()
+        await pool.close()
+    return context
+
+
+def create_app(settings, *, role: str = "api", executor=None) -> web.Application:
+    """`settings.database_url` must be set (the caller starts an embedded database if needed)."""
+    app = web.Application(client_max_size=settings.max_upload_bytes,
+                          middlewares=[request_context_middleware, problem_middleware])
+    app[keys.SETTINGS] = settings
+    app[keys.ROLE] = role
+    if executor is not None:
+        app[keys.EXECUTOR] = executor
+    app.cleanup_ctx.append(_services_context(settings))
+    for table in (health.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
+                  openapi_routes):
+        app.add_routes(table)
+    cors = aiohttp_cors.setup(app, defaults={
+        origin: aiohttp_cors.ResourceOptions(allow_headers="*", expose_headers=("Location", "Server-Timing",
+                                                                                 "X-Request-Id", "ETag"),
+                                             allow_methods="*")
+        for origin in settings.cors_origins
+    })
+    for route in list(app.router.routes()):
+        if route.method != "HEAD":
+            cors.add(route)
+    return app

@@ -1,0 +1,123 @@
+"""The OpenAPI 3.1 document of the API, generated from the pydantic models."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from aiohttp import web
+from pydantic.json_schema import models_json_schema
+
+from ..schemas import api
+
+routes = web.RouteTableDef()
+REF = "#/components/schemas/{model}"
+PROBLEM = "application/problem+json"
+
+
+def _json(model: str) -> dict:
+    return {"application/json": {"schema": {"$ref": REF.format(model=model)}}}
+
+
+def _problems(*statuses: int) -> dict:
+    text = {400: "Malformed request", 404: "Not found (or not yours)", 409: "State conflict",
+            413: "Payload too large", 422: "Validation failed", 503: "Unavailable"}
+    return {str(s): {"description": text[s], "content": {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}}
+            for s in statuses}
+
+
+def _ok(model: str, status: int = 200, description: str = "OK") -> dict:
+    return {str(status): {"description": description, "content": _json(model)}}
+
+
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+PAGING = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+]
+CLIENT = {"name": "X-Client-Id", "in": "header", "required": False, "schema": {"type": "string", "format": "uuid"},
+          "description": "Client to act for (until authentication exists; default: the demo client)"}
+UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["template"],
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                   "description": {"type": "string"},
+                   "template": {"type": "string", "format": "binary", "contentMediaType": "application/x-blender"}},
+}}}}
+
+
+def _paths() -> dict:
+    return {
+        "/health": {"get": {"operationId": "health", "summary": "Liveness",
+                            "responses": {**_ok("Health"), "503": {"description": "Unhealthy",
+                                                                   "content": _json("Health")}}}},
+        "/ready": {"get": {"operationId": "ready", "summary": "Database and storage reachable",
+                           "responses": {**_ok("Readiness"), "503": {"description": "Not ready",
+                                                                     "content": _json("Readiness")}}}},
+        "/api/v1/products": {
+            "get": {"operationId": "listProducts", "parameters": [*PAGING, CLIENT],
+                    "responses": {**_ok("ProductList"), **_problems(400)}},
+            "post": {"operationId": "createProduct", "summary": "Create a product by uploading a template",
+                     "parameters": [CLIENT], "requestBody": UPLOAD,
+                     "responses": {**_ok("Product", 201, "Created"), **_problems(400, 413, 422)}},
+        },
+        "/api/v1/products/{id}": {"get": {
+            "operationId": "getProduct", "parameters": [ID, CLIENT],
+            "responses": {**_ok("Product"), **_problems(400, 404)}}},
+        "/api/v1/products/{id}/template": {"put": {
+            "operationId": "replaceTemplate", "summary": "Upload a new template version",
+            "parameters": [ID, CLIENT], "requestBody": UPLOAD,
+            "responses": {**_ok("Product"), **_problems(400, 404, 409, 413, 422)}}},
+        "/api/v1/configurations": {
+            "get": {"operationId": "listConfigurations", "parameters": [
+                *PAGING, CLIENT, {"name": "product_id", "in": "query", "schema": {"type": "string", "format": "uuid"}}],
+                "responses": {**_ok("ConfigurationList"), **_problems(400)}},
+            "post": {"operationId": "createConfiguration", "parameters": [CLIENT],
+                     "requestBody": {"required": True, "content": _json("ConfigurationCreate")},
+                     "responses": {**_ok("Configuration", 201, "Created"), **_problems(400, 404, 413, 422)}},
+        },
+        "/api/v1/configurations/{id}": {
+            "get": {"operationId": "getConfiguration", "parameters": [ID, CLIENT],
+                    "responses": {**_ok("Configuration"), **_problems(400, 404)}},
+            "patch": {"operationId": "renameConfiguration", "parameters": [ID, CLIENT],
+                      "requestBody": {"required": True, "content": _json("ConfigurationUpdate")},
+                      "responses": {**_ok("Configuration"), **_problems(400, 404, 413, 422)}},
+            "delete": {"operationId": "deleteConfiguration", "parameters": [ID, CLIENT],
+                       "responses": {"204": {"description": "Deleted"}, **_problems(400, 404)}},
+        },
+        "/api/v1/jobs": {"post": {
+            "operationId": "submitJob", "parameters": [CLIENT],
+            "requestBody": {"required": True, "content": _json("JobCreate")},
+            "responses": {**_ok("Job", 200, "Already complete (from the result cache)"),
+                          **_ok("Job", 202, "Accepted: being generated"), **_problems(400, 404, 409, 413, 422)}}},
+        "/api/v1/jobs/{id}": {"get": {
+            "operationId": "getJob", "parameters": [ID, CLIENT],
+            "responses": {**_ok("Job"), **_problems(400, 404)}}},
+        "/api/v1/jobs/{id}/cancel": {"post": {
+            "operationId": "cancelJob", "parameters": [ID, CLIENT],
+            "responses": {**_ok("Job"), **_problems(400, 404, 409)}}},
+        "/api/v1/jobs/{id}/events": {"get": {
+            "operationId": "jobEvents", "summary": "WebSocket: JobEvent messages until a terminal state",
+            "parameters": [ID, CLIENT],
+            "responses": {"101": {"description": "Switching to WebSocket; messages are JobEvent"},
+                          **_problems(400, 404)}}},
+    }
+
+
+MODELS = [api.Health, api.Readiness, api.Product, api.ProductSummary, api.ProductList, api.Configuration,
+          api.ConfigurationCreate, api.ConfigurationUpdate, api.ConfigurationList, api.Job, api.JobCreate,
+          api.JobEvent, api.Problem, api.Page]
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    _, schemas = models_json_schema([(m, "validation") for m in MODELS], ref_template=REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Configurator API", "version": "1.0.0",
+                 "description": "Parametric product templates in, exact GLB models out."},
+        "paths": _paths(),
+        "components": {"schemas": schemas["$defs"]},
+    }
+
+
+@routes.get("/api/v1/openapi.json")
+async def get_openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())

@@ -1,0 +1,96 @@
+"""`/api/v1/jobs`: submit, follow (also over WebSocket) and cancel GLB generation."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from ...schemas.api import TERMINAL_STATUSES, Job, JobCreate, JobEvent
+from .. import keys
+from ..problems import read_json
+from ..requests import client_id, path_id, user_id
+from ..responses import model_response
+
+routes = web.RouteTableDef()
+POLL_SECONDS = 2.0
+
+
+def _server_timing(row) -> dict:
+    timings = row["timings"] or {}
+    parts = [f"{name[:-3]};dur={value}" for name, value in timings.items()
+             if name.endswith("_ms") and isinstance(value, (int, float))]
+    return {"Server-Timing": ", ".join(parts)} if parts else {}
+
+
+async def _with_fresh_url(request: web.Request, row) -> dict:
+    """Result URLs are made when answering: signed storage URLs expire, stored ones would go stale."""
+    data = dict(row)
+    if data.get("result_blob_path"):
+        data["result_url"] = await request.app[keys.STORE].url(
+            data["result_blob_path"], request.app[keys.SETTINGS].public_base_url)
+    return data
+
+
+async def job_body(request: web.Request, row) -> Job:
+    return Job.model_validate(await _with_fresh_url(request, row))
+
+
+@routes.post("/api/v1/jobs")
+async def submit_job(request: web.Request) -> web.Response:
+    body = await read_json(request, JobCreate)
+    row, _ = await request.app[keys.JOBS].submit(client_id(request), user_id(request), body)
+    # 202 while the model is being made (a new job, or an identical one already in flight);
+    # 200 when it is already there (answered from the result cache).
+    status = 200 if row["status"] in TERMINAL_STATUSES else 202
+    headers = {"Location": f"/api/v1/jobs/{row['id']}", **_server_timing(row)}
+    return model_response(await job_body(request, row), status=status, headers=headers)
+
+
+@routes.get("/api/v1/jobs/{id}")
+async def get_job(request: web.Request) -> web.Response:
+    row = await request.app[keys.JOBS].get(client_id(request), path_id(request))
+    return model_response(await job_body(request, row), headers=_server_timing(row))
+
+
+@routes.post("/api/v1/jobs/{id}/cancel")
+async def cancel_job(request: web.Request) -> web.Response:
+    row = await request.app[keys.JOBS].cancel(client_id(request), path_id(request))
+    return model_response(await job_body(request, row), status=200)
+
+
+async def _event(request: web.Request, row) -> str:
+    return JobEvent.model_validate(await _with_fresh_url(request, row)).model_dump_json()
+
+
+@routes.get("/api/v1/jobs/{id}/events")
+async def job_events(request: web.Request) -> web.WebSocketResponse:
+    """Status/progress messages until the job reaches a terminal state, then the socket closes."""
+    jobs = request.app[keys.JOBS]
+    tenant, job_id = client_id(request), path_id(request)
+    row = await jobs.get(tenant, job_id)  # 404 before the upgrade
+    socket = web.WebSocketResponse(heartbeat=20)
+    await socket.prepare(request)
+    hub = request.app[keys.JOB_EVENTS]
+    events = hub.subscribe(str(job_id))
+    try:
+        last = None
+        while True:
+            message = await _event(request, row)
+            if message != last:
+                await socket.send_str(message)
+                last = message
+            if row["status"] in TERMINAL_STATUSES:
+                break
+            try:
+                await asyncio.wait_for(events.get(), POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            if socket.closed:
+                break
+            row = await jobs.get(tenant, job_id)
+    finally:
+        hub.unsubscribe(str(job_id), events)
+        if not socket.closed:
+            await socket.close()
+    return socket
+

@@ -1,0 +1,77 @@
+"""`/api/v1/products`: list, get, create by uploading a template, replace the template."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from ...errors import BadRequestError, PayloadTooLargeError
+from ...schemas.api import Page, Product, ProductList, ProductSummary
+from .. import keys
+from ..requests import client_id, pagination, path_id
+from ..responses import model_response
+
+routes = web.RouteTableDef()
+MAX_TEXT_FIELD = 10_000
+
+
+async def product_body(request: web.Request, row, model=Product):
+    return model.model_validate({**dict(row), "preview_url": None})
+
+
+@routes.get("/api/v1/products")
+async def list_products(request: web.Request) -> web.Response:
+    limit, offset = pagination(request)
+    rows, total = await request.app[keys.PRODUCTS].list(client_id(request), limit, offset)
+    items = [await product_body(request, row, ProductSummary) for row in rows]
+    return model_response(ProductList(items=items, page=Page(total=total, limit=limit, offset=offset)))
+
+
+@routes.get("/api/v1/products/{id}")
+async def get_product(request: web.Request) -> web.Response:
+    row = await request.app[keys.PRODUCTS].get(client_id(request), path_id(request))
+    return model_response(await product_body(request, row))
+
+
+async def _read_upload(request: web.Request, fields: set[str]) -> dict:
+    """Multipart form: text fields and one `template` file, each within its size limit."""
+    if not request.content_type.startswith("multipart/"):
+        raise BadRequestError("expected multipart/form-data with a 'template' file")
+    limit = request.app[keys.SETTINGS].max_upload_bytes
+    found: dict = {}
+    reader = await request.multipart()
+    async for part in reader:
+        if part.name == "template":
+            data = bytearray()
+            while chunk := await part.read_chunk(1 << 16):
+                data.extend(chunk)
+                if len(data) > limit:
+                    raise PayloadTooLargeError(f"the template is larger than {limit} bytes")
+            found["template"] = bytes(data)
+        elif part.name in fields:
+            text = await part.text()
+            if len(text) > MAX_TEXT_FIELD:
+                raise PayloadTooLargeError(f"field '{part.name}' is longer than {MAX_TEXT_FIELD} characters")
+            found[part.name] = text
+        else:
+            raise BadRequestError(f"unexpected form field {part.name!r}")
+    if not found.get("template"):
+        raise BadRequestError("the form has no 'template' file")
+    return found
+
+
+@routes.post("/api/v1/products")
+async def create_product(request: web.Request) -> web.Response:
+    form = await _read_upload(request, {"name", "description"})
+    name = (form.get("name") or "").strip()
+    if not 1 <= len(name) <= 200:
+        raise BadRequestError("'name' is required (1–200 characters)")
+    row = await request.app[keys.PRODUCTS].create(client_id(request), name, form.get("description", ""),
+                                                   form["template"])
+    return model_response(await product_body(request, row), status=201,
+                          headers={"Location": f"/api/v1/products/{row['id']}"})
+
+
+@routes.put("/api/v1/products/{id}/template")
+async def replace_template(request: web.Request) -> web.Response:
+    form = await _read_upload(request, set())
+    row = await request.app[keys.PRODUCTS].replace_template(client_id(request), path_id(request), form["template"])
+    return model_response(await product_body(request, row))

@@ -1,0 +1,66 @@
+"""Submitting and following GLB jobs (the API side of the queue)."""
+from __future__ import annotations
+
+from ..engine.config_validation import validate_config
+from ..engine.generation_options import export_options
+from ..engine.result_keys import result_cache_key
+from ..errors import BadRequestError, ConflictError, ConfigValidationError, NotFoundError
+from ..schemas.api import TERMINAL_STATUSES, JobCreate
+
+
+class JobService:
+    def __init__(self, queue, products, configurations, store, *, max_retries: int, public_base_url: str | None):
+        self.queue = queue
+        self.products = products
+        self.configurations = configurations
+        self.store = store
+        self.max_retries = max_retries
+        self.public_base_url = public_base_url
+
+    async def result_url(self, blob_path: str) -> str:
+        return await self.store.url(blob_path, self.public_base_url)
+
+    async def submit(self, client_id, user_id, request: JobCreate):
+        """Returns (job row, created). 422 for an invalid configuration, 404 for unknown ids."""
+        configuration_id = request.configuration_id
+        if configuration_id is not None:
+            if request.product_id is not None or request.config_data is not None:
+                raise BadRequestError("give either configuration_id, or product_id with config_data, not both")
+            configuration = await self.configurations.get(client_id, configuration_id)
+            product = await self.products.get(client_id, configuration["product_id"])
+            config_data = configuration["config_data"]
+            try:
+                config = validate_config(product["config_schema"], config_data)
+            except ConfigValidationError as exc:
+                raise ConflictError(
+                    f"the configuration was saved for schema version {configuration['product_schema_version']}; "
+                    f"its values are not valid for the product's current version {product['schema_version']}",
+                    exc.errors) from None
+        elif request.product_id is not None:
+            product = await self.products.get(client_id, request.product_id)
+            config = validate_config(product["config_schema"], request.config_data or {})
+        else:
+            raise BadRequestError("give configuration_id, or product_id with config_data")
+
+        options = export_options(request.options.draco)
+        cache_key = result_cache_key(product["template_version"], config, options)
+        return await self.queue.submit(
+            client_id=client_id, product_id=product["id"], configuration_id=configuration_id, user_id=user_id,
+            template_blob_path=product["template_blob_path"], template_version=product["template_version"],
+            config_data=config, options=options, cache_key=cache_key, max_retries=self.max_retries,
+            result_url_for=self.result_url,
+        )
+
+    async def get(self, client_id, job_id):
+        row = await self.queue.get(job_id, client_id)
+        if row is None:
+            raise NotFoundError(f"no job {job_id}")
+        return row
+
+    async def cancel(self, client_id, job_id):
+        row = await self.queue.request_cancel(job_id, client_id)
+        if row is None:
+            raise NotFoundError(f"no job {job_id}")
+        if row["status"] in TERMINAL_STATUSES and row["status"] != "CANCELLED":
+            raise ConflictError(f"job {job_id} is already {row['status']}")
+        return row

@@ -1,0 +1,72 @@
+"""Products: list, get, create from an uploaded template, replace the template."""
+from __future__ import annotations
+
+import os
+import uuid
+
+from ..db.queries import load_queries
+from ..engine.result_keys import template_version
+from ..errors import ConflictError, NotFoundError
+from ..storage import template_blob_path
+
+SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
+
+
+class ProductService:
+    def __init__(self, pool, store, inspector):
+        self.pool = pool
+        self.store = store
+        self.inspector = inspector
+
+    async def list(self, client_id, limit: int, offset: int):
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(SQL.list_products, client_id, limit, offset)
+            total = await conn.fetchval(SQL.count_products, client_id)
+        return rows, total
+
+    async def get(self, client_id, product_id):
+        row = await self.pool.fetchrow(SQL.get_product, client_id, product_id)
+        if row is None:
+            raise NotFoundError(f"no product {product_id}")
+        return row
+
+    async def get_version(self, client_id, product_id, schema_version: int):
+        row = await self.pool.fetchrow(SQL.get_product_version, client_id, product_id, schema_version)
+        if row is None:
+            raise NotFoundError(f"product {product_id} has no schema version {schema_version}")
+        return row
+
+    async def create(self, client_id, name: str, description: str, template: bytes, product_id=None):
+        """Inspect (422 on contract errors), store the template by content, insert the product."""
+        inspection = await self.inspector.inspect(template)
+        version = template_version(template)
+        product_id = product_id or uuid.uuid4()
+        path = template_blob_path(client_id, product_id, version)
+        await self.store.put(path, template, "application/x-blender")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(SQL.insert_product, client_id, product_id, name, description, path, version,
+                                      inspection["schema"], inspection["parameters"])
+            await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
+                               inspection["schema"], inspection["parameters"])
+        return row
+
+    async def replace_template(self, client_id, product_id, template: bytes):
+        """A new template makes a new schema version; saved configurations keep theirs."""
+        current = await self.get(client_id, product_id)
+        version = template_version(template)
+        if version == current["template_version"]:
+            raise ConflictError("this template is already the product's current version")
+        inspection = await self.inspector.inspect(template)
+        path = template_blob_path(client_id, product_id, version)
+        await self.store.put(path, template, "application/x-blender")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(SQL.update_product_template, client_id, product_id, path, version,
+                                      inspection["schema"], inspection["parameters"])
+            if row is None:
+                raise NotFoundError(f"no product {product_id}")
+            await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
+                               inspection["schema"], inspection["parameters"])
+        return row
+
+    async def find_by_name(self, client_id, name: str):
+        return await self.pool.fetchrow(SQL.find_product_by_name, client_id, name)

@@ -1,0 +1,36 @@
+"""Sample products for a fresh installation: the templates in `templates/`, listed in
+`templates/catalog.json`, created for the demo client unless already there."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+log = logging.getLogger("configurator.seed")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATES_DIR = os.path.join(ROOT, "templates")
+
+
+def ensure_sample_templates_built(directory: str = TEMPLATES_DIR) -> list[dict]:
+    with open(os.path.join(directory, "catalog.json"), encoding="utf-8") as handle:
+        catalog = json.load(handle)
+    if not all(os.path.isfile(os.path.join(directory, s["blend"])) for s in catalog):
+        subprocess.run([sys.executable, os.path.join(directory, "build_templates.py"), directory],
+                       check=True, capture_output=True)
+    return catalog
+
+
+async def seed_samples(products, client_id, directory: str = TEMPLATES_DIR) -> list[str]:
+    """Create each catalog product the client does not have yet; returns the names created."""
+    created = []
+    for sample in ensure_sample_templates_built(directory):
+        if await products.find_by_name(client_id, sample["name"]) is not None:
+            continue
+        with open(os.path.join(directory, sample["blend"]), "rb") as handle:
+            template = handle.read()
+        await products.create(client_id, sample["name"], sample.get("description", ""), template)
+        created.append(sample["name"])
+        log.info("seeded sample product", extra={"product": sample["name"]})
+    return created

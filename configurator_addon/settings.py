@@ -1,0 +1,72 @@
+"""The one settings object, read from the environment (ARCHITECTURE §9)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+
+def _int(env, name: str, default: int) -> int:
+    value = env.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _float(env, name: str, default: float) -> float:
+    value = env.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Database: unset means an embedded PostgreSQL cluster under `var_dir`.
+    database_url: str | None = None
+    # Blob storage: unset means local files under `var_dir/blobs`.
+    azure_storage_connection_string: str | None = None
+    azure_container: str = "configurator"
+    var_dir: str = "var"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_format: str = "json"  # json | text
+    blender_path: str | None = None
+    workers: int = 2  # BLENDER_MAX_CONCURRENT: worker processes under the supervisor
+    job_timeout_seconds: float = 300.0  # BLENDER_TIMEOUT_SECONDS: per-job limit
+    job_max_retries: int = 3
+    retry_base_delay_seconds: float = 1.0
+    heartbeat_seconds: float = 2.0
+    worker_recycle_jobs: int = 1000
+    worker_recycle_rss_mb: int = 2048
+    cors_origins: tuple[str, ...] = field(default_factory=lambda: ("http://localhost:5173",))
+    max_upload_bytes: int = 64 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
+    public_base_url: str | None = None  # how clients reach us, for result URLs
+
+    @property
+    def lease_timeout_seconds(self) -> float:
+        """A PROCESSING job whose heartbeat is older than this is rescued; longer than the
+        job time limit, because a heavy evaluation holds the GIL and stops heartbeats."""
+        return self.job_timeout_seconds + max(10.0, 5 * self.heartbeat_seconds)
+
+    @property
+    def blob_dir(self) -> str:
+        return os.path.join(self.var_dir, "blobs")
+
+    @classmethod
+    def from_env(cls, env=None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        origins = env.get("CORS_ORIGINS")
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or None,
+            azure_storage_connection_string=env.get("AZURE_STORAGE_CONNECTION_STRING") or None,
+            azure_container=env.get("AZURE_STORAGE_CONTAINER", cls.azure_container),
+            var_dir=env.get("CONFIGURATOR_VAR_DIR", cls.var_dir),
+            host=env.get("HOST", cls.host),
+            port=_int(env, "PORT", cls.port),
+            log_format=env.get("LOG_FORMAT", cls.log_format),
+            blender_path=env.get("BLENDER_PATH") or None,
+            workers=_int(env, "BLENDER_MAX_CONCURRENT", cls.workers),
+            job_timeout_seconds=_float(env, "BLENDER_TIMEOUT_SECONDS", cls.job_timeout_seconds),
+            job_max_retries=_int(env, "JOB_MAX_RETRIES", cls.job_max_retries),
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins
+            else ("http://localhost:5173",),
+            public_base_url=env.get("PUBLIC_BASE_URL") or None,
+        )
+        return replace(settings, **overrides)

@@ -1,0 +1,45 @@
+"""Blob storage for templates and generated GLBs (ARCHITECTURE §7).
+
+`create_blob_store(settings)` picks the backend: Azure Blob Storage when a connection string
+is configured, otherwise local files under `settings.blob_dir`.
+"""
+from __future__ import annotations
+
+from ..settings import Settings
+from .blob_store import (
+    MAX_BLOB_PATH_LENGTH,
+    BlobStore,
+    glb_blob_path,
+    template_blob_path,
+    validate_blob_path,
+)
+from .local import LocalBlobStore
+
+__all__ = [
+    "MAX_BLOB_PATH_LENGTH",
+    "AzureBlobStore",
+    "BlobStore",
+    "LocalBlobStore",
+    "create_blob_store",
+    "glb_blob_path",
+    "template_blob_path",
+    "validate_blob_path",
+]
+
+
+def create_blob_store(settings: Settings) -> BlobStore:
+    if settings.azure_storage_connection_string:
+        from .azure import AzureBlobStore
+
+        return AzureBlobStore(settings.azure_storage_connection_string, settings.azure_container)
+    return LocalBlobStore(settings.blob_dir)
+
+
+def __getattr__(name: str):
+    # The Azure SDK is imported only when asked for, so a local-only install (e.g. inside
+    # Blender without the SDK) can still use the package.
+    if name == "AzureBlobStore":
+        from .azure import AzureBlobStore
+
+        return AzureBlobStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

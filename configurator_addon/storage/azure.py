@@ -1,0 +1,177 @@
+"""Blob store on Azure Blob Storage (`azure.storage.blob.aio`); Azurite in tests.
+
+The container is created (private) on first use. Browsers fetch blobs straight from Azure:
+`url()` returns the blob URL, signed with a read-only SAS token when the container is
+private. SDK and transport errors become `StorageError`; a missing blob on `get` becomes
+`BlobNotFoundError`.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+import aiohttp
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
+from azure.storage.blob.aio import BlobServiceClient, ContainerClient, ExponentialRetry
+
+from ..errors import BlobNotFoundError, StorageError
+from .blob_store import validate_blob_path
+
+# Blob contents never change under a path (templates are versioned, GLBs keyed by content),
+# so browsers and CDNs may cache them for good.
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+DEFAULT_SAS_LIFETIME = timedelta(days=365)
+
+# Azure's container naming rule; checked up front because the service's 400 for a bad name
+# would otherwise surface as a "transient" StorageError on every request.
+_CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+
+
+def _client_options() -> dict:
+    # The SDK's default retry backs off 15 s, 18 s, 24 s: a request would hang for a minute
+    # before failing. Failures are recoverable StorageErrors the job queue retries anyway.
+    return {
+        "retry_policy": ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=3),
+        "connection_timeout": 10,
+        "read_timeout": 60,
+    }
+
+
+# A readiness probe must answer quickly rather than retry.
+_PROBE_OPTIONS = {"retry_total": 0, "connection_timeout": 3, "read_timeout": 5}
+
+
+class AzureBlobStore:
+    def __init__(
+        self,
+        connection_string: str,
+        container: str,
+        *,
+        sas_expiry: timedelta | datetime = DEFAULT_SAS_LIFETIME,
+    ):
+        """`sas_expiry` is how long signed URLs stay valid (a `timedelta` from the moment of
+        signing) or until when (an aware `datetime`)."""
+        if not _CONTAINER_NAME.fullmatch(container):
+            raise ValueError(
+                f"invalid Azure container name {container!r}: 3-63 lowercase letters, digits "
+                "and single hyphens, starting and ending with a letter or digit"
+            )
+        self.container_name = container
+        self.sas_expiry = sas_expiry
+        self._service = BlobServiceClient.from_connection_string(connection_string, **_client_options())
+        self._container: ContainerClient = self._service.get_container_client(container)
+        self._container_lock = asyncio.Lock()
+        self._container_ready = False
+        self._container_is_public = False
+
+    async def put(self, path: str, data: bytes, content_type: str) -> None:
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        settings = ContentSettings(content_type=content_type, cache_control=IMMUTABLE_CACHE_CONTROL)
+        with _storage_errors("write", path):
+            await self._ensure_container()
+            try:
+                await blob.upload_blob(bytes(data), overwrite=True, content_settings=settings)
+            except ResourceNotFoundError:
+                # The container was deleted since we made sure of it: create it again.
+                await self._ensure_container(recheck=True)
+                await blob.upload_blob(bytes(data), overwrite=True, content_settings=settings)
+
+    async def get(self, path: str) -> bytes:
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        with _storage_errors("read", path, missing_means_blob_not_found=True):
+            downloader = await blob.download_blob()
+            return await downloader.readall()
+
+    async def exists(self, path: str) -> bool:
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        with _storage_errors("look up", path):
+            return await blob.exists()
+
+    async def delete(self, path: str) -> None:
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        with _storage_errors("delete", path):
+            try:
+                await blob.delete_blob(delete_snapshots="include")
+            except ResourceNotFoundError:
+                pass
+
+    async def url(self, path: str, base_url: str | None = None) -> str:
+        """The blob's URL, read-only signed unless the container is public. `base_url` is
+        ignored: browsers fetch from Azure, not from this server."""
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        with _storage_errors("sign a URL for", path):
+            await self._ensure_container()
+        if self._container_is_public:
+            return blob.url
+        return f"{blob.url}?{self._read_only_sas(path)}"
+
+    async def check(self) -> None:
+        with _storage_errors("reach container", self.container_name):
+            await self._ensure_container(recheck=True, **_PROBE_OPTIONS)
+
+    async def close(self) -> None:
+        await self._service.close()
+
+    async def _ensure_container(self, recheck: bool = False, **request_options) -> None:
+        """Create the container if missing and learn whether it is publicly readable."""
+        if self._container_ready and not recheck:
+            return
+        async with self._container_lock:
+            if self._container_ready and not recheck:
+                return
+            try:
+                properties = await self._container.get_container_properties(**request_options)
+                self._container_is_public = properties.public_access is not None
+            except ResourceNotFoundError:
+                try:
+                    await self._container.create_container(**request_options)
+                except ResourceExistsError:
+                    pass  # another process created it in the meantime
+                self._container_is_public = False
+            self._container_ready = True
+
+    def _read_only_sas(self, path: str) -> str:
+        # The SDK parsed the account name and key out of the connection string.
+        account_key = getattr(self._service.credential, "account_key", None)
+        if not account_key:
+            raise StorageError(
+                "cannot sign blob URLs: the storage connection string has no AccountKey "
+                "and the container is private"
+            )
+        expiry = self.sas_expiry
+        if isinstance(expiry, timedelta):
+            # Rounded up to the next UTC midnight so a blob's URL stays the same all day:
+            # browsers key their cache by URL, and the blobs are served as immutable.
+            end = datetime.now(timezone.utc) + expiry
+            expiry = end.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        return generate_blob_sas(
+            account_name=self._service.account_name,
+            container_name=self.container_name,
+            blob_name=path,
+            account_key=account_key,
+            permission=BlobSasPermissions(read=True),
+            expiry=expiry,
+        )
+
+
+@contextlib.contextmanager
+def _storage_errors(action: str, path: str, missing_means_blob_not_found: bool = False) -> Iterator[None]:
+    try:
+        yield
+    except ResourceNotFoundError as exc:
+        if missing_means_blob_not_found:
+            raise BlobNotFoundError(f"blob not found: {path}") from exc
+        raise StorageError(f"Azure blob storage could not {action} {path}: {_summary(exc)}") from exc
+    except (AzureError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise StorageError(f"Azure blob storage could not {action} {path}: {_summary(exc)}") from exc
+
+
+def _summary(exc: BaseException) -> str:
+    # Azure error messages run to many lines of headers and XML; the first one says it.
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__

@@ -1,0 +1,87 @@
+"""The `BlobStore` protocol every storage backend implements, and the blob path rules.
+
+Blob paths are client-prefixed (`{client_id}/templates/...`, `{client_id}/glb/...`) and are
+checked by `validate_blob_path` before any backend touches them: they end up as file names
+(local store) and URL paths (Azure), so only a small, safe alphabet is accepted.
+"""
+from __future__ import annotations
+
+import re
+from typing import Protocol, runtime_checkable
+
+MAX_BLOB_PATH_LENGTH = 1024
+
+_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _validate_segment(segment: str, path: str) -> None:
+    if not _SEGMENT.fullmatch(segment) or segment in (".", ".."):
+        raise ValueError(
+            f"invalid blob path {path!r}: each '/'-separated segment must be non-empty, "
+            "use only A-Z a-z 0-9 . _ - and not be '.' or '..'"
+        )
+
+
+def validate_blob_path(path: str) -> str:
+    """Return `path` unchanged if it is a safe blob path, else raise `ValueError`."""
+    if not isinstance(path, str):
+        raise ValueError(f"blob path must be a string, not {type(path).__name__}")
+    if not path:
+        raise ValueError("blob path must not be empty")
+    if len(path) > MAX_BLOB_PATH_LENGTH:
+        raise ValueError(f"blob path is longer than {MAX_BLOB_PATH_LENGTH} characters")
+    for segment in path.split("/"):
+        _validate_segment(segment, path)
+    return path
+
+
+def _single_segment(value: object, what: str) -> str:
+    text = str(value)
+    # A component containing '/' would let one client's id reach into another's namespace.
+    if "/" in text:
+        raise ValueError(f"{what} {text!r} must not contain '/'")
+    _validate_segment(text, text)
+    return text
+
+
+def template_blob_path(client_id: object, product_id: object, template_version: object) -> str:
+    """Where a product's template `.blend` of one version is stored."""
+    client = _single_segment(client_id, "client_id")
+    product = _single_segment(product_id, "product_id")
+    version = _single_segment(template_version, "template_version")
+    return validate_blob_path(f"{client}/templates/{product}/{version}.blend")
+
+
+def glb_blob_path(client_id: object, cache_key: object) -> str:
+    """Where a generated GLB is stored, keyed by its result cache key."""
+    client = _single_segment(client_id, "client_id")
+    key = _single_segment(cache_key, "cache_key")
+    return validate_blob_path(f"{client}/glb/{key}.glb")
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Byte blobs under validated paths. Every method raises `ValueError` for an invalid
+    path and `StorageError` when the backend fails or cannot be reached."""
+
+    async def put(self, path: str, data: bytes, content_type: str) -> None:
+        """Store `data` at `path`, replacing any existing blob."""
+
+    async def get(self, path: str) -> bytes:
+        """Return the blob's bytes; raise `BlobNotFoundError` if there is none."""
+
+    async def exists(self, path: str) -> bool:
+        """Whether a blob exists at `path`."""
+
+    async def delete(self, path: str) -> None:
+        """Remove the blob at `path`; deleting a missing blob is not an error."""
+
+    async def url(self, path: str, base_url: str | None = None) -> str:
+        """Where a browser fetches the blob. `base_url` is this server's public address,
+        used only by stores that the server itself serves."""
+
+    async def check(self) -> None:
+        """Readiness probe: raise `StorageError` if the store cannot be used."""
+
+    async def close(self) -> None:
+        """Release connections; the store must not be used afterwards."""

@@ -1,0 +1,322 @@
+"""The Blender add-on: its extension archive passes Blender's validator, registering is exactly
+undone by unregistering, and the authoring operators work on the open file in background mode.
+
+Blender work runs in subprocesses: opening files and registering classes change the state of
+the process, which other tests share.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import pytest
+
+from configurator_addon.engine import glb
+from gltf_validation import validate_glb
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.join(ROOT, "tests")
+EXTENSION_ID = "bl_ext.user_default.configurator"
+OUR_TYPES = {
+    "CONFIGURATOR_OT_mark_product_collection",
+    "CONFIGURATOR_OT_inspect_template",
+    "CONFIGURATOR_OT_export_glb",
+    "CONFIGURATOR_PT_sidebar",
+}
+
+
+def _bpy_scripts_dir() -> str:
+    import importlib.util
+
+    package_dir = importlib.util.find_spec("bpy").submodule_search_locations[0]
+    (scripts,) = glob.glob(os.path.join(package_dir, "*", "scripts"))
+    return scripts
+
+
+SCRIPTS = _bpy_scripts_dir()
+VALIDATOR = os.path.join(SCRIPTS, "addons_core", "bl_pkg", "cli", "blender_ext.py")
+VALID_TAGS = os.path.join(SCRIPTS, "modules", "_bpy_internal", "extensions", "tags.py")
+
+# Helpers every script run by `run_bpy` may use.
+PRELUDE = f"import sys\nsys.path[:0] = [{ROOT!r}, {TESTS!r}]\n" + """
+import json
+import bpy
+
+def result(value):
+    print("RESULT " + json.dumps(value), flush=True)
+
+def stored_inspection():
+    text = bpy.context.window_manager.configurator_inspection
+    return json.loads(text) if text else None
+
+def snapshot():
+    # What registering can add: types, window-manager properties, add-on preferences.
+    preferences = [c.bl_idname for c in bpy.types.AddonPreferences.__subclasses__() if c.is_registered]
+    return {
+        "types": sorted(dir(bpy.types)),
+        "window_manager": sorted(p.identifier for p in bpy.types.WindowManager.bl_rna.properties),
+        "preferences": sorted(preferences),
+    }
+
+def activate_collection(name):
+    layer = next(c for c in bpy.context.view_layer.layer_collection.children if c.name == name)
+    bpy.context.view_layer.active_layer_collection = layer
+"""
+
+
+def run_bpy(script: str, *args: str, env: dict | None = None, timeout: float = 300):
+    """Run `script` in a fresh Python with bpy; return what it passed to `result()`."""
+    finished = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(script), *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("RESULT ")]
+    assert lines, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def build_extension(output_dir) -> str:
+    finished = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "build_extension.py"),
+                               "--output-dir", str(output_dir)], capture_output=True, text=True, check=True)
+    return finished.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def extension_zip(tmp_path_factory) -> str:
+    return build_extension(tmp_path_factory.mktemp("extension"))
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("addon_templates")
+    paths = {name: str(out / f"{name}.blend") for name in ("valid", "no_product", "two_products")}
+    run_bpy("""
+        from template_fixtures import build_no_product, build_two_products, build_valid
+        build_valid(sys.argv[1]); build_no_product(sys.argv[2]); build_two_products(sys.argv[3])
+        result("built")
+    """, paths["valid"], paths["no_product"], paths["two_products"])
+    return paths
+
+
+# -- the extension archive ----------------------------------------------------------------
+def test_extension_archive_passes_blenders_own_validator(extension_zip):
+    finished = subprocess.run([sys.executable, VALIDATOR, "validate", "--valid-tags", VALID_TAGS, extension_zip],
+                              capture_output=True, text=True, timeout=120)
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, output
+    assert "Success" in output
+    assert "ERROR" not in output.upper()
+
+
+def test_extension_archive_is_reproducible_and_holds_the_package_at_its_root(extension_zip, tmp_path):
+    again = build_extension(tmp_path)
+    assert os.path.basename(again) == os.path.basename(extension_zip) == "configurator_addon-0.1.0.zip"
+    with open(extension_zip, "rb") as first, open(again, "rb") as second:
+        assert first.read() == second.read()
+
+    with zipfile.ZipFile(extension_zip) as archive:
+        names = archive.namelist()
+        assert names == sorted(names)
+        assert {"blender_manifest.toml", "__init__.py", "ui/__init__.py", "engine/generation.py"} <= set(names)
+        assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+# -- registration --------------------------------------------------------------------------
+def test_import_registers_nothing_and_register_unregister_twice_leave_blender_as_it_was():
+    rounds = run_bpy("""
+        initial = snapshot()
+        import configurator_addon, configurator_addon.ui
+        imported = snapshot()
+        rounds = []
+        for _ in range(2):
+            configurator_addon.register()
+            registered = snapshot()
+            configurator_addon.unregister()
+            rounds.append({"registered": registered, "after": snapshot()})
+        result({"initial": initial, "imported": imported, "rounds": rounds})
+    """)
+    initial = rounds["initial"]
+    assert rounds["imported"] == initial
+    for round_ in rounds["rounds"]:
+        assert round_["after"] == initial
+        registered = round_["registered"]
+        assert set(registered["types"]) - set(initial["types"]) == OUR_TYPES
+        assert set(registered["window_manager"]) - set(initial["window_manager"]) == {"configurator_inspection"}
+        assert set(registered["preferences"]) - set(initial["preferences"]) == {"configurator_addon"}
+    assert rounds["rounds"][0]["registered"] == rounds["rounds"][1]["registered"]
+
+
+def test_reloaded_package_registers_each_class_once():
+    counts = run_bpy("""
+        initial = snapshot()
+        import configurator_addon
+        configurator_addon.register()
+        configurator_addon.unregister()
+        for name in [m for m in sys.modules if m.split(".")[0] == "configurator_addon"]:
+            del sys.modules[name]
+        import configurator_addon
+        configurator_addon.register()
+        registered = [c.bl_idname for base in (bpy.types.Operator, bpy.types.Panel, bpy.types.AddonPreferences)
+                      for c in base.__subclasses__()
+                      if c.is_registered and getattr(c, "bl_idname", "").lower().startswith("configurator")]
+        configurator_addon.unregister()
+        result({"registered": sorted(registered), "clean": snapshot() == initial})
+    """)
+    assert counts["registered"] == sorted([
+        "configurator.mark_product_collection", "configurator.inspect_template", "configurator.export_glb",
+        "CONFIGURATOR_PT_sidebar", "configurator_addon"])
+    assert counts["clean"]
+
+
+def test_installed_extension_registers_under_its_extension_package_name(extension_zip, templates, tmp_path):
+    """Installed from the archive, the package is `bl_ext.user_default.configurator`: preferences are
+    found under that name and the operators still reach the engine."""
+    found = run_bpy("""
+        import addon_utils
+        initial = snapshot()
+        bpy.ops.extensions.package_install_files(filepath=sys.argv[1], repo="user_default", enable_on_install=True)
+        preferences = bpy.context.preferences.addons[sys.argv[3]].preferences
+        preferences_found = {"class": type(preferences).__name__, "timeout": preferences.timeout_seconds}
+        enabled = snapshot()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[2])
+        bpy.ops.configurator.inspect_template()
+        keys = [p["key"] for p in stored_inspection()["inspection"]["parameters"]]
+        addon_utils.disable(sys.argv[3])
+        disabled = snapshot()
+        result({"preferences": preferences_found, "keys": keys,
+                "added": sorted(set(enabled["types"]) - set(initial["types"])),
+                "added_preferences": sorted(set(enabled["preferences"]) - set(initial["preferences"])),
+                "left_after_disable": disabled == initial})
+    """, extension_zip, templates["valid"], EXTENSION_ID, env={"BLENDER_USER_RESOURCES": str(tmp_path)})
+    assert found["preferences"] == {"class": "ConfiguratorPreferences", "timeout": 300}
+    assert found["added_preferences"] == [EXTENSION_ID]
+    assert set(found["added"]) == OUR_TYPES
+    assert "width" in found["keys"]
+    assert found["left_after_disable"]
+
+
+# -- operators in background mode ------------------------------------------------------------
+def test_inspect_operator_stores_parameters_of_the_open_file_and_leaves_it_untouched(templates):
+    found = run_bpy("""
+        import configurator_addon
+        configurator_addon.register()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        def datablocks():
+            return {kind: sorted(d.name for d in getattr(bpy.data, kind))
+                    for kind in ("collections", "objects", "materials", "scenes", "node_groups", "texts", "meshes")}
+        before = datablocks()
+        outcome = bpy.ops.configurator.inspect_template()
+        result({"outcome": sorted(outcome), "stored": stored_inspection(), "unchanged": datablocks() == before,
+                "scene": bpy.context.scene.name})
+    """, templates["valid"])
+    assert found["outcome"] == ["FINISHED"]
+    inspection = found["stored"]["inspection"]
+    assert found["stored"]["file"] == templates["valid"]
+    assert inspection["product_name"] == "Test Box"
+    keys = [p["key"] for p in inspection["parameters"]]
+    assert {"width", "height", "shelf_count", "handle", "body_finish"} <= set(keys)
+    # Inspected as the server sees it: names are the authored ones, not renamed copies.
+    handle = next(p for p in inspection["parameters"] if p["key"] == "handle")
+    assert handle["options"] == ["Bar", "Knob"] and handle["default"] == "Knob"
+    assert found["unchanged"] and found["scene"] == "Scene"
+
+
+def test_export_operator_writes_the_default_configuration_as_a_valid_glb(templates, tmp_path):
+    output = tmp_path / "exported.glb"
+    found = run_bpy("""
+        import configurator_addon
+        configurator_addon.register()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        result(sorted(bpy.ops.configurator.export_glb(filepath=sys.argv[2])))
+    """, templates["valid"], str(output))
+    assert found == ["FINISHED"]
+    data = output.read_bytes()
+    assert data[:4] == b"glTF"
+    nodes = glb.names(data, "nodes")
+    assert "Knob Handle" in nodes and "Bar Handle" not in nodes  # the default variant only
+    issues = validate_glb(data)["issues"]
+    assert issues["numErrors"] == 0, issues["messages"]
+
+
+def test_inspect_operator_reports_contract_errors_and_where_they_are(templates):
+    found = run_bpy("""
+        import configurator_addon
+        configurator_addon.register()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        try:
+            bpy.ops.configurator.inspect_template()
+            message = None
+        except RuntimeError as exc:  # background mode turns an ERROR report into an exception
+            message = str(exc)
+        result({"message": message, "stored": stored_inspection()})
+    """, templates["no_product"])
+    assert found["message"] and "cfg_product" in found["message"]
+    error = found["stored"]["error"]
+    assert error["code"] == "TEMPLATE_CONTRACT"
+    assert [e["code"] for e in error["errors"]] == ["NO_PRODUCT_COLLECTION"]
+
+
+def test_marking_a_collection_makes_it_the_only_product_collection(templates):
+    found = run_bpy("""
+        import configurator_addon
+        configurator_addon.register()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        bpy.context.view_layer.active_layer_collection = bpy.context.view_layer.layer_collection
+        allowed_on_scene_collection = bpy.ops.configurator.mark_product_collection.poll()
+        activate_collection("Second")
+        bpy.ops.configurator.mark_product_collection()
+        flagged = sorted(c.name for c in bpy.data.collections if c.get("cfg_product"))
+        bpy.ops.configurator.inspect_template()
+        result({"scene_collection": allowed_on_scene_collection, "flagged": flagged,
+                "product": stored_inspection()["inspection"]["product_name"]})
+    """, templates["two_products"])
+    assert found == {"scene_collection": False, "flagged": ["Second"], "product": "Second"}
+
+
+def test_sidebar_shows_the_product_collection_and_the_inspected_parameters(templates):
+    shown = run_bpy("""
+        import configurator_addon
+        from configurator_addon.ui.panel import CONFIGURATOR_PT_sidebar
+
+        class RecordingLayout:
+            def __init__(self, lines):
+                self.lines, self.alert = lines, False
+            def label(self, text="", icon="NONE"):
+                self.lines.append(text)
+            def operator(self, idname, **_):
+                self.lines.append(idname)
+            def row(self, **_):
+                return self
+            column = box = row
+            def panel(self, idname, default_closed=False):
+                return self, self
+
+        def drawn():
+            lines = []
+            panel = type("Panel", (), {"layout": RecordingLayout(lines)})()
+            CONFIGURATOR_PT_sidebar.draw(panel, bpy.context)
+            return lines
+
+        configurator_addon.register()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        before = drawn()
+        bpy.ops.configurator.inspect_template()
+        after = drawn()
+        bpy.ops.wm.read_homefile(use_empty=True)
+        other_file = drawn()
+        result({"before": before, "after": after, "other_file": other_file})
+    """, templates["valid"])
+    assert "Product: Test Box" in shown["before"]
+    assert {"configurator.mark_product_collection", "configurator.inspect_template",
+            "configurator.export_glb"} <= set(shown["before"])
+    assert "Not inspected yet" in shown["before"]
+    assert "Parameters (11)" in shown["after"]
+    assert "width: number = 0.6 m" in shown["after"]
+    assert "handle: one of Bar, Knob = Knob" in shown["after"]
+    assert "No product collection" in shown["other_file"] and "Not inspected yet" in shown["other_file"]

@@ -1,0 +1,268 @@
+"""The blob storage suite. Tests taking `blob_store` run against both backends: local files
+and Azure Blob Storage (a real Azurite, see `fixtures_storage.py`)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import datetime, timezone
+
+import aiohttp
+import pytest
+from azure.storage.blob.aio import BlobServiceClient
+
+from configurator_addon.errors import BlobNotFoundError, StorageError
+from configurator_addon.settings import Settings
+from configurator_addon.storage import (
+    AzureBlobStore,
+    LocalBlobStore,
+    create_blob_store,
+    glb_blob_path,
+    template_blob_path,
+    validate_blob_path,
+)
+from configurator_addon.storage.azure import IMMUTABLE_CACHE_CONTROL
+from fixtures_storage import azurite_connection_string, free_port
+
+GLB = "model/gltf-binary"
+
+INVALID_PATHS = [
+    "../x",
+    "a/../b",
+    "/abs",
+    "a//b",
+    "a/./b",
+    ".",
+    "..",
+    "",
+    "a/",
+    "with space.glb",
+    "a\\b",
+    "tab\there",
+    "new\nline",
+    "ümlaut",
+    "a" * 1025,
+]
+
+
+# --- path rules --------------------------------------------------------------------------
+
+
+def test_path_helpers_build_client_prefixed_paths():
+    assert template_blob_path("acme", "chair", 3) == "acme/templates/chair/3.blend"
+    assert glb_blob_path("acme", "9f86d081884c7d65") == "acme/glb/9f86d081884c7d65.glb"
+
+
+@pytest.mark.parametrize("component", ["../x", "a/b", "..", "", "x y"])
+def test_path_helpers_refuse_unsafe_components(component):
+    with pytest.raises(ValueError):
+        template_blob_path(component, "chair", 1)
+    with pytest.raises(ValueError):
+        template_blob_path("acme", component, 1)
+    with pytest.raises(ValueError):
+        glb_blob_path("acme", component)
+
+
+def test_valid_paths_are_returned_unchanged():
+    for path in ["a", "acme/glb/x.glb", "A-b_c.1/...", "a" * 1024]:
+        assert validate_blob_path(path) == path
+
+
+@pytest.mark.parametrize("path", INVALID_PATHS, ids=repr)
+def test_invalid_paths_are_refused(path):
+    with pytest.raises(ValueError):
+        validate_blob_path(path)
+
+
+@pytest.mark.asyncio
+async def test_create_blob_store_picks_backend(tmp_path):
+    local = create_blob_store(Settings(var_dir=str(tmp_path)))
+    assert isinstance(local, LocalBlobStore)
+    assert local.root == os.path.realpath(tmp_path / "blobs")
+
+    azure = create_blob_store(
+        Settings(azure_storage_connection_string=azurite_connection_string(1), azure_container="c01")
+    )
+    assert isinstance(azure, AzureBlobStore)
+    assert azure.container_name == "c01"
+    await azure.close()
+
+
+@pytest.mark.parametrize("name", ["ab", "Upper", "a--b", "-ab", "ab-", "a_b", "a" * 64])
+def test_azure_store_refuses_invalid_container_names(name):
+    with pytest.raises(ValueError):
+        AzureBlobStore(azurite_connection_string(1), name)
+
+
+# --- both stores -------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", [0, 1, 1000, 3 * 1024 * 1024 + 17], ids=lambda n: f"{n}B")
+async def test_put_get_round_trip(blob_store, size):
+    data = os.urandom(size)
+    await blob_store.put("acme/glb/blob.glb", data, GLB)
+    assert await blob_store.get("acme/glb/blob.glb") == data
+
+
+@pytest.mark.asyncio
+async def test_put_overwrites(blob_store):
+    await blob_store.put("acme/glb/x.glb", b"first version", GLB)
+    await blob_store.put("acme/glb/x.glb", b"second", GLB)
+    assert await blob_store.get("acme/glb/x.glb") == b"second"
+
+
+@pytest.mark.asyncio
+async def test_exists_and_idempotent_delete(blob_store):
+    path = "acme/templates/chair/1.blend"
+    assert not await blob_store.exists(path)
+    await blob_store.put(path, b"BLENDER", "application/octet-stream")
+    assert await blob_store.exists(path)
+    assert not await blob_store.exists("acme/templates")  # a prefix is not a blob
+    await blob_store.delete(path)
+    assert not await blob_store.exists(path)
+    await blob_store.delete(path)
+    await blob_store.delete("never/written.glb")
+
+
+@pytest.mark.asyncio
+async def test_get_missing_blob_raises_blob_not_found(blob_store):
+    with pytest.raises(BlobNotFoundError):
+        await blob_store.get("acme/glb/missing.glb")
+    await blob_store.put("acme/glb/present.glb", b"x", GLB)
+    with pytest.raises(BlobNotFoundError):
+        await blob_store.get("acme/glb/missing.glb")
+    with pytest.raises(BlobNotFoundError):
+        await blob_store.get("acme/glb")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "path", ["../x", "/abs", "a//b", "a/./b", "with space.glb", "a\\b"], ids=repr
+)
+async def test_every_operation_refuses_invalid_paths(blob_store, path):
+    with pytest.raises(ValueError):
+        await blob_store.put(path, b"x", GLB)
+    with pytest.raises(ValueError):
+        await blob_store.get(path)
+    with pytest.raises(ValueError):
+        await blob_store.exists(path)
+    with pytest.raises(ValueError):
+        await blob_store.delete(path)
+    with pytest.raises(ValueError):
+        await blob_store.url(path)
+
+
+@pytest.mark.asyncio
+async def test_url_is_where_a_browser_fetches_the_blob(blob_store):
+    data = os.urandom(2048)
+    path = "acme/glb/abc123.glb"
+    await blob_store.put(path, data, GLB)
+    url = await blob_store.url(path, "https://configurator.example")
+
+    if isinstance(blob_store, LocalBlobStore):
+        assert url == "https://configurator.example/blobs/acme/glb/abc123.glb"
+        assert await blob_store.url(path) == "/blobs/acme/glb/abc123.glb"
+        with open(blob_store.local_file_path(path), "rb") as handle:
+            assert handle.read() == data
+        return
+
+    assert "sig=" in url and "sp=r" in url
+    assert await blob_store.url(path) == url, "a blob's URL is stable, so browsers cache it"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as response:
+            assert response.status == 200, await response.text()
+            assert await response.read() == data
+            assert response.headers["Content-Type"] == GLB
+            assert response.headers["Cache-Control"] == IMMUTABLE_CACHE_CONTROL
+        # The token only grants reading: it cannot overwrite the blob.
+        async with http.put(url, data=b"evil", headers={"x-ms-blob-type": "BlockBlob"}) as response:
+            assert response.status == 403
+    assert await blob_store.get(path) == data
+
+
+@pytest.mark.asyncio
+async def test_check_passes_when_store_is_up(blob_store):
+    await blob_store.check()
+
+
+@pytest.mark.asyncio
+async def test_concurrent_puts_are_all_readable(blob_store):
+    blobs = {f"acme/glb/concurrent-{i}.glb": os.urandom(10_000 + i) for i in range(20)}
+    await asyncio.gather(*(blob_store.put(path, data, GLB) for path, data in blobs.items()))
+    contents = await asyncio.gather(*(blob_store.get(path) for path in blobs))
+    assert contents == list(blobs.values())
+
+
+# --- one store ---------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_azure_check_raises_storage_error_when_nothing_listens():
+    store = AzureBlobStore(azurite_connection_string(free_port()), "unreachable")
+    try:
+        with pytest.raises(StorageError) as raised:
+            await store.check()
+        assert not isinstance(raised.value, BlobNotFoundError)
+        assert raised.value.recoverable and raised.value.status == 503
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_local_check_raises_storage_error_when_root_is_unusable(tmp_path):
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_bytes(b"")
+    with pytest.raises(StorageError):
+        await LocalBlobStore(str(not_a_directory)).check()
+
+
+@pytest.mark.asyncio
+async def test_local_put_leaves_no_temporary_files(tmp_path):
+    store = LocalBlobStore(str(tmp_path))
+    await store.put("acme/glb/x.glb", b"one", GLB)
+    await store.put("acme/glb/x.glb", b"two", GLB)
+    assert os.listdir(tmp_path / "acme" / "glb") == ["x.glb"]
+
+
+@pytest.mark.asyncio
+async def test_azure_url_is_unsigned_for_a_public_container(azurite):
+    container = f"public-{uuid.uuid4().hex}"
+    async with BlobServiceClient.from_connection_string(azurite) as service:
+        await service.create_container(container, public_access="blob")
+    store = AzureBlobStore(azurite, container)
+    try:
+        await store.put("acme/glb/x.glb", b"public bytes", GLB)
+        url = await store.url("acme/glb/x.glb")
+        assert "?" not in url
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200
+            assert await response.read() == b"public bytes"
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_azure_sas_expiry_can_be_a_fixed_time(azurite):
+    store = AzureBlobStore(
+        azurite, f"test-{uuid.uuid4().hex}", sas_expiry=datetime(2035, 1, 1, tzinfo=timezone.utc)
+    )
+    try:
+        await store.put("acme/glb/x.glb", b"x", GLB)
+        assert "se=2035-01-01T00%3A00%3A00Z" in await store.url("acme/glb/x.glb")
+    finally:
+        await store.close()
+
+
+@pytest.mark.asyncio
+async def test_azure_put_recreates_a_container_deleted_behind_its_back(azurite):
+    container = f"test-{uuid.uuid4().hex}"
+    store = AzureBlobStore(azurite, container)
+    try:
+        await store.put("acme/glb/a.glb", b"a", GLB)
+        async with BlobServiceClient.from_connection_string(azurite) as service:
+            await service.delete_container(container)
+        await store.put("acme/glb/b.glb", b"b", GLB)
+        assert await store.get("acme/glb/b.glb") == b"b"
+    finally:
+        await store.close()
