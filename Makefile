@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 .PHONY: help install templates node-tools test run bench extension clean
 
 help:
-	@echo "make run         install, build the sample templates, inspect them"
+	@echo "make run         install, build the sample templates, serve the API with Blender workers"
 	@echo "make test        install everything, then run the whole test suite"
 	@echo "make install     Python 3.11 virtualenv in $(VENV) with the pinned dependencies"
 	@echo "make templates   build templates/*.blend from the scripts in templates/"
@@ -51,12 +51,10 @@ test: install templates node-tools
 		if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; \
 		exit $$status
 
+# The API on $(PORT) (default 8000) with supervised Blender workers; with no DATABASE_URL an
+# embedded PostgreSQL under var/, with no AZURE_STORAGE_CONNECTION_STRING blobs under var/blobs.
 run: install templates
-	@echo "The HTTP server arrives with the service issue. Until then, 'make run' inspects the sample templates:"
-	@for template in templates/*.blend; do \
-		echo "== $$template"; \
-		$(PYTHON) server_entry.py inspect "$$template" || exit $$?; \
-	done
+	$(PYTHON) server_entry.py serve
 
 bench: install templates
 	@if [ -f bench/run_all.py ]; then $(PYTHON) bench/run_all.py $(BENCH_ARGS); \

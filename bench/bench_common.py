@@ -140,15 +140,15 @@ def fmt(value, digits: int = 1) -> str:
 
 
 def print_table(title: str, headers: list[str], rows: list[list]) -> None:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
     cells = [[fmt(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    line = "  ".join("-" * w for w in widths)
-    print(f"\n{title}\n{line}")
-    print("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))))
-    print(line)
-    for row in cells:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    sys.stdout.flush()
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *cells, strict=True)]
+
+    def line(row):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+
+    rule = "  ".join("-" * w for w in widths)
+    print("\n".join([f"\n{title}", rule, line(headers), rule, *map(line, cells)]), flush=True)
 
 
 def summary_row(metric: str, measured, target: str, passed: bool, unit: str = "") -> dict:
@@ -158,6 +158,7 @@ def summary_row(metric: str, measured, target: str, passed: bool, unit: str = ""
 def write_results(name: str, data: dict) -> str:
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"{name}.json")
+    data = {**data, "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1, sort_keys=False)
         handle.write("\n")

@@ -27,7 +27,9 @@ def main() -> int:
         with open(os.path.join(bc.RESULTS_DIR, f"{name}.json"), encoding="utf-8") as handle:
             summary = json.load(handle)["summary"]
         rows += [[r["metric"], r["measured"], r["target"], "pass" if r["pass"] else "FAIL"] for r in summary]
-    bc.print_table("Summary" + (" (quick)" if args.quick else ""), ["metric", "measured", "target", "result"], rows)
+    load = os.getloadavg()[0]
+    bc.print_table(f"Summary{' (quick)' if args.quick else ''}; load average {load:.1f} on {os.cpu_count()} CPUs",
+                   ["metric", "measured", "target", "result"], rows)
     return 0 if all(row[3] == "pass" for row in rows) else 1
 
 

@@ -76,19 +76,23 @@ def run(quick: bool = False) -> dict:
     n_warm, n_fresh = (24, 4) if quick else (60, 10)
     results = {}
     with bc.quiet(), tempfile.TemporaryDirectory() as scratch:
-        from configurator_addon.engine.generation import Engine, _version_of
+        from configurator_addon.engine.generation import Engine
+        from configurator_addon.engine.result_keys import template_version
 
         engine = Engine()
         for sample in samples:
             bc.log(f"warm_vs_fresh: {sample.slug}")
-            results[sample.slug] = bench_sample(engine, sample, _version_of(sample.path), n_warm, n_fresh, scratch)
+            with open(sample.path, "rb") as handle:  # the version a worker has from the database
+                version = template_version(handle.read())
+            results[sample.slug] = bench_sample(engine, sample, version, n_warm, n_fresh, scratch)
         engine.cache.clear()
     bc.print_table(
         f"Warm vs fresh process per job (ms; {n_warm} warm / {n_fresh} fresh jobs per sample, interleaved)",
         ["sample", "configs", "load", "1st job", "warm p50", "warm p95", "fresh p50", "fresh p95",
          "fresh in-proc p50", "fresh/warm", "GLB diffs"],
-        [[slug, r["configs"], r["load_ms"], r["first_job_ms"], r["warm_p50_ms"], r["warm_p95_ms"], r["fresh_p50_ms"], r["fresh_p95_ms"],
-          r["fresh_in_process_p50_ms"], f"{r['ratio_p50']:.1f}x", len(r["glb_mismatches"])]
+        [[slug, r["configs"], r["load_ms"], r["first_job_ms"], r["warm_p50_ms"], r["warm_p95_ms"],
+          r["fresh_p50_ms"], r["fresh_p95_ms"], r["fresh_in_process_p50_ms"], f"{r['ratio_p50']:.1f}x",
+          len(r["glb_mismatches"])]
          for slug, r in results.items()])
     summary = [bc.summary_row(f"fresh/warm p50 [{slug}]", r["ratio_p50"], f">= {TARGET_RATIO:g}x",
                               r["ratio_p50"] >= TARGET_RATIO, "x") for slug, r in results.items()]

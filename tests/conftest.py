@@ -13,7 +13,7 @@ sys.path.insert(0, ROOT)
 PYTHON = sys.executable
 
 # Fixtures for real services live beside the tests that need them.
-pytest_plugins = ["fixtures_db", "fixtures_storage"]
+pytest_plugins = ["fixtures_db", "fixtures_storage", "fixtures_api"]
 
 
 def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

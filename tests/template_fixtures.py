@@ -233,6 +233,25 @@ def build_empty_variant_set(path):
     return _save(path)
 
 
+def build_slow(path):
+    """A box whose `detail` input subdivides it: detail 7-8 makes jobs take seconds, for tests
+    of time limits, killed workers and shutdown."""
+    _reset()
+    product = _product("Slow Box")
+    tree, sockets, set_material = _box_node_group()
+    detail = tree.interface.new_socket("Detail", in_out="INPUT", socket_type="NodeSocketInt")
+    detail.min_value, detail.max_value, detail.default_value = 0, 9, 0
+    subdivide = tree.nodes.new("GeometryNodeSubdivideMesh")
+    group_in = next(n for n in tree.nodes if n.type == "GROUP_INPUT")
+    tree.links.new(set_material.outputs[0], subdivide.inputs["Mesh"])
+    tree.links.new(group_in.outputs["Detail"], subdivide.inputs["Level"])
+    group_out = next(n for n in tree.nodes if n.type == "GROUP_OUTPUT")
+    tree.links.new(subdivide.outputs[0], group_out.inputs["Geometry"])
+    body = _mesh_object("Body", product)
+    body.modifiers.new("Shape", "NODES").node_group = tree
+    return _save(path)
+
+
 BAD_TEMPLATES = {
     "no_product": (build_no_product, "NO_PRODUCT_COLLECTION"),
     "two_products": (build_two_products, "MULTIPLE_PRODUCT_COLLECTIONS"),
@@ -247,7 +266,8 @@ BAD_TEMPLATES = {
 
 def build_all(out_dir: str, marker_dir: str) -> dict[str, str]:
     os.makedirs(out_dir, exist_ok=True)
-    paths = {"valid": build_valid(os.path.join(out_dir, "valid.blend"))}
+    paths = {"valid": build_valid(os.path.join(out_dir, "valid.blend")),
+             "slow": build_slow(os.path.join(out_dir, "slow.blend"))}
     for name, (builder, _) in BAD_TEMPLATES.items():
         path = os.path.join(out_dir, f"{name}.blend")
         if "marker_dir" in builder.__code__.co_varnames:

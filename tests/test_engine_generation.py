@@ -156,3 +156,27 @@ def test_cancellation_between_stages_stops_the_job(engine, fixture_templates):
         engine.generate(fixture_templates["valid"], {"width": 0.9}, before_stage=cancel_before_export)
     assert datablock_counts() == baseline
     assert engine.generate(fixture_templates["valid"], {"width": 0.55}).glb == expected
+
+
+CLASHING_SESSION = r'''
+import json, shutil, sys
+sys.path.insert(0, ".")
+import bpy
+template, copy = sys.argv[1], sys.argv[2]
+shutil.copy(template, copy)
+bpy.ops.wm.open_mainfile(filepath=template)  # a session already holding every name the template uses
+from configurator_addon.engine import glb
+from configurator_addon.engine.generation import Engine
+engine = Engine()
+schema = engine.inspect(copy).schema
+result = engine.generate(copy, {"handle": "Bar", "body_finish": "Walnut"})
+print(json.dumps({"handles": schema["properties"]["handle"]["enum"], "nodes": glb.names(result.glb, "nodes"),
+                  "materials": glb.names(result.glb, "materials")}))
+'''
+
+
+def test_authored_names_survive_a_session_that_already_uses_them(fixture_templates, tmp_path):
+    done = run_python("-c", CLASHING_SESSION, fixture_templates["valid"], str(tmp_path / "copy.blend"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"handles": ["Bar", "Knob"], "nodes": ["Body", "Bar Handle"], "materials": ["Walnut", "Steel"]}

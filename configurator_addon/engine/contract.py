@@ -9,6 +9,7 @@ PRODUCT_FLAG = "cfg_product"
 VARIANT_SET_PROP = "cfg_variant"
 VARIANT_DEFAULT_PROP = "cfg_default"
 MATERIAL_GROUP_PROP = "cfg_group"
+ORDER_PROP = "cfg_order"  # optional int on a material: its place among its group's options
 RULES_TEXT_NAME = "cfg_rules.json"
 PRIVATE_PREFIX = "_"
 
@@ -42,10 +43,15 @@ def parameter_key(name: str) -> str:
 
 def parameter_title(name: str) -> str:
     """Human title: names authored as identifiers ("shelf_count") read as "Shelf count"."""
-    if " " not in name and ("_" in name or name.islower()):
+    if is_identifier_like(name):
         words = name.replace("_", " ").strip()
         return words[:1].upper() + words[1:]
     return name
+
+
+def is_identifier_like(name: str) -> bool:
+    """"shelf_count" or "width" (a key) rather than "Shelf Count" (a human name)."""
+    return " " not in name and ("_" in name or name.islower())
 
 
 def is_private(name: str) -> bool:

@@ -235,7 +235,9 @@ class _Inspector:
                                               f"'{socket.name}'", socket.default_value)
         found = []
         for group, materials in members.items():
-            options = {self.name(m): m for m in materials}
+            # Options in the order the artist asks for (`cfg_order`), then by name.
+            ordered = sorted(materials, key=lambda m: (m.get(contract.ORDER_PROP, 0), self.name(m)))
+            options = {self.name(m): m for m in ordered}
             location = f"material group '{group}'"
             use = groups.get(group, [])
             if not use:

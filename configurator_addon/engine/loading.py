@@ -78,6 +78,7 @@ def load_template(path: str, version: str) -> LoadedTemplate:
             "the file is not a readable Blender file",
             [ErrorDetail(code="TEMPLATE_UNREADABLE", location=os.path.basename(path), message=str(exc).strip())],
         ) from None
+    names_before = {(type(db).__name__, db.name) for db in _all_ids() if db.as_pointer() in before}
     added = [db for db in _all_ids() if db.as_pointer() not in before]
     # An append leaves no library behind, but be exact about what we own.
     libraries = [db for db in added if isinstance(db, bpy.types.Library)]
@@ -90,8 +91,17 @@ def load_template(path: str, version: str) -> LoadedTemplate:
     loaded.collections = [db for db in dst.collections if db is not None]
     loaded.materials = [db for db in dst.materials if db is not None]
     loaded.texts = [db for db in dst.texts if db is not None]
+    # Names as authored: exact for what we asked for by name; for datablocks that came along
+    # (objects, meshes…) undo the ".001" Blender added when the name was already taken here.
+    exact = {db.as_pointer(): name for asked, got in ((src.collections, dst.collections),
+                                                      (src.materials, dst.materials), (src.texts, dst.texts))
+             for name, db in zip(asked, got) if db is not None}
     for db in added:
-        loaded.original_names[db.as_pointer()] = db.name
+        name = exact.get(db.as_pointer(), db.name)
+        base, dot, suffix = name.rpartition(".")
+        if db.as_pointer() not in exact and dot and suffix.isdigit() and (type(db).__name__, base) in names_before:
+            name = base
+        loaded.original_names[db.as_pointer()] = name
         db.name = (loaded.prefix + db.name)[:MAX_ID_NAME_BYTES]
     for db in itertools.chain(loaded.collections, loaded.materials):
         db.use_fake_user = True  # held without being linked into any scene the exporter walks

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ErrorDetail
+from .contract import is_identifier_like
 
 # Parameter kinds grouped into families that may share one key.
 _FAMILY = {
@@ -154,6 +155,8 @@ def merge_sources(sources: list[ParameterSource], title_of) -> tuple[list[Parame
         if src.default != param.default:
             warnings.append(f"parameter '{src.key}': default {src.default!r} at {src.location} differs from "
                             f"{param.default!r} at {first.location}; using {param.default!r}")
+        if title_of(src.name) != param.title and not is_identifier_like(src.name) and is_identifier_like(first.name):
+            param.title = title_of(src.name)  # "Opening Width" reads better than "Opening width"
         if not param.description and src.description:
             param.description = src.description
         param.unit = param.unit or src.unit

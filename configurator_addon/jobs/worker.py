@@ -119,12 +119,14 @@ class Worker:
             loop.call_soon_threadsafe(self._progress, lease, STAGE_PROGRESS[stage], stop_requested)
 
         try:
+            await self._check_still_wanted(lease)
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
             self._write_status(row)
             result = await self.executor.run(self._generate, path, row["config_data"],
                                              bool(row["options"].get("draco")), row["template_version"],
                                              before_stage)
-            before_stage("upload")
+            await self._check_still_wanted(lease)
+            loop.call_soon(self._progress, lease, STAGE_PROGRESS["upload"], stop_requested)
             started = time.perf_counter()
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"])
             await self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE)
@@ -144,6 +146,11 @@ class Worker:
         finally:
             heartbeat.cancel()
             self._write_status(None)
+
+    async def _check_still_wanted(self, lease: Lease) -> None:
+        """Cancel requested or lease lost: stop before the next (expensive) stage."""
+        if await self._retrying(lambda: self.queue.heartbeat(lease)) is not False:
+            raise JobCancelled
 
     def _generate(self, path, config, draco, version, before_stage):
         """On the main thread. The watchdog is C code: it fires even while Blender holds the GIL."""

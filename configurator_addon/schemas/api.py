@@ -92,6 +92,7 @@ class Job(BaseModel):
     error_message: str | None
     retry_count: int
     max_retries: int
+    worker_id: str | None = Field(description="host:pid:instance of the worker that last took the job")
     cache_key: str
     config_data: dict[str, Any]
     timings: dict[str, Any] = Field(description="Milliseconds: wait, load, apply, export, upload")

@@ -44,12 +44,12 @@ async def request_context_middleware(request: web.Request, handler):
     return response
 
 
-def _services_context(settings):
+def _services_context(settings, inspector):
     async def context(app: web.Application):
         pool = await create_pool(settings.database_url)
         await migrate(settings.database_url)
         store = create_blob_store(settings)
-        product_service = ProductService(pool, store, TemplateInspector(settings.blender_path))
+        product_service = ProductService(pool, store, inspector or TemplateInspector(settings.blender_path))
         configuration_service = ConfigurationService(pool, product_service)
         queue = JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds)
         hub = JobEventHub(settings.database_url)
@@ -68,15 +68,16 @@ def _services_context(settings):
     return context
 
 
-def create_app(settings, *, role: str = "api", executor=None) -> web.Application:
-    """`settings.database_url` must be set (the caller starts an embedded database if needed)."""
+def create_app(settings, *, role: str = "api", executor=None, inspector=None) -> web.Application:
+    """`settings.database_url` must be set (the caller starts an embedded database if needed).
+    `inspector` inspects uploaded templates (default: a short-lived Blender process each)."""
     app = web.Application(client_max_size=settings.max_upload_bytes,
                           middlewares=[request_context_middleware, problem_middleware])
     app[keys.SETTINGS] = settings
     app[keys.ROLE] = role
     if executor is not None:
         app[keys.EXECUTOR] = executor
-    app.cleanup_ctx.append(_services_context(settings))
+    app.cleanup_ctx.append(_services_context(settings, inspector))
     for table in (health.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
                   openapi_routes):
         app.add_routes(table)

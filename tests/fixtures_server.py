@@ -1,0 +1,98 @@
+"""Run `server_entry.py serve` as a real process (API + supervised Blender workers) and talk
+to it over HTTP."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+from conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, var_dir: str, *args: str, env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(var_dir, "server.log")
+        os.makedirs(var_dir, exist_ok=True)
+        environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AZURE_STORAGE_CONNECTION_STRING")}
+        environment.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CONFIGURATOR_VAR_DIR": var_dir,
+                            "LOG_FORMAT": "json", **(env or {})})
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen([sys.executable, os.path.join(ROOT, "server_entry.py"), "serve", *args],
+                                        cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        with open(self.log_path) as handle:
+            return handle.read()[-6000:]
+
+    async def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() < deadline:
+                assert self.process.poll() is None, f"server exited early:\n{self.log()}"
+                try:
+                    async with session.get(self.url + "/ready") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"server not ready after {timeout} s:\n{self.log()}")
+
+    async def request(self, method: str, path: str, **kwargs):
+        async with aiohttp.ClientSession() as session:
+            async with session.request(method, self.url + path, **kwargs) as response:
+                body = await response.json(content_type=None) if response.status != 204 else None
+                return response.status, body
+
+    async def fetch_bytes(self, path: str) -> tuple[int, bytes]:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(self.url + path) as response:
+                return response.status, await response.read()
+
+    async def upload(self, path: str, name: str) -> dict:
+        with open(path, "rb") as handle:
+            form = aiohttp.FormData()
+            form.add_field("name", name)
+            form.add_field("template", handle, filename="template.blend")
+            status, body = await self.request("POST", "/api/v1/products", data=form)
+        assert status == 201, body
+        return body
+
+    async def submit(self, product_id: str, config: dict) -> dict:
+        status, body = await self.request("POST", "/api/v1/jobs", json={"product_id": product_id, "config_data": config})
+        assert status in (200, 202), body
+        return body
+
+    async def wait_job(self, job_id: str, statuses=("COMPLETED", "FAILED", "CANCELLED"), timeout: float = 120) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, job = await self.request("GET", f"/api/v1/jobs/{job_id}")
+            if job["status"] in statuses:
+                return job
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s:\n{self.log()}")
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode

@@ -1,0 +1,262 @@
+"""The HTTP API, endpoint by endpoint: happy paths and every error status, on a real
+PostgreSQL, the local blob store and the real engine."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from fixtures_api import new_client, run_queued_jobs, tenant, upload_product
+
+PROBLEM = "application/problem+json"
+
+
+async def problem(response, status: int) -> dict:
+    assert response.status == status, await response.text()
+    assert response.content_type == PROBLEM
+    body = await response.json()
+    assert body["status"] == status and body["title"] and body["type"].startswith("https://")
+    return body
+
+
+# -- health -------------------------------------------------------------------------------
+async def test_health_and_readiness(api):
+    response = await api.get("/health")
+    assert response.status == 200 and (await response.json())["status"] == "ok"
+    response = await api.get("/ready")
+    assert (await response.json()) == {"status": "ready", "database": "ok", "storage": "ok"}
+    assert response.headers["X-Request-Id"]
+
+
+async def test_openapi_document_describes_the_api(api):
+    document = await (await api.get("/api/v1/openapi.json")).json()
+    assert document["openapi"].startswith("3.1")
+    for path in ("/health", "/api/v1/products", "/api/v1/configurations", "/api/v1/jobs",
+                 "/api/v1/jobs/{id}/cancel", "/api/v1/jobs/{id}/events"):
+        assert path in document["paths"]
+    assert {"Product", "Job", "Problem"} <= set(document["components"]["schemas"])
+
+
+# -- products -----------------------------------------------------------------------------
+async def test_products_list_get_and_pagination(api, fixture_templates):
+    first = await upload_product(api, fixture_templates["valid"], "First box")
+    second = await upload_product(api, fixture_templates["valid"], "Second box")
+    listing = await (await api.get("/api/v1/products?limit=1")).json()
+    assert listing["page"] == {"total": 2, "limit": 1, "offset": 0}
+    assert [p["id"] for p in listing["items"]] == [second["id"]]
+    listing = await (await api.get("/api/v1/products?limit=1&offset=1")).json()
+    assert [p["id"] for p in listing["items"]] == [first["id"]]
+
+    product = await (await api.get(f"/api/v1/products/{first['id']}")).json()
+    assert product["config_schema"]["properties"]["width"]["maximum"] == 1.2
+    assert list(product["config_schema"]["properties"])[:3] == ["width", "height", "label"]
+    assert product["parameters"][0]["key"] == "width"
+    assert len(product["template_version"]) == 64 and product["schema_version"] == 1
+
+    await problem(await api.get("/api/v1/products?limit=0"), 400)
+    await problem(await api.get("/api/v1/products?offset=x"), 400)
+    await problem(await api.get(f"/api/v1/products/{uuid.uuid4()}"), 404)
+    await problem(await api.get("/api/v1/products/not-an-id"), 404)
+
+
+async def test_another_clients_products_are_invisible(api, fixture_templates):
+    mine = await upload_product(api, fixture_templates["valid"])
+    other = await new_client(api)
+    await problem(await api.get(f"/api/v1/products/{mine['id']}", headers=tenant(other)), 404)
+    listing = await (await api.get("/api/v1/products", headers=tenant(other))).json()
+    assert listing["items"] == [] and listing["page"]["total"] == 0
+    await problem(await api.get("/api/v1/products", headers={"X-Client-Id": "nope"}), 400)
+
+
+async def test_upload_errors(api, fixture_templates):
+    with open(fixture_templates["valid"], "rb") as handle:
+        await problem(await api.post("/api/v1/products", data={"template": handle}), 400)  # no name
+    await problem(await api.post("/api/v1/products", json={"name": "x"}), 400)  # not multipart
+    await problem(await api.post("/api/v1/products", data={"name": "No file"}), 400)
+    with open(fixture_templates["type_conflict"], "rb") as handle:
+        body = await problem(await api.post("/api/v1/products", data={"name": "Bad", "template": handle}), 422)
+    assert body["errors"][0]["code"] == "PARAMETER_TYPE_CONFLICT" and "width" in body["errors"][0]["message"]
+    listing = await (await api.get("/api/v1/products")).json()
+    assert listing["page"]["total"] == 0  # a rejected upload changes nothing
+
+
+@pytest.mark.api_settings(max_upload_bytes=4096)
+async def test_upload_too_large_is_413(api, fixture_templates):
+    with open(fixture_templates["valid"], "rb") as handle:
+        await problem(await api.post("/api/v1/products", data={"name": "Big", "template": handle}), 413)
+
+
+async def test_replacing_the_template_makes_a_new_version(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    with open(fixture_templates["valid"], "rb") as handle:
+        await problem(await api.put(f"/api/v1/products/{product['id']}/template", data={"template": handle}), 409)
+    with open(fixture_templates["python_driver"], "rb") as handle:
+        await problem(await api.put(f"/api/v1/products/{product['id']}/template", data={"template": handle}), 422)
+
+
+# -- configurations -----------------------------------------------------------------------
+async def test_configuration_lifecycle(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    response = await api.post("/api/v1/configurations",
+                              json={"product_id": product["id"], "name": "Kitchen left", "config_data": {"width": 0.9}})
+    assert response.status == 201, await response.text()
+    saved = await response.json()
+    assert saved["config_data"]["width"] == 0.9 and saved["config_data"]["handle"] == "Knob"  # defaults kept
+    assert saved["product_schema_version"] == 1
+    assert response.headers["Location"] == f"/api/v1/configurations/{saved['id']}"
+
+    fetched = await (await api.get(f"/api/v1/configurations/{saved['id']}")).json()
+    assert fetched == saved
+    renamed = await (await api.patch(f"/api/v1/configurations/{saved['id']}", json={"name": "Kitchen right"})).json()
+    assert renamed["name"] == "Kitchen right"
+    listing = await (await api.get(f"/api/v1/configurations?product_id={product['id']}")).json()
+    assert [c["id"] for c in listing["items"]] == [saved["id"]]
+    listing = await (await api.get(f"/api/v1/configurations?product_id={uuid.uuid4()}")).json()
+    assert listing["items"] == []
+
+    response = await api.delete(f"/api/v1/configurations/{saved['id']}")
+    assert response.status == 204
+    await problem(await api.get(f"/api/v1/configurations/{saved['id']}"), 404)
+    await problem(await api.delete(f"/api/v1/configurations/{saved['id']}"), 404)
+
+
+async def test_configuration_errors(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    body = await problem(await api.post("/api/v1/configurations", json={
+        "product_id": product["id"], "name": "Too wide", "config_data": {"width": 3, "colour": "red"}}), 422)
+    assert {(e["pointer"], e["code"]) for e in body["errors"]} == {("/width", "SCHEMA_MAXIMUM"),
+                                                                    ("/colour", "UNKNOWN_PARAMETER")}
+    body = await problem(await api.post("/api/v1/configurations", json={"product_id": product["id"]}), 422)
+    assert body["errors"][0]["pointer"] == "/name"
+    await problem(await api.post("/api/v1/configurations", json={
+        "product_id": str(uuid.uuid4()), "name": "Ghost", "config_data": {}}), 404)
+    await problem(await api.post("/api/v1/configurations", data=b"{not json", headers={
+        "Content-Type": "application/json"}), 400)
+    await problem(await api.post("/api/v1/configurations", data=b"x" * (2 << 20), headers={
+        "Content-Type": "application/json"}), 413)
+    await problem(await api.get("/api/v1/configurations?product_id=nope"), 400)
+    await problem(await api.patch(f"/api/v1/configurations/{uuid.uuid4()}", json={"name": "x"}), 404)
+    listing = await (await api.get("/api/v1/configurations")).json()
+    assert listing["page"]["total"] == 0
+
+
+async def test_another_clients_configurations_are_invisible(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    saved = await (await api.post("/api/v1/configurations", json={
+        "product_id": product["id"], "name": "Mine", "config_data": {}})).json()
+    other = await new_client(api)
+    await problem(await api.get(f"/api/v1/configurations/{saved['id']}", headers=tenant(other)), 404)
+    await problem(await api.delete(f"/api/v1/configurations/{saved['id']}", headers=tenant(other)), 404)
+    await problem(await api.post("/api/v1/configurations", headers=tenant(other), json={
+        "product_id": product["id"], "name": "Theirs", "config_data": {}}), 404)
+    assert (await api.get(f"/api/v1/configurations/{saved['id']}")).status == 200
+
+
+# -- jobs ---------------------------------------------------------------------------------
+async def test_job_generates_a_glb_and_a_repeat_is_answered_from_cache(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    request = {"product_id": product["id"], "config_data": {"width": 1.1, "shelf_count": 2, "handle": "Bar"}}
+    response = await api.post("/api/v1/jobs", json=request)
+    assert response.status == 202, await response.text()
+    job = await response.json()
+    assert job["status"] == "QUEUED" and job["config_data"]["height"] == 0.8
+
+    assert await run_queued_jobs(worker) == 1
+    response = await api.get(f"/api/v1/jobs/{job['id']}")
+    done = await response.json()
+    assert done["status"] == "COMPLETED" and done["progress"] == 100, done
+    assert {"wait_ms", "load_ms", "apply_ms", "export_ms", "upload_ms"} <= set(done["timings"])
+    assert "export;dur=" in response.headers["Server-Timing"]
+
+    glb = await api.get(done["result_url"])
+    assert glb.status == 200 and glb.content_type == "model/gltf-binary"
+    assert glb.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert glb.headers["ETag"] == f'"{done["cache_key"]}"'
+    data = await glb.read()
+    assert data[:4] == b"glTF"
+    again = await api.get(done["result_url"], headers={"If-None-Match": glb.headers["ETag"]})
+    assert again.status == 304
+
+    response = await api.post("/api/v1/jobs", json=request)
+    cached = await response.json()
+    assert response.status == 200 and cached["status"] == "COMPLETED" and cached["id"] != job["id"]
+    assert cached["result_url"] == done["result_url"]
+    assert await run_queued_jobs(worker) == 0  # no Blender for the repeat
+
+
+async def test_identical_jobs_in_flight_share_one_computation(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    request = {"product_id": product["id"], "config_data": {"width": 0.45}}
+    first = await (await api.post("/api/v1/jobs", json=request)).json()
+    response = await api.post("/api/v1/jobs", json=request)
+    assert response.status == 202 and (await response.json())["id"] == first["id"]
+    assert await run_queued_jobs(worker) == 1
+
+
+async def test_job_from_saved_configuration_and_draco(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    saved = await (await api.post("/api/v1/configurations", json={
+        "product_id": product["id"], "name": "Saved", "config_data": {"handle": "Bar"}})).json()
+    job = await (await api.post("/api/v1/jobs", json={"configuration_id": saved["id"],
+                                                      "options": {"draco": True}})).json()
+    assert job["configuration_id"] == saved["id"]
+    await run_queued_jobs(worker)
+    done = await (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    data = await (await api.get(done["result_url"])).read()
+    assert b"KHR_draco_mesh_compression" in data[:4096]
+
+
+async def test_job_errors(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    body = await problem(await api.post("/api/v1/jobs", json={
+        "product_id": product["id"], "config_data": {"width": 1.1, "shelf_count": 1}}), 422)
+    assert body["errors"][0]["pointer"] == "/shelf_count" and "2 shelves" in body["errors"][0]["message"]
+    await problem(await api.post("/api/v1/jobs", json={}), 400)
+    await problem(await api.post("/api/v1/jobs", json={"configuration_id": str(uuid.uuid4()),
+                                                       "product_id": product["id"]}), 400)
+    await problem(await api.post("/api/v1/jobs", json={"configuration_id": str(uuid.uuid4())}), 404)
+    await problem(await api.post("/api/v1/jobs", json={"product_id": product["id"], "speed": "fast"}), 422)
+    await problem(await api.get(f"/api/v1/jobs/{uuid.uuid4()}"), 404)
+    await problem(await api.post(f"/api/v1/jobs/{uuid.uuid4()}/cancel"), 404)
+    other = await new_client(api)
+    await problem(await api.post("/api/v1/jobs", headers=tenant(other),
+                                 json={"product_id": product["id"], "config_data": {}}), 404)
+
+
+async def test_cancel_queued_job_and_conflict_on_completed(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    queued = await (await api.post("/api/v1/jobs", json={"product_id": product["id"], "config_data": {}})).json()
+    response = await api.post(f"/api/v1/jobs/{queued['id']}/cancel")
+    assert response.status == 200 and (await response.json())["status"] == "CANCELLED"
+    assert await run_queued_jobs(worker) == 0
+
+    job = await (await api.post("/api/v1/jobs", json={"product_id": product["id"],
+                                                      "config_data": {"width": 0.5}})).json()
+    await run_queued_jobs(worker)
+    await problem(await api.post(f"/api/v1/jobs/{job['id']}/cancel"), 409)
+
+
+async def test_job_events_stream_until_completed(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    job = await (await api.post("/api/v1/jobs", json={"product_id": product["id"],
+                                                      "config_data": {"width": 0.66}})).json()
+    socket = await api.ws_connect(f"/api/v1/jobs/{job['id']}/events")
+    first = await socket.receive_json(timeout=10)
+    assert first["status"] == "QUEUED"
+    await run_queued_jobs(worker)
+    events = [first]
+    while events[-1]["status"] != "COMPLETED":
+        events.append(await socket.receive_json(timeout=10))
+    assert events[-1]["result_url"].endswith(".glb") and events[-1]["progress"] == 100
+    assert (await socket.receive(timeout=10)).type.name in ("CLOSE", "CLOSED")
+    response = await api.get(f"/api/v1/jobs/{uuid.uuid4()}/events")
+    await problem(response, 404)
+
+
+async def test_cors_allows_the_frontend_origin(api):
+    response = await api.options("/api/v1/products", headers={
+        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"})
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    response = await api.get("/api/v1/products", headers={"Origin": "http://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers

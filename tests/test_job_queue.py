@@ -1,0 +1,169 @@
+"""The job queue on a real PostgreSQL: exactly-once claiming, lease fencing, rescue, retry
+backoff, cancellation in every non-terminal state."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import pytest_asyncio
+
+from configurator_addon.db.pool import create_pool
+from configurator_addon.errors import ConfigValidationError, GenerationError
+from configurator_addon.jobs.queue import JobQueue, Lease
+from configurator_addon.server.requests import DEMO_CLIENT_ID
+from fixtures_api import run_queued_jobs, upload_product
+
+SCHEMA = {"type": "object", "properties": {}}
+
+
+@pytest_asyncio.fixture
+async def pool(database):
+    pool = await create_pool(database, min_size=2, max_size=24)
+    yield pool
+    await pool.close()
+
+
+@pytest_asyncio.fixture
+async def product_id(pool):
+    return await pool.fetchval(
+        "INSERT INTO products (client_id, name, template_blob_path, template_version, config_schema) "
+        "VALUES ($1, 'Queue test', 'x/templates/p/v.blend', 'v', $2) RETURNING id", DEMO_CLIENT_ID, SCHEMA)
+
+
+async def add_jobs(pool, product_id, count: int, status: str = "QUEUED", max_retries: int = 3) -> list:
+    return [row["id"] for row in await pool.fetch(
+        "INSERT INTO jobs (client_id, product_id, template_blob_path, template_version, config_data, cache_key, "
+        "status, max_retries) SELECT $1, $2, 'p', 'v', '{}', 'key-' || gen_random_uuid(), $3, $5 FROM generate_series(1, $4) g "
+        "RETURNING id", DEMO_CLIENT_ID, product_id, status, count, max_retries)]
+
+
+async def test_twenty_claimers_process_five_hundred_jobs_exactly_once(pool, product_id):
+    ids = set(await add_jobs(pool, product_id, 500))
+    queue = JobQueue(pool)
+    processed: list = []
+
+    async def claimer(n: int) -> None:
+        while (row := await queue.claim(f"claimer-{n}")) is not None:
+            processed.append(row["id"])
+            done = await queue.complete(Lease(row["id"], row["lease_id"]), blob_path=f"x/glb/{row['id']}.glb",
+                                        result_url="u", timings={}, byte_size=1)
+            assert done is not None
+
+    await asyncio.gather(*(claimer(n) for n in range(20)))
+    assert len(processed) == 500 and set(processed) == ids
+    counts = dict(await pool.fetch("SELECT status, count(*) FROM jobs GROUP BY status"))
+    assert counts == {"COMPLETED": 500}
+    assert await pool.fetchval("SELECT count(DISTINCT worker_id) FROM jobs") > 1
+
+
+async def test_rescue_requeues_an_abandoned_job_and_fences_out_the_old_worker(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1)
+    queue = JobQueue(pool, retry_base_delay_seconds=0.0)
+    row = await queue.claim("worker-that-dies")
+    stale = Lease(row["id"], row["lease_id"])
+    await pool.execute("UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", job_id)
+
+    rescued = await queue.rescue_abandoned(lease_timeout_seconds=60)
+    assert [(r["id"], r["status"], r["retry_count"], r["error_code"]) for r in rescued] == [
+        (job_id, "QUEUED", 1, "WORKER_LOST")]
+    # The old worker wakes up: every update it tries is refused.
+    assert await queue.heartbeat(stale) is None
+    assert await queue.report_progress(stale, 50) is None
+    assert await queue.complete(stale, blob_path="x/glb/a.glb", result_url="u", timings={}, byte_size=1) is None
+    assert await queue.release(stale, GenerationError("late")) is None
+
+    again = await queue.claim("worker-2")
+    assert again["id"] == job_id and again["attempt"] == 2 and again["lease_id"] != stale.lease_id
+    assert await queue.complete(Lease(job_id, again["lease_id"]), blob_path="x/glb/a.glb", result_url="u",
+                                timings={}, byte_size=1) is not None
+    assert await pool.fetchval("SELECT status FROM jobs WHERE id = $1", job_id) == "COMPLETED"
+
+
+async def test_recoverable_errors_retry_with_backoff_then_fail(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1)
+    queue = JobQueue(pool, retry_base_delay_seconds=1.0)
+    for expected_delay in (1.0, 2.0, 4.0):
+        await pool.execute("UPDATE jobs SET run_after = now() WHERE id = $1", job_id)  # skip the wait
+        row = await queue.claim("w")
+        released = await queue.release(Lease(row["id"], row["lease_id"]), GenerationError("blender hiccup"))
+        delay = (released["run_after"] - released["updated_at"]).total_seconds()
+        assert released["status"] == "QUEUED"
+        assert delay == pytest.approx(expected_delay, rel=0.2)
+    await pool.execute("UPDATE jobs SET run_after = now() WHERE id = $1", job_id)
+    row = await queue.claim("w")
+    final = await queue.release(Lease(row["id"], row["lease_id"]), GenerationError("still broken"))
+    assert (final["status"], final["retry_count"], final["error_code"]) == ("FAILED", 3, "GENERATION_FAILED")
+    assert final["completed_at"] is not None
+
+
+async def test_a_job_waits_for_its_backoff_before_it_can_be_claimed(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1)
+    queue = JobQueue(pool, retry_base_delay_seconds=30.0)
+    row = await queue.claim("w")
+    await queue.release(Lease(row["id"], row["lease_id"]), GenerationError("hiccup"))
+    assert await queue.claim("w") is None
+
+
+async def test_validation_errors_are_never_retried(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1)
+    queue = JobQueue(pool)
+    row = await queue.claim("w")
+    failed = await queue.release(Lease(row["id"], row["lease_id"]), ConfigValidationError("bad values"))
+    assert (failed["status"], failed["retry_count"], failed["error_code"]) == ("FAILED", 0, "VALIDATION_ERROR")
+
+
+async def test_cancel_pending_and_queued_at_once(pool, product_id):
+    queue = JobQueue(pool)
+    (pending,) = await add_jobs(pool, product_id, 1, status="PENDING")
+    (queued,) = await add_jobs(pool, product_id, 1, status="QUEUED")
+    for job_id in (pending, queued):
+        row = await queue.request_cancel(job_id, DEMO_CLIENT_ID)
+        assert row["status"] == "CANCELLED" and row["completed_at"] is not None
+    assert await queue.claim("w") is None
+    assert await queue.request_cancel(queued, uuid.uuid4()) is None  # not yours
+
+
+async def test_cancel_processing_is_honoured_by_the_worker(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    job = await (await api.post("/api/v1/jobs", json={"product_id": product["id"], "config_data": {}})).json()
+    row = await worker.queue.claim(worker.worker_id)
+    response = await api.post(f"/api/v1/jobs/{job['id']}/cancel")
+    body = await response.json()
+    assert body["status"] == "PROCESSING"  # asked to stop; the worker decides between stages
+    await worker.process(row)
+    done = await (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    assert done["status"] == "CANCELLED" and done["result_url"] is None
+    assert await run_queued_jobs(worker) == 0
+
+
+async def test_rescue_of_a_cancelled_processing_job_cancels_it(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1)
+    queue = JobQueue(pool)
+    await queue.claim("w")
+    await queue.request_cancel(job_id, DEMO_CLIENT_ID)
+    await pool.execute("UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", job_id)
+    (rescued,) = await queue.rescue_abandoned(lease_timeout_seconds=60)
+    assert rescued["status"] == "CANCELLED"
+
+
+async def test_stale_pending_jobs_become_claimable(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1, status="PENDING")
+    queue = JobQueue(pool)
+    assert await queue.queue_stale_pending(older_than_seconds=60) == []
+    await pool.execute("UPDATE jobs SET created_at = now() - interval '5 minutes' WHERE id = $1", job_id)
+    assert [r["id"] for r in await queue.queue_stale_pending(older_than_seconds=60)] == [job_id]
+    assert (await queue.claim("w"))["id"] == job_id
+
+
+async def test_queued_jobs_are_announced_with_notify(pool, product_id, database):
+    import asyncpg
+
+    listener = await asyncpg.connect(database)
+    heard: asyncio.Queue = asyncio.Queue()
+    await listener.add_listener("configurator_jobs_queued", lambda *args: heard.put_nowait(args[-1]))
+    try:
+        (job_id,) = await add_jobs(pool, product_id, 1)
+        assert await asyncio.wait_for(heard.get(), 5) == str(job_id)
+    finally:
+        await listener.close()

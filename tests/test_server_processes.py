@@ -1,0 +1,109 @@
+"""The server as operators run it: `serve` with an embedded database, supervised Blender
+worker processes, killed workers, time limits, a database restart and a clean shutdown."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import asyncpg
+
+from configurator_addon.db import EmbeddedPostgres
+from fixtures_server import ServerProcess
+
+SLOW = {"detail": 9}  # seconds of Blender work: long enough to kill a worker in the middle
+
+
+def worker_pid(job: dict) -> int:
+    return int(job["worker_id"].split(":")[1])
+
+
+async def test_fresh_serve_starts_its_own_database_seeds_samples_and_answers(tmp_path, sample_catalog):
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1")
+    try:
+        await server.wait_ready(timeout=240)
+        status, listing = await server.request("GET", "/api/v1/products")
+        assert status == 200
+        assert {p["name"] for p in listing["items"]} == {s["name"] for s in sample_catalog}
+        cabinet = next(p for p in listing["items"] if p["name"] == "Kitchen base cabinet")
+        job = await server.submit(cabinet["id"], {"width": 0.8})
+        done = await server.wait_job(job["id"])
+        assert done["status"] == "COMPLETED", done
+        status, data = await server.fetch_bytes(done["result_url"])
+        assert status == 200 and data[:4] == b"glTF"
+    finally:
+        code = server.stop()
+    assert code == 0, server.log()
+    # The embedded cluster was stopped with the server.
+    assert not os.path.exists(tmp_path / "var" / "postgres" / "postmaster.pid")
+
+
+async def test_killed_worker_job_is_rescued_and_completed(tmp_path, fixture_templates, empty_database):
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed",
+                           env={"DATABASE_URL": empty_database})
+    try:
+        await server.wait_ready()
+        product = await server.upload(fixture_templates["slow"], "Slow box")
+        job = await server.submit(product["id"], SLOW)
+        running = await server.wait_job(job["id"], statuses=("PROCESSING",))
+        await asyncio.sleep(0.5)
+        os.kill(worker_pid(running), signal.SIGKILL)
+        done = await server.wait_job(job["id"], timeout=240)
+        assert done["status"] == "COMPLETED", done
+        assert done["retry_count"] == 1 and done["error_code"] is None
+        assert worker_pid(done) != worker_pid(running)  # a restarted worker finished it
+    finally:
+        server.stop()
+
+
+async def test_job_over_the_time_limit_fails_with_timeout(tmp_path, fixture_templates, empty_database):
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed", env={
+        "DATABASE_URL": empty_database, "BLENDER_TIMEOUT_SECONDS": "2", "JOB_MAX_RETRIES": "1"})
+    try:
+        await server.wait_ready()
+        product = await server.upload(fixture_templates["slow"], "Slow box")
+        job = await server.submit(product["id"], SLOW)
+        done = await server.wait_job(job["id"], timeout=240)
+        assert (done["status"], done["error_code"], done["retry_count"]) == ("FAILED", "TIMEOUT", 1), done
+        # The supervisor replaced the killed worker: the next job runs.
+        quick = await server.submit(product["id"], {"detail": 0})
+        assert (await server.wait_job(quick["id"]))["status"] == "COMPLETED"
+    finally:
+        server.stop()
+
+
+async def test_database_restart_mid_run_loses_no_job(tmp_path, fixture_templates, cluster_dir):
+    cluster = EmbeddedPostgres(os.path.join(cluster_dir, "data"), fast=True)
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "2", "--no-seed",
+                           env={"DATABASE_URL": cluster.start()})
+    try:
+        await server.wait_ready()
+        product = await server.upload(fixture_templates["valid"], "Box")
+        jobs = [await server.submit(product["id"], {"width": 0.3 + i * 0.02}) for i in range(20)]
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(cluster.restart)
+        finished = [await server.wait_job(job["id"], timeout=180) for job in jobs]
+        assert [j["status"] for j in finished] == ["COMPLETED"] * 20, [j["error_code"] for j in finished]
+    finally:
+        server.stop()
+        cluster.stop()
+
+
+async def test_sigterm_lets_the_running_job_finish(tmp_path, fixture_templates, empty_database):
+    database = empty_database
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed", env={"DATABASE_URL": database})
+    try:
+        await server.wait_ready()
+        product = await server.upload(fixture_templates["slow"], "Slow box")
+        job = await server.submit(product["id"], {"detail": 8})
+        await server.wait_job(job["id"], statuses=("PROCESSING",))
+    finally:
+        code = server.stop(timeout=120)
+    assert code == 0, server.log()
+    conn = await asyncpg.connect(database)
+    try:
+        row = await conn.fetchrow("SELECT status, error_code FROM jobs WHERE id = $1::uuid", job["id"])
+    finally:
+        await conn.close()
+    assert row["status"] == "COMPLETED", dict(row)
+
