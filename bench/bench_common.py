@@ -155,12 +155,23 @@ def summary_row(metric: str, measured, target: str, passed: bool, unit: str = ""
     return {"metric": metric, "measured": f"{fmt(measured, 2)}{unit}", "target": target, "pass": bool(passed)}
 
 
+def _rounded(value):
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def write_results(name: str, data: dict) -> str:
+    """bench/results/<name>.json, floats rounded so the files stay small and diff well."""
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"{name}.json")
     data = {**data, "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=False)
+        json.dump(_rounded(data), handle, indent=1)
         handle.write("\n")
     return path
 

@@ -31,7 +31,7 @@ def _ok(model: str, status: int = 200, description: str = "OK") -> dict:
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 PAGING = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}},
 ]
 CLIENT = {"name": "X-Client-Id", "in": "header", "required": False, "schema": {"type": "string", "format": "uuid"},
           "description": "Client to act for (until authentication exists; default: the demo client)"}

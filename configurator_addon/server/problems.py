@@ -75,4 +75,20 @@ async def read_json(request: web.Request, model):
         data = json.loads(raw or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestError(f"the body is not valid JSON: {exc}") from None
+    require_storable_text(data)
     return model.model_validate(data)
+
+
+def require_storable_text(value, pointer: str = "") -> None:
+    """PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not text: refuse both
+    up front (400) instead of failing in the database."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise BadRequestError(f"the text at '{pointer or '/'}' contains a NUL character or an unpaired surrogate")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            require_storable_text(key, pointer)
+            require_storable_text(item, f"{pointer}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            require_storable_text(item, f"{pointer}/{index}")

@@ -12,6 +12,7 @@ from ..errors import BadRequestError, NotFoundError
 DEMO_CLIENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 DEMO_USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000002")
 MAX_PAGE = 100
+MAX_OFFSET = 1_000_000
 
 
 def client_id(request: web.Request) -> uuid.UUID:
@@ -51,6 +52,6 @@ def pagination(request: web.Request) -> tuple[int, int]:
         offset = int(request.query.get("offset", 0))
     except ValueError:
         raise BadRequestError("limit and offset must be integers") from None
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise BadRequestError(f"limit must be 1–{MAX_PAGE} and offset at least 0")
+    if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
+        raise BadRequestError(f"limit must be 1–{MAX_PAGE} and offset 0–{MAX_OFFSET}")
     return limit, offset

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 
 from ...errors import BadRequestError, PayloadTooLargeError
 from ...schemas.api import Page, Product, ProductList, ProductSummary
 from .. import keys
+from ..problems import require_storable_text
 from ..requests import client_id, pagination, path_id
 from ..responses import model_response
 
@@ -35,6 +37,13 @@ async def _read_upload(request: web.Request, fields: set[str]) -> dict:
     """Multipart form: text fields and one `template` file, each within its size limit."""
     if not request.content_type.startswith("multipart/"):
         raise BadRequestError("expected multipart/form-data with a 'template' file")
+    try:
+        return await _read_form(request, fields)
+    except (ValueError, BadHttpMessage, LineTooLong) as exc:  # malformed multipart
+        raise BadRequestError(f"the multipart body cannot be read: {exc}") from None
+
+
+async def _read_form(request: web.Request, fields: set[str]) -> dict:
     limit = request.app[keys.SETTINGS].max_upload_bytes
     found: dict = {}
     reader = await request.multipart()
@@ -48,6 +57,7 @@ async def _read_upload(request: web.Request, fields: set[str]) -> dict:
             found["template"] = bytes(data)
         elif part.name in fields:
             text = await part.text()
+            require_storable_text(text, f"/{part.name}")
             if len(text) > MAX_TEXT_FIELD:
                 raise PayloadTooLargeError(f"field '{part.name}' is longer than {MAX_TEXT_FIELD} characters")
             found[part.name] = text

@@ -1,0 +1,31 @@
+"""The OpenAPI document is the contract: schemathesis generates requests from it against a
+running server and finds no server error and no response that contradicts the document."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+from fixtures_server import ServerProcess
+
+SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")  # beside our python
+CHECKS = ",".join(["not_a_server_error", "status_code_conformance", "content_type_conformance",
+                   "response_schema_conformance", "response_headers_conformance"])
+
+
+async def test_generated_requests_find_no_5xx_and_no_contract_violation(tmp_path, fixture_templates, database):
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed", env={"DATABASE_URL": database})
+    try:
+        await server.wait_ready()
+        await server.upload(fixture_templates["valid"], "Box")
+        done = await asyncio.to_thread(subprocess.run, [
+            SCHEMATHESIS, "run", f"{server.url}/api/v1/openapi.json", "--checks", CHECKS,
+            "--exclude-path-regex", ".*/events$",  # a WebSocket, not HTTP
+            "--max-time", "60", "--seed", "20261125", "--workers", "2",
+        ], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stdout[-6000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout.split("Test cases:")[-1]
