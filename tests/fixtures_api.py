@@ -46,9 +46,14 @@ def api_settings(database: str, var_dir: str, **overrides) -> Settings:
 
 @pytest_asyncio.fixture
 async def api(database, tmp_path, engine, request):
-    """An HTTP client of the app. `@pytest.mark.api_settings(max_upload_bytes=…)` overrides settings."""
+    """An HTTP client of the app. `@pytest.mark.api_settings(max_upload_bytes=…)` overrides settings;
+    `@pytest.mark.azure_storage` stores blobs in Azurite instead of local files."""
     marker = request.node.get_closest_marker("api_settings")
-    settings = api_settings(database, str(tmp_path / "var"), **(marker.kwargs if marker else {}))
+    overrides = dict(marker.kwargs) if marker else {}
+    if request.node.get_closest_marker("azure_storage"):
+        overrides["azure_storage_connection_string"] = request.getfixturevalue("azurite")
+        overrides["azure_container"] = f"api-{uuid.uuid4().hex[:12]}"
+    settings = api_settings(database, str(tmp_path / "var"), **overrides)
     inspector = None if request.node.get_closest_marker("real_inspector") else EngineInspector(engine)
     app = create_app(settings, role="all", inspector=inspector)
     async with TestClient(TestServer(app)) as client:

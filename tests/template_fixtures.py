@@ -267,6 +267,7 @@ BAD_TEMPLATES = {
 def build_all(out_dir: str, marker_dir: str) -> dict[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     paths = {"valid": build_valid(os.path.join(out_dir, "valid.blend")),
+             "valid_without_rules": build_valid(os.path.join(out_dir, "valid_without_rules.blend"), rules=False),
              "slow": build_slow(os.path.join(out_dir, "slow.blend"))}
     for name, (builder, _) in BAD_TEMPLATES.items():
         path = os.path.join(out_dir, f"{name}.blend")

@@ -260,3 +260,61 @@ async def test_cors_allows_the_frontend_origin(api):
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
     response = await api.get("/api/v1/products", headers={"Origin": "http://evil.example"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.azure_storage
+async def test_with_azure_storage_results_are_signed_blob_urls(api, worker, fixture_templates):
+    import aiohttp
+
+    product = await upload_product(api, fixture_templates["valid"])
+    job = await (await api.post("/api/v1/jobs", json={"product_id": product["id"], "config_data": {}})).json()
+    await run_queued_jobs(worker)
+    done = await (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    assert done["status"] == "COMPLETED"
+    assert done["result_url"].startswith("http://127.0.0.1:") and "sig=" in done["result_url"]
+    async with aiohttp.ClientSession() as session, session.get(done["result_url"]) as response:
+        assert response.status == 200
+        assert (await response.read())[:4] == b"glTF"
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert (await api.get("/ready")).status == 200
+
+
+@pytest.mark.real_inspector
+async def test_upload_is_inspected_in_a_child_blender_process(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    assert product["config_schema"]["properties"]["handle"]["enum"] == ["Bar", "Knob"]
+    with open(fixture_templates["text_script"], "rb") as handle:
+        body = await problem(await api.post("/api/v1/products", data={"name": "Evil", "template": handle}), 422)
+    assert body["errors"][0]["code"] == "TEXT_SCRIPT"
+
+
+async def test_a_new_template_version_keeps_saved_configurations_on_theirs(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    saved = await (await api.post("/api/v1/configurations", json={
+        "product_id": product["id"], "name": "Before", "config_data": {"width": 1.1, "shelf_count": 3}})).json()
+    with open(fixture_templates["valid_without_rules"], "rb") as handle:
+        response = await api.put(f"/api/v1/products/{product['id']}/template", data={"template": handle})
+    assert response.status == 200, await response.text()
+    updated = await response.json()
+    assert updated["schema_version"] == 2 and updated["template_version"] != product["template_version"]
+    assert "allOf" not in updated["config_schema"]
+    kept = await (await api.get(f"/api/v1/configurations/{saved['id']}")).json()
+    assert kept["product_schema_version"] == 1
+    job = await (await api.post("/api/v1/jobs", json={"configuration_id": saved["id"]})).json()
+    await run_queued_jobs(worker)
+    assert (await (await api.get(f"/api/v1/jobs/{job['id']}")).json())["status"] == "COMPLETED"
+    # Without the rule, a wide box with one shelf is now valid.
+    response = await api.post("/api/v1/jobs", json={"product_id": product["id"],
+                                                    "config_data": {"width": 1.1, "shelf_count": 1}})
+    assert response.status == 202
+
+
+async def test_a_product_shows_the_preview_of_its_default_configuration(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    assert product["preview_url"] is None
+    await api.post("/api/v1/jobs", json={"product_id": product["id"], "config_data": {"width": 0.6}})  # = defaults
+    await run_queued_jobs(worker)
+    listing = await (await api.get("/api/v1/products")).json()
+    preview = listing["items"][0]["preview_url"]
+    assert preview and (await (await api.get(preview)).read())[:4] == b"glTF"
+    assert (await (await api.get(f"/api/v1/products/{product['id']}")).json())["preview_url"] == preview

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import bpy
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 
+from .. import logs
 from ..errors import ConfiguratorError, GenerationError
 from ..process_memory import rss_bytes
 from ..storage import glb_blob_path
@@ -109,6 +110,7 @@ class Worker:
     # -- one job ---------------------------------------------------------------------------
     async def process(self, row) -> None:
         lease = Lease(row["id"], row["lease_id"])
+        log_context = logs.job_id.set(str(lease.job_id))  # every log line of this job carries its id
         stop_requested = threading.Event()
         loop = asyncio.get_running_loop()
         heartbeat = asyncio.create_task(self._heartbeat(lease, stop_requested))
@@ -135,17 +137,24 @@ class Worker:
             completed = await self._retrying(lambda: self.queue.complete(
                 lease, blob_path=blob_path, result_url=url, timings=timings, byte_size=len(result.glb)))
             if completed is None:
-                log.warning("lease lost before completion; result dropped", extra={"job_id": str(lease.job_id)})
+                log.warning("lease lost before completion; result dropped")
+            else:
+                log.info("job completed", extra={"timings": timings, "bytes": len(result.glb)})
         except JobCancelled:
             await self._retrying(lambda: self.queue.cancel_processing(lease))
         except ConfiguratorError as error:
-            await self._retrying(lambda: self.queue.release(lease, error))
+            await self._hand_back(lease, error)
         except Exception as exc:  # Blender or anything else: recoverable, retried with backoff
-            log.exception("job failed", extra={"job_id": str(lease.job_id)})
-            await self._retrying(lambda: self.queue.release(lease, GenerationError(f"{type(exc).__name__}: {exc}")))
+            log.exception("job failed")
+            await self._hand_back(lease, GenerationError(f"{type(exc).__name__}: {exc}"))
         finally:
             heartbeat.cancel()
             self._write_status(None)
+            logs.job_id.reset(log_context)
+
+    async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> None:
+        """Retry later or fail, as the error and the attempts left decide."""
+        await self._retrying(lambda: self.queue.release(lease, error))
 
     async def _check_still_wanted(self, lease: Lease) -> None:
         """Cancel requested or lease lost: stop before the next (expensive) stage."""

@@ -30,9 +30,9 @@ from ..jobs.supervisor import Supervisor
 from ..logs import configure_logging
 from ..server.app import create_app
 from ..server.requests import DEMO_CLIENT_ID
-from ..services.products import ProductService
+from ..services.container import build_services
 from ..services.seeding import seed_samples
-from ..services.template_inspection import ENTRY, TemplateInspector
+from ..services.template_inspection import ENTRY
 from ..settings import Settings
 from ..storage import create_blob_store
 from .main_thread import MainThreadExecutor
@@ -86,8 +86,7 @@ async def _prepare(settings: Settings, seed: bool) -> None:
     pool = await create_pool(settings.database_url, max_size=2)
     store = create_blob_store(settings)
     try:
-        products = ProductService(pool, store, TemplateInspector(settings.blender_path))
-        await seed_samples(products, DEMO_CLIENT_ID)
+        await seed_samples(build_services(settings, pool, store), DEMO_CLIENT_ID)
     finally:
         await store.close()
         await pool.close()

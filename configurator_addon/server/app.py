@@ -12,11 +12,7 @@ from aiohttp import web
 from .. import logs
 from ..db.pool import create_pool
 from ..db.migrator import migrate
-from ..jobs.queue import JobQueue
-from ..services.configurations import ConfigurationService
-from ..services.jobs import JobService
-from ..services.products import ProductService
-from ..services.template_inspection import TemplateInspector
+from ..services.container import build_services
 from ..storage import create_blob_store
 from . import keys
 from .job_events import JobEventHub
@@ -49,17 +45,14 @@ def _services_context(settings, inspector):
         pool = await create_pool(settings.database_url)
         await migrate(settings.database_url)
         store = create_blob_store(settings)
-        product_service = ProductService(pool, store, inspector or TemplateInspector(settings.blender_path))
-        configuration_service = ConfigurationService(pool, product_service)
-        queue = JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds)
+        services = build_services(settings, pool, store, inspector)
         hub = JobEventHub(settings.database_url)
         await hub.start()
         app[keys.POOL] = pool
         app[keys.STORE] = store
-        app[keys.PRODUCTS] = product_service
-        app[keys.CONFIGURATIONS] = configuration_service
-        app[keys.JOBS] = JobService(queue, product_service, configuration_service, store,
-                                    max_retries=settings.job_max_retries, public_base_url=settings.public_base_url)
+        app[keys.PRODUCTS] = services.products
+        app[keys.CONFIGURATIONS] = services.configurations
+        app[keys.JOBS] = services.jobs
         app[keys.JOB_EVENTS] = hub
         yield
         await hub.stop()

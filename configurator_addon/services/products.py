@@ -5,7 +5,9 @@ import os
 import uuid
 
 from ..db.queries import load_queries
-from ..engine.result_keys import template_version
+from ..engine.config_validation import validate_config
+from ..engine.generation_options import export_options
+from ..engine.result_keys import result_cache_key, template_version
 from ..errors import ConflictError, NotFoundError
 from ..storage import template_blob_path
 
@@ -70,3 +72,14 @@ class ProductService:
 
     async def find_by_name(self, client_id, name: str):
         return await self.pool.fetchrow(SQL.find_product_by_name, client_id, name)
+
+    async def preview_paths(self, client_id, rows) -> dict:
+        """Product id -> blob path of the GLB of its default configuration, where one exists."""
+        keys = {default_cache_key(row): row["id"] for row in rows}
+        found = await self.pool.fetch(SQL.find_results, client_id, list(keys))
+        return {keys[r["cache_key"]]: r["blob_path"] for r in found}
+
+
+def default_cache_key(product) -> str:
+    defaults = validate_config(product["config_schema"], {})
+    return result_cache_key(product["template_version"], defaults, export_options(draco=False))

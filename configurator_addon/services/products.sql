@@ -38,6 +38,6 @@ RETURNING *;
 -- name: find_product_by_name
 SELECT * FROM products WHERE client_id = $1 AND name = $2;
 
--- name: default_preview
--- The GLB of the product's default configuration, when one has been generated.
-SELECT r.blob_path FROM results r WHERE r.client_id = $1 AND r.cache_key = $2;
+-- name: find_results
+-- Generated GLBs among the given cache keys (e.g. products' default configurations).
+SELECT cache_key, blob_path FROM results WHERE client_id = $1 AND cache_key = ANY($2::text[]);

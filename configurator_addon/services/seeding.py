@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from ..schemas.api import JobCreate
+
 log = logging.getLogger("configurator.seed")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATES_DIR = os.path.join(ROOT, "templates")
@@ -22,15 +24,17 @@ def ensure_sample_templates_built(directory: str = TEMPLATES_DIR) -> list[dict]:
     return catalog
 
 
-async def seed_samples(products, client_id, directory: str = TEMPLATES_DIR) -> list[str]:
-    """Create each catalog product the client does not have yet; returns the names created."""
+async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> list[str]:
+    """Create each catalog product the client does not have yet, and queue its default
+    configuration so the product list has a preview; returns the names created."""
     created = []
     for sample in ensure_sample_templates_built(directory):
-        if await products.find_by_name(client_id, sample["name"]) is not None:
+        if await services.products.find_by_name(client_id, sample["name"]) is not None:
             continue
         with open(os.path.join(directory, sample["blend"]), "rb") as handle:
             template = handle.read()
-        await products.create(client_id, sample["name"], sample.get("description", ""), template)
+        product = await services.products.create(client_id, sample["name"], sample.get("description", ""), template)
+        await services.jobs.submit(client_id, None, JobCreate(product_id=product["id"], config_data={}))
         created.append(sample["name"])
         log.info("seeded sample product", extra={"product": sample["name"]})
     return created

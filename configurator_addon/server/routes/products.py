@@ -15,15 +15,26 @@ routes = web.RouteTableDef()
 MAX_TEXT_FIELD = 10_000
 
 
-async def product_body(request: web.Request, row, model=Product):
-    return model.model_validate({**dict(row), "preview_url": None})
+async def product_bodies(request: web.Request, rows, model=Product) -> list:
+    """Response bodies, each with the preview GLB of its default configuration when there is one."""
+    app = request.app
+    previews = await app[keys.PRODUCTS].preview_paths(client_id(request), rows)
+    base_url = app[keys.SETTINGS].public_base_url
+    return [model.model_validate({
+        **dict(row),
+        "preview_url": await app[keys.STORE].url(previews[row["id"]], base_url) if row["id"] in previews else None,
+    }) for row in rows]
+
+
+async def product_body(request: web.Request, row):
+    return (await product_bodies(request, [row]))[0]
 
 
 @routes.get("/api/v1/products")
 async def list_products(request: web.Request) -> web.Response:
     limit, offset = pagination(request)
     rows, total = await request.app[keys.PRODUCTS].list(client_id(request), limit, offset)
-    items = [await product_body(request, row, ProductSummary) for row in rows]
+    items = await product_bodies(request, rows, ProductSummary)
     return model_response(ProductList(items=items, page=Page(total=total, limit=limit, offset=offset)))
 
 
