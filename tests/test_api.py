@@ -318,3 +318,27 @@ async def test_a_product_shows_the_preview_of_its_default_configuration(api, wor
     preview = listing["items"][0]["preview_url"]
     assert preview and (await (await api.get(preview)).read())[:4] == b"glTF"
     assert (await (await api.get(f"/api/v1/products/{product['id']}")).json())["preview_url"] == preview
+
+
+async def test_the_web_app_is_served_with_spa_fallback(database, tmp_path, engine):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from configurator_addon.server.app import create_app
+    from fixtures_api import EngineInspector, api_settings
+
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>app</title>")
+    (dist / "assets" / "main-abc123.js").write_text("console.log(1)")
+    settings = api_settings(database, str(tmp_path / "var"), webapp_dir=str(dist))
+    async with TestClient(TestServer(create_app(settings, inspector=EngineInspector(engine)))) as client:
+        for page in ("/", "/configure/123", "/saved"):
+            response = await client.get(page)
+            assert response.status == 200 and "<title>app</title>" in await response.text()
+        asset = await client.get("/assets/main-abc123.js")
+        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        await problem(await client.get("/assets/missing.js"), 404)
+        await problem(await client.get("/api/v1/nothing-here"), 404)
+        escaped = await client.get("/assets/../../../../etc/passwd")
+        assert "root:" not in await escaped.text()
+        assert (await client.get("/health")).status == 200

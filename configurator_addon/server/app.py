@@ -18,7 +18,7 @@ from . import keys
 from .job_events import JobEventHub
 from .openapi import routes as openapi_routes
 from .problems import problem_middleware
-from .routes import blobs, configurations, health, jobs, products
+from .routes import blobs, configurations, health, jobs, products, webapp
 
 log = logging.getLogger("configurator.http")
 
@@ -72,7 +72,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
         app[keys.EXECUTOR] = executor
     app.cleanup_ctx.append(_services_context(settings, inspector))
     for table in (health.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
-                  openapi_routes):
+                  openapi_routes, webapp.routes):  # the web app's catch-all last
         app.add_routes(table)
     cors = aiohttp_cors.setup(app, defaults={
         origin: aiohttp_cors.ResourceOptions(allow_headers="*", expose_headers=("Location", "Server-Timing",
