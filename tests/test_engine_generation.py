@@ -180,3 +180,23 @@ def test_authored_names_survive_a_session_that_already_uses_them(fixture_templat
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen == {"handles": ["Bar", "Knob"], "nodes": ["Body", "Bar Handle"], "materials": ["Walnut", "Steel"]}
+
+
+def test_inputs_that_did_not_change_are_not_re_evaluated(engine, fixture_templates):
+    import bpy
+
+    updated: list[str] = []
+
+    def record(scene, depsgraph):
+        updated.extend(u.id.name for u in depsgraph.updates if u.is_updated_geometry)
+
+    config = {"width": 0.7, "height": 0.9, "depth": 0.45}
+    engine.generate(fixture_templates["valid"], config)
+    bpy.app.handlers.depsgraph_update_post.append(record)
+    try:
+        engine.generate(fixture_templates["valid"], {**config, "handle_finish": "Brass"})
+        assert not any(name.endswith("Body") for name in updated), updated  # floats equal at 32-bit precision
+        engine.generate(fixture_templates["valid"], {**config, "width": 0.8, "handle_finish": "Brass"})
+        assert any(name.endswith("Body") for name in updated), updated
+    finally:
+        bpy.app.handlers.depsgraph_update_post.remove(record)

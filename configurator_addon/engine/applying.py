@@ -7,14 +7,19 @@ only when they change, so unchanged parts of the model are not re-evaluated.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .colors import hex_to_linear_rgba
 
 
 def _changed(old, new) -> bool:
+    """Blender stores many values as 32-bit floats (0.3 reads back as 0.30000001192): compare
+    with that precision, or every job would rewrite and re-evaluate unchanged inputs."""
     if isinstance(new, tuple):
-        return tuple(round(v, 6) for v in old) != tuple(round(v, 6) for v in new)
+        return len(old) != len(new) or any(_changed(a, b) for a, b in zip(old, new))
+    if isinstance(new, float) and isinstance(old, (int, float)) and not isinstance(old, bool):
+        return not math.isclose(old, new, rel_tol=1e-6, abs_tol=1e-9)
     return old != new
 
 

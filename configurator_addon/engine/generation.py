@@ -47,6 +47,15 @@ class Engine:
     def __init__(self, cache: TemplateCache | None = None):
         prepare_blender()
         self.cache = cache if cache is not None else TemplateCache()
+        self.cache.warm_up = self._warm_up
+
+    def _warm_up(self, loaded, inspection: Inspection) -> None:
+        """Evaluate and export the defaults once while loading, so the first real job does
+        not pay for the first evaluation and the exporter's first run."""
+        defaults = validate_config(inspection.schema, {})
+        apply_config(inspection.bindings, defaults, loaded.scene.view_layers[0])
+        export_scene_glb(loaded.scene, draco=False, names=loaded.exported_name_map(),
+                         scene_name=inspection.product_name)
 
     def inspect(self, path: str, version: str | None = None) -> Inspection:
         version = version or _version_of(path)
