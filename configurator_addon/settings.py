@@ -66,6 +66,8 @@ class Settings:
             workers=_int(env, "BLENDER_MAX_CONCURRENT", cls.workers),
             job_timeout_seconds=_float(env, "BLENDER_TIMEOUT_SECONDS", cls.job_timeout_seconds),
             job_max_retries=_int(env, "JOB_MAX_RETRIES", cls.job_max_retries),
+            worker_recycle_jobs=_int(env, "WORKER_RECYCLE_JOBS", cls.worker_recycle_jobs),
+            worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", cls.worker_recycle_rss_mb),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins
             else ("http://localhost:5173",),
             public_base_url=env.get("PUBLIC_BASE_URL") or None,

@@ -342,3 +342,34 @@ async def test_the_web_app_is_served_with_spa_fallback(database, tmp_path, engin
         escaped = await client.get("/assets/../../../../etc/passwd")
         assert "root:" not in await escaped.text()
         assert (await client.get("/health")).status == 200
+
+
+async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database, tmp_path, engine):
+    import asyncio
+    import threading
+    import time
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from configurator_addon.runtime.main_thread import MainThreadExecutor
+    from configurator_addon.server.app import create_app
+    from fixtures_api import EngineInspector, api_settings
+
+    executor = MainThreadExecutor()
+    driver = threading.Thread(target=executor.run_forever, daemon=True)  # stands in for the main thread
+    driver.start()
+    settings = api_settings(database, str(tmp_path / "var"), job_timeout_seconds=0.5)
+    app = create_app(settings, role="all", executor=executor, inspector=EngineInspector(engine))
+    try:
+        async with TestClient(TestServer(app)) as client:
+            assert (await client.get("/health")).status == 200
+            stuck = executor.submit(time.sleep, 1.5)
+            await asyncio.sleep(0.9)
+            response = await client.get("/health")
+            body = await response.json()
+            assert response.status == 503 and body["status"] == "unhealthy" and body["executor_busy_seconds"] > 0.5
+            await asyncio.wrap_future(stuck)
+            assert (await client.get("/health")).status == 200
+    finally:
+        executor.stop()
+        driver.join(5)

@@ -107,3 +107,21 @@ async def test_sigterm_lets_the_running_job_finish(tmp_path, fixture_templates, 
         await conn.close()
     assert row["status"] == "COMPLETED", dict(row)
 
+
+
+async def test_workers_recycle_after_their_job_count(tmp_path, fixture_templates, empty_database):
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed",
+                           env={"DATABASE_URL": empty_database, "WORKER_RECYCLE_JOBS": "2"})
+    try:
+        await server.wait_ready()
+        product = await server.upload(fixture_templates["valid"], "Box")
+        finished = []
+        for i in range(5):  # one after another, so each recycle happens between jobs
+            job = await server.submit(product["id"], {"width": 0.4 + i * 0.1})
+            finished.append(await server.wait_job(job["id"]))
+    finally:
+        server.stop()
+    assert [j["status"] for j in finished] == ["COMPLETED"] * 5
+    assert [j["retry_count"] for j in finished] == [0] * 5  # recycling loses and repeats nothing
+    pids = [worker_pid(j) for j in finished]
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4], pids
