@@ -26,6 +26,8 @@ OUR_TYPES = {
     "CONFIGURATOR_OT_mark_product_collection",
     "CONFIGURATOR_OT_inspect_template",
     "CONFIGURATOR_OT_export_glb",
+    "CONFIGURATOR_OT_server_start",
+    "CONFIGURATOR_OT_server_stop",
     "CONFIGURATOR_PT_sidebar",
 }
 
@@ -170,7 +172,7 @@ def test_reloaded_package_registers_each_class_once():
     """)
     assert counts["registered"] == sorted([
         "configurator.mark_product_collection", "configurator.inspect_template", "configurator.export_glb",
-        "CONFIGURATOR_PT_sidebar", "configurator_addon"])
+        "configurator.server_start", "configurator.server_stop", "CONFIGURATOR_PT_sidebar", "configurator_addon"])
     assert counts["clean"]
 
 
@@ -320,3 +322,67 @@ def test_sidebar_shows_the_product_collection_and_the_inspected_parameters(templ
     assert "width: number = 0.6 m" in shown["after"]
     assert "handle: one of Bar, Knob = Knob" in shown["after"]
     assert "No product collection" in shown["other_file"] and "Not inspected yet" in shown["other_file"]
+
+
+GUI_SERVER = r'''
+import json, os, sys, threading, time, urllib.request
+sys.path.insert(0, os.getcwd())
+import bpy
+import configurator_addon
+from configurator_addon.ui import server_control
+
+configurator_addon.register()
+template, port = sys.argv[1], sys.argv[2]
+bpy.ops.configurator.server_start()
+assert server_control.is_running() and bpy.app.timers.is_registered(server_control.drain_queue)
+base = f"http://127.0.0.1:{port}"
+outcome = {}
+
+def client():
+    try:
+        boundary = "configuratortest"
+        with open(template, "rb") as handle:
+            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nBox\r\n"
+                    f"--{boundary}\r\nContent-Disposition: form-data; name=\"template\"; filename=\"t.blend\"\r\n"
+                    "Content-Type: application/octet-stream\r\n\r\n").encode() + handle.read() + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(base + "/api/v1/products", data=body, method="POST",
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        product = json.load(urllib.request.urlopen(request, timeout=60))
+        request = urllib.request.Request(base + "/api/v1/jobs", method="POST", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"product_id": product["id"], "config_data": {"width": 0.9}}).encode())
+        job = json.load(urllib.request.urlopen(request, timeout=30))
+        for _ in range(600):
+            job = json.load(urllib.request.urlopen(f"{base}/api/v1/jobs/{job['id']}", timeout=30))
+            if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
+                break
+            time.sleep(0.05)
+        outcome["job"] = job
+    except Exception as exc:
+        outcome["error"] = repr(exc)
+
+thread = threading.Thread(target=client)
+thread.start()
+while thread.is_alive():  # what Blender's timer does in the GUI
+    server_control.drain_queue()
+    time.sleep(0.01)
+bpy.ops.configurator.server_stop()
+stopped = not server_control.is_running() and not bpy.app.timers.is_registered(server_control.drain_queue)
+configurator_addon.unregister()
+print(json.dumps({**outcome, "stopped": stopped}))
+'''
+
+
+def test_server_runs_inside_blender_driven_by_the_gui_timer(templates, tmp_path, empty_database):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": empty_database, "PORT": str(port), "HOST": "127.0.0.1",
+           "CONFIGURATOR_VAR_DIR": str(tmp_path / "var"), "LOG_FORMAT": "text"}
+    done = subprocess.run([sys.executable, "-c", GUI_SERVER, templates["valid"], str(port)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result.get("job", {}).get("status") == "COMPLETED", result
+    assert result["stopped"] is True

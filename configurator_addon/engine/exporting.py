@@ -50,10 +50,11 @@ def _quiet_exporter():
 def export_scene_glb(scene, *, draco: bool, names: dict[str, str], scene_name: str) -> bytes:
     """Export `scene` as GLB bytes; authored names restored via `names`."""
     window = bpy.context.window
+    shown = window.scene if window is not None else None
     fd, path = tempfile.mkstemp(suffix=".glb", dir=_SCRATCH_DIR)
     os.close(fd)
     try:
-        if window is not None and window.scene != scene:
+        if window is not None and shown != scene:
             window.scene = scene
         with _quiet_exporter(), bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
             result = bpy.ops.export_scene.gltf(
@@ -66,4 +67,6 @@ def export_scene_glb(scene, *, draco: bool, names: dict[str, str], scene_name: s
         raise GenerationError(f"glTF export failed: {exc}") from exc
     finally:
         os.unlink(path)
+        if not bpy.app.background and window is not None and window.scene != shown:
+            window.scene = shown  # an artist's window goes back to what it showed
     return glb.rename(data, names, scene_name)

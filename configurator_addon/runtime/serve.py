@@ -18,9 +18,6 @@ import logging
 import os
 import signal
 import sys
-import threading
-
-from aiohttp import web
 
 from ..db.embedded import EmbeddedPostgres
 from ..db.migrator import migrate
@@ -35,6 +32,7 @@ from ..services.seeding import seed_samples
 from ..services.template_inspection import ENTRY
 from ..settings import Settings
 from ..storage import create_blob_store
+from .in_process import InProcessServer, start_site
 from .main_thread import MainThreadExecutor
 
 log = logging.getLogger("configurator.serve")
@@ -97,18 +95,10 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> No
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _start_site(app: web.Application, settings: Settings) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
-    log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}"})
-    return runner
-
-
 async def _serve_api(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
-    runner = await _start_site(create_app(settings, role="api"), settings)
+    runner = await start_site(create_app(settings, role="api"), settings)
     try:
         await stop.wait()
     finally:
@@ -125,7 +115,7 @@ def worker_command(settings: Settings) -> list[str]:
 async def _serve_with_supervisor(settings: Settings, role: str, workers: int) -> None:
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
-    runner = await _start_site(create_app(settings, role="api"), settings) if role == "all" else None
+    runner = await start_site(create_app(settings, role="api"), settings) if role == "all" else None
     pool = await create_pool(settings.database_url, max_size=2)
     env = {"DATABASE_URL": settings.database_url, "CONFIGURATOR_VAR_DIR": settings.var_dir}
     supervisor = Supervisor(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
@@ -144,45 +134,17 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
 
 def _serve_in_process(settings: Settings, with_api: bool) -> None:
     """The main thread runs bpy work; a thread runs asyncio (the worker loop, and the API)."""
-    from ..engine.generation import Engine  # imports bpy: only worker processes pay for it
-    from ..jobs.worker import Worker
+    from ..engine.generation import Engine  # imports bpy: only processes that do Blender work pay for it
 
     executor = MainThreadExecutor()
-    engine = Engine()
-    state: dict = {}
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        state["loop"], state["stop"] = loop, stop
-        runner = await _start_site(create_app(settings, role="all", executor=executor), settings) if with_api else None
-        pool = await create_pool(settings.database_url, max_size=4)
-        store = create_blob_store(settings)
-        worker = Worker(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
-                        store, executor, engine, status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"),
-                        time_limit=True)
-        try:
-            await worker.run(stop, max_jobs=None if with_api else settings.worker_recycle_jobs,
-                             max_rss_bytes=None if with_api else settings.worker_recycle_rss_mb << 20)
-        finally:
-            await store.close()
-            await pool.close()
-            if runner is not None:
-                await runner.cleanup()
-
-    def thread_main() -> None:
-        try:
-            asyncio.run(main())
-        finally:
-            executor.stop()
+    server = InProcessServer(settings, executor, Engine(), with_api=with_api, recycle=not with_api,
+                             status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"))
 
     def on_signal(signum, frame) -> None:
-        if "loop" in state:
-            state["loop"].call_soon_threadsafe(state["stop"].set)
+        server.request_stop()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    thread = threading.Thread(target=thread_main, name="configurator-asyncio", daemon=True)
-    thread.start()
+    server.start()
     executor.run_forever()
-    thread.join(timeout=10)
+    server.join(timeout=settings.job_timeout_seconds)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, panel, preferences, session_state
+from . import operators, panel, preferences, server_control, session_state
 
-CLASSES = (preferences.ConfiguratorPreferences, *operators.CLASSES, *panel.CLASSES)
+CLASSES = (preferences.ConfiguratorPreferences, *operators.CLASSES, *server_control.CLASSES, *panel.CLASSES)
 
 
 def register() -> None:
@@ -19,6 +19,7 @@ def register() -> None:
 
 
 def unregister() -> None:
+    server_control.stop()
     session_state.unregister()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import engine_process, session_state
+from . import engine_process, server_control, session_state
 from .operators import (
     CONFIGURATOR_OT_export_glb,
     CONFIGURATOR_OT_inspect_template,
@@ -26,6 +26,7 @@ class CONFIGURATOR_PT_sidebar(bpy.types.Panel):
         column.operator(CONFIGURATOR_OT_mark_product_collection.bl_idname, icon="OUTLINER_COLLECTION")
         column.operator(CONFIGURATOR_OT_inspect_template.bl_idname, icon="VIEWZOOM")
         column.operator(CONFIGURATOR_OT_export_glb.bl_idname, icon="EXPORT")
+        draw_server(layout.box())
 
         stored = session_state.stored_inspection(context)
         if stored is None:
@@ -34,6 +35,14 @@ class CONFIGURATOR_PT_sidebar(bpy.types.Panel):
             draw_lines(layout.box(), engine_process.error_lines(stored["error"]), icon="ERROR", alert=True)
         else:
             draw_inspection(layout, stored["inspection"])
+
+
+def draw_server(layout) -> None:
+    if server_control.is_running():
+        layout.label(text=f"Serving at {server_control.url()}", icon="WORLD")
+        layout.operator(server_control.CONFIGURATOR_OT_server_stop.bl_idname, icon="CANCEL")
+    else:
+        layout.operator(server_control.CONFIGURATOR_OT_server_start.bl_idname, icon="PLAY")
 
 
 def draw_product_collection(layout) -> None:
