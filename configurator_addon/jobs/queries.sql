@@ -1,33 +1,29 @@
 -- The job queue (ARCHITECTURE §5). Every update a worker makes is fenced by its lease:
 -- WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'. Zero rows = lease lost.
 
--- name: insert_job
--- Creates a PENDING job, unless an identical one is in flight (then returns nothing).
+-- name: submit_job
+-- One round trip. A job whose result already exists is born COMPLETED (no Blender); any
+-- other is born QUEUED (the trigger announces it) unless an identical job is in flight:
+-- then nothing is inserted and the caller shares that one.
+WITH cached AS (
+    SELECT blob_path FROM results WHERE client_id = $1 AND cache_key = $9
+)
 INSERT INTO jobs (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
-                  config_data, options, cache_key, max_retries)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                  config_data, options, cache_key, max_retries,
+                  status, progress, result_blob_path, completed_at, timings)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+       CASE WHEN cached.blob_path IS NULL THEN 'QUEUED' ELSE 'COMPLETED' END,
+       CASE WHEN cached.blob_path IS NULL THEN 0 ELSE 100 END,
+       cached.blob_path,
+       CASE WHEN cached.blob_path IS NULL THEN NULL ELSE now() END,
+       CASE WHEN cached.blob_path IS NULL THEN '{}'::jsonb ELSE '{"cached": true}'::jsonb END
+FROM (SELECT 1) AS one LEFT JOIN cached ON true
 ON CONFLICT (client_id, cache_key) WHERE status IN ('PENDING', 'QUEUED', 'PROCESSING') DO NOTHING
 RETURNING *;
 
 -- name: find_in_flight_job
 SELECT * FROM jobs
 WHERE client_id = $1 AND cache_key = $2 AND status IN ('PENDING', 'QUEUED', 'PROCESSING');
-
--- name: enqueue_job
-UPDATE jobs SET status = 'QUEUED', updated_at = now()
-WHERE id = $1 AND status = 'PENDING'
-RETURNING *;
-
--- name: complete_from_cache
--- A PENDING job whose result already exists completes without Blender.
-UPDATE jobs j SET status = 'COMPLETED', progress = 100, result_blob_path = r.blob_path, result_url = $3,
-                  completed_at = now(), updated_at = now(), timings = jsonb_build_object('cached', true)
-FROM results r
-WHERE j.id = $1 AND j.status = 'PENDING' AND r.client_id = j.client_id AND r.cache_key = $2
-RETURNING j.*;
-
--- name: find_result
-SELECT * FROM results WHERE client_id = $1 AND cache_key = $2;
 
 -- name: claim_job
 -- One statement, no transaction held while Blender works.

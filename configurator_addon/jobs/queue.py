@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 from ..db.queries import load_queries
-from ..errors import ConfiguratorError
+from ..errors import ConfiguratorError, ConflictError
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "queries.sql"))
 QUEUED_CHANNEL = "configurator_jobs_queued"
@@ -28,31 +28,20 @@ class JobQueue:
 
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, *, client_id, product_id, configuration_id, user_id, template_blob_path,
-                     template_version, config_data, options, cache_key, max_retries, result_url_for):
-        """Returns (job row, created). An identical job in flight is shared; a result that
-        exists already completes the new job at once, without Blender."""
+                     template_version, config_data, options, cache_key, max_retries):
+        """Returns (job row, created). A result that exists already completes the new job at
+        once, without Blender; an identical job in flight is shared."""
+        args = (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
+                config_data, options, cache_key, max_retries)
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(SQL.insert_job, client_id, product_id, configuration_id, user_id,
-                                      template_blob_path, template_version, config_data, options, cache_key,
-                                      max_retries)
-            if row is None:
+            for _ in range(3):  # the in-flight job may finish between our insert and our read
+                row = await conn.fetchrow(SQL.submit_job, *args)
+                if row is not None:
+                    return row, True
                 existing = await conn.fetchrow(SQL.find_in_flight_job, client_id, cache_key)
                 if existing is not None:
                     return existing, False
-                # It finished between our insert and our look-up: try again once.
-                row = await conn.fetchrow(SQL.insert_job, client_id, product_id, configuration_id, user_id,
-                                          template_blob_path, template_version, config_data, options, cache_key,
-                                          max_retries)
-                if row is None:
-                    return await conn.fetchrow(SQL.find_in_flight_job, client_id, cache_key), False
-            result = await conn.fetchrow(SQL.find_result, client_id, cache_key)
-            if result is not None:
-                done = await conn.fetchrow(SQL.complete_from_cache, row["id"], cache_key,
-                                           await result_url_for(result["blob_path"]))
-                if done is not None:
-                    return done, True
-            queued = await conn.fetchrow(SQL.enqueue_job, row["id"])
-            return queued or row, True
+            raise ConflictError("the job could not be submitted; try again")
 
     async def get(self, job_id, client_id):
         return await self.pool.fetchrow(SQL.get_job, job_id, client_id)

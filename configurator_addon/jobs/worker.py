@@ -121,7 +121,6 @@ class Worker:
             loop.call_soon_threadsafe(self._progress, lease, STAGE_PROGRESS[stage], stop_requested)
 
         try:
-            await self._check_still_wanted(lease)
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
             self._write_status(row)
             result = await self.executor.run(self._generate, path, row["config_data"],

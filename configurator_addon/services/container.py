@@ -21,6 +21,5 @@ def build_services(settings, pool, store, inspector=None) -> Services:
     products = ProductService(pool, store, inspector or TemplateInspector(settings.blender_path))
     configurations = ConfigurationService(pool, products)
     queue = JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds)
-    jobs = JobService(queue, products, configurations, store, max_retries=settings.job_max_retries,
-                      public_base_url=settings.public_base_url)
+    jobs = JobService(queue, products, configurations, max_retries=settings.job_max_retries)
     return Services(products, configurations, jobs)

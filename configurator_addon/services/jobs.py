@@ -9,16 +9,11 @@ from ..schemas.api import TERMINAL_STATUSES, JobCreate
 
 
 class JobService:
-    def __init__(self, queue, products, configurations, store, *, max_retries: int, public_base_url: str | None):
+    def __init__(self, queue, products, configurations, *, max_retries: int):
         self.queue = queue
         self.products = products
         self.configurations = configurations
-        self.store = store
         self.max_retries = max_retries
-        self.public_base_url = public_base_url
-
-    async def result_url(self, blob_path: str) -> str:
-        return await self.store.url(blob_path, self.public_base_url)
 
     async def submit(self, client_id, user_id, request: JobCreate):
         """Returns (job row, created). 422 for an invalid configuration, 404 for unknown ids."""
@@ -48,7 +43,6 @@ class JobService:
             client_id=client_id, product_id=product["id"], configuration_id=configuration_id, user_id=user_id,
             template_blob_path=product["template_blob_path"], template_version=product["template_version"],
             config_data=config, options=options, cache_key=cache_key, max_retries=self.max_retries,
-            result_url_for=self.result_url,
         )
 
     async def get(self, client_id, job_id):
