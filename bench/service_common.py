@@ -22,12 +22,14 @@ import time
 import aiohttp
 
 import bench_common as bc
+from configurator_addon.db.embedded import EmbeddedPostgres
 from configurator_addon.engine.config_validation import validate_config
 
 CABINET = "Kitchen base cabinet"
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 READY_TIMEOUT_SECONDS = 240
 JOB_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 150
 
 
 def free_port() -> int:
@@ -51,8 +53,10 @@ class Service:
         environment.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CONFIGURATOR_VAR_DIR": self.var_dir,
                             "LOG_FORMAT": "json", **(env or {})})
         self._log = open(self.log_path, "w")
+        # A session of its own, so that the server and its workers can be stopped as one group.
         self.process = subprocess.Popen([bc.PYTHON, bc.SERVER_ENTRY, "serve", *args], cwd=bc.ROOT,
-                                        env=environment, stdout=self._log, stderr=subprocess.STDOUT)
+                                        env=environment, stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
 
     def log_tail(self, chars: int = 4000) -> str:
         with open(self.log_path, errors="replace") as handle:
@@ -71,15 +75,21 @@ class Service:
                 await asyncio.sleep(0.2)
         raise RuntimeError(f"server not ready after {timeout} s:\n{self.log_tail()}")
 
-    def stop(self, timeout: float = 60) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """SIGTERM (workers finish their current job), then SIGKILL the server's process group;
+        an embedded cluster left behind by a killed server is stopped before the var dir goes."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                bc.log(f"server {self.process.pid} did not stop in {timeout} s: killing its process group")
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._log.close()
+        with contextlib.suppress(Exception):
+            EmbeddedPostgres(os.path.join(self.var_dir, "postgres")).stop()
         shutil.rmtree(self.var_dir, ignore_errors=True)
 
 
@@ -224,3 +234,18 @@ def median_timings(jobs: list[dict]) -> dict:
     names = sorted({k for job in jobs for k, v in job["timings"].items()
                     if k.endswith("_ms") and isinstance(v, (int, float))})
     return {name: round(bc.p50([j["timings"][name] for j in jobs if name in j["timings"]]), 2) for name in names}
+
+
+def rounded(value, digits: int = 2):
+    """`value` with every float rounded, for small results files."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, dict):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v, digits) for v in value]
+    return value
+
+
+def write_results(name: str, data: dict) -> str:
+    return bc.write_results(name, rounded(data))

@@ -66,6 +66,16 @@ async def register_json_codecs(connection: asyncpg.Connection) -> None:
                                         schema="pg_catalog")
 
 
+class PooledConnection(asyncpg.Connection):
+    """Released without asyncpg's reset query (UNLISTEN, RESET ALL, advisory unlock, CLOSE
+    ALL: a round trip per release). Nothing here leaves such state on a pooled connection:
+    LISTEN and advisory locks use connections of their own; open transactions are still
+    rolled back by asyncpg."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, init=None,
                       **kwargs) -> asyncpg.Pool:
     """An asyncpg pool with JSON codecs on every connection; `init` (optional) runs after
@@ -78,4 +88,4 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, init=N
 
     with translate_transient_errors("connecting the pool"):
         return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
-                                         init=init_connection, **kwargs)
+                                         init=init_connection, connection_class=PooledConnection, **kwargs)

@@ -13,6 +13,8 @@ import threading
 import time
 import uuid
 
+import asyncpg
+
 from .. import logs
 from ..errors import ConfiguratorError, GenerationError
 from ..process_memory import rss_bytes
@@ -67,6 +69,7 @@ class Worker:
                         last_rescue = time.monotonic()
                         await self.queue.rescue_abandoned(self.settings.lease_timeout_seconds)
                         await self.queue.queue_stale_pending()
+                    self._wake.clear()  # a job announced from now on wakes the sleep below
                     row = await self.queue.claim(self.worker_id)
                 except Exception as exc:  # database away: keep trying, it may come back
                     log.warning("claim failed: %s", exc)
@@ -81,7 +84,6 @@ class Worker:
             listener.cancel()
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
-        self._wake.clear()
         waiters = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
         await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waiters:
@@ -93,19 +95,20 @@ class Worker:
             self._wake.set()
 
         while not stop.is_set():
+            conn = None
             try:
-                async with self.queue.pool.acquire() as conn:
-                    await conn.add_listener(QUEUED_CHANNEL, wake)
-                    try:
-                        while not stop.is_set() and not conn.is_closed():
-                            await asyncio.sleep(1.0)
-                    finally:
-                        if not conn.is_closed():
-                            await conn.remove_listener(QUEUED_CHANNEL, wake)
+                # A connection of its own: pooled connections are handed back without a reset.
+                conn = await asyncpg.connect(self.settings.database_url)
+                await conn.add_listener(QUEUED_CHANNEL, wake)
+                while not stop.is_set() and not conn.is_closed():
+                    await asyncio.sleep(1.0)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 await asyncio.sleep(1.0)
+            finally:
+                if conn is not None:
+                    conn.terminate()
 
     # -- one job ---------------------------------------------------------------------------
     async def process(self, row) -> None:
@@ -126,8 +129,9 @@ class Worker:
             result = await self.executor.run(self._generate, path, row["config_data"],
                                              bool(row["options"].get("draco")), row["template_version"],
                                              before_stage)
-            await self._check_still_wanted(lease)
-            loop.call_soon(self._progress, lease, STAGE_PROGRESS["upload"], stop_requested)
+            # One round trip reports progress and tells whether the job is still wanted.
+            if await self._retrying(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
+                raise JobCancelled("upload")
             started = time.perf_counter()
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"])
             await self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE)
@@ -154,11 +158,6 @@ class Worker:
     async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> None:
         """Retry later or fail, as the error and the attempts left decide."""
         await self._retrying(lambda: self.queue.release(lease, error))
-
-    async def _check_still_wanted(self, lease: Lease) -> None:
-        """Cancel requested or lease lost: stop before the next (expensive) stage."""
-        if await self._retrying(lambda: self.queue.heartbeat(lease)) is not False:
-            raise JobCancelled
 
     def _generate(self, path, config, draco, version, before_stage):
         """On the main thread. The watchdog is C code: it fires even while Blender holds the GIL."""

@@ -42,14 +42,15 @@ class ProductService:
         """Inspect (422 on contract errors), store the template by content, insert the product."""
         inspection = await self.inspector.inspect(template)
         version = template_version(template)
+        preview_key = default_cache_key(version, inspection["schema"])
         product_id = product_id or uuid.uuid4()
         path = template_blob_path(client_id, product_id, version)
         await self.store.put(path, template, "application/x-blender")
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(SQL.insert_product, client_id, product_id, name, description, path, version,
-                                      inspection["schema"], inspection["parameters"])
+                                      inspection["schema"], inspection["parameters"], preview_key)
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
-                               inspection["schema"], inspection["parameters"])
+                               inspection["schema"], inspection["parameters"], preview_key)
         return row
 
     async def replace_template(self, client_id, product_id, template: bytes):
@@ -59,27 +60,23 @@ class ProductService:
         if version == current["template_version"]:
             raise ConflictError("this template is already the product's current version")
         inspection = await self.inspector.inspect(template)
+        preview_key = default_cache_key(version, inspection["schema"])
         path = template_blob_path(client_id, product_id, version)
         await self.store.put(path, template, "application/x-blender")
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(SQL.update_product_template, client_id, product_id, path, version,
-                                      inspection["schema"], inspection["parameters"])
+                                      inspection["schema"], inspection["parameters"], preview_key)
             if row is None:
                 raise NotFoundError(f"no product {product_id}")
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
-                               inspection["schema"], inspection["parameters"])
+                               inspection["schema"], inspection["parameters"], preview_key)
         return row
 
     async def find_by_name(self, client_id, name: str):
         return await self.pool.fetchrow(SQL.find_product_by_name, client_id, name)
 
-    async def preview_paths(self, client_id, rows) -> dict:
-        """Product id -> blob path of the GLB of its default configuration, where one exists."""
-        keys = {default_cache_key(row): row["id"] for row in rows}
-        found = await self.pool.fetch(SQL.find_results, client_id, list(keys))
-        return {keys[r["cache_key"]]: r["blob_path"] for r in found}
 
-
-def default_cache_key(product) -> str:
-    defaults = validate_config(product["config_schema"], {})
-    return result_cache_key(product["template_version"], defaults, export_options(draco=False))
+def default_cache_key(version: str, schema: dict) -> str:
+    """Result cache key of the default configuration: where the product's preview GLB is."""
+    defaults = validate_config(schema, {})
+    return result_cache_key(version, defaults, export_options(draco=False))

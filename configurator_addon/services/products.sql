@@ -1,8 +1,11 @@
 -- Products and their template versions. Every statement is scoped by client_id ($1).
 
 -- name: list_products
-SELECT p.*
+-- Summaries (no schema), each with the blob of its default configuration's GLB if generated.
+SELECT p.id, p.name, p.description, p.template_version, p.schema_version, p.created_at, p.updated_at,
+       r.blob_path AS preview_blob_path
 FROM products p
+LEFT JOIN results r ON r.client_id = p.client_id AND r.cache_key = p.default_cache_key
 WHERE p.client_id = $1
 ORDER BY p.created_at DESC, p.id DESC
 LIMIT $2 OFFSET $3;
@@ -11,7 +14,10 @@ LIMIT $2 OFFSET $3;
 SELECT count(*) FROM products WHERE client_id = $1;
 
 -- name: get_product
-SELECT * FROM products WHERE client_id = $1 AND id = $2;
+SELECT p.*, r.blob_path AS preview_blob_path
+FROM products p
+LEFT JOIN results r ON r.client_id = p.client_id AND r.cache_key = p.default_cache_key
+WHERE p.client_id = $1 AND p.id = $2;
 
 -- name: get_product_version
 SELECT v.* FROM product_versions v JOIN products p ON p.id = v.product_id
@@ -19,25 +25,21 @@ WHERE p.client_id = $1 AND v.product_id = $2 AND v.schema_version = $3;
 
 -- name: insert_product
 INSERT INTO products (id, client_id, name, description, template_blob_path, template_version, config_schema,
-                      parameters)
-VALUES ($2, $1, $3, $4, $5, $6, $7, $8)
-RETURNING *;
+                      parameters, default_cache_key)
+VALUES ($2, $1, $3, $4, $5, $6, $7, $8, $9)
+RETURNING *, NULL::text AS preview_blob_path;
 
 -- name: insert_product_version
 INSERT INTO product_versions (product_id, schema_version, template_blob_path, template_version, config_schema,
-                              parameters)
-VALUES ($1, $2, $3, $4, $5, $6);
+                              parameters, default_cache_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: update_product_template
 UPDATE products
 SET template_blob_path = $3, template_version = $4, config_schema = $5, parameters = $6,
-    schema_version = schema_version + 1, updated_at = now()
+    default_cache_key = $7, schema_version = schema_version + 1, updated_at = now()
 WHERE client_id = $1 AND id = $2
-RETURNING *;
+RETURNING *, (SELECT blob_path FROM results r WHERE r.client_id = $1 AND r.cache_key = $7) AS preview_blob_path;
 
 -- name: find_product_by_name
 SELECT * FROM products WHERE client_id = $1 AND name = $2;
-
--- name: find_results
--- Generated GLBs among the given cache keys (e.g. products' default configurations).
-SELECT cache_key, blob_path FROM results WHERE client_id = $1 AND cache_key = ANY($2::text[]);

@@ -67,11 +67,15 @@ async def job_events(request: web.Request) -> web.WebSocketResponse:
     """Status/progress messages until the job reaches a terminal state, then the socket closes."""
     jobs = request.app[keys.JOBS]
     tenant, job_id = client_id(request), path_id(request)
-    row = await jobs.get(tenant, job_id)  # 404 before the upgrade
+    hub = request.app[keys.JOB_EVENTS]
+    events = hub.subscribe(str(job_id))  # before the first read, so no change falls in between
+    try:
+        row = await jobs.get(tenant, job_id)  # 404 before the upgrade
+    except BaseException:
+        hub.unsubscribe(str(job_id), events)
+        raise
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
-    hub = request.app[keys.JOB_EVENTS]
-    events = hub.subscribe(str(job_id))
     try:
         last = None
         while True:

@@ -17,12 +17,10 @@ MAX_TEXT_FIELD = 10_000
 
 async def product_bodies(request: web.Request, rows, model=Product) -> list:
     """Response bodies, each with the preview GLB of its default configuration when there is one."""
-    app = request.app
-    previews = await app[keys.PRODUCTS].preview_paths(client_id(request), rows)
-    base_url = app[keys.SETTINGS].public_base_url
+    store, base_url = request.app[keys.STORE], request.app[keys.SETTINGS].public_base_url
     return [model.model_validate({
         **dict(row),
-        "preview_url": await app[keys.STORE].url(previews[row["id"]], base_url) if row["id"] in previews else None,
+        "preview_url": await store.url(row["preview_blob_path"], base_url) if row["preview_blob_path"] else None,
     }) for row in rows]
 
 
