@@ -46,7 +46,12 @@ async def test_killed_worker_job_is_rescued_and_completed(tmp_path, fixture_temp
         product = await server.upload(fixture_templates["slow"], "Slow box")
         job = await server.submit(product["id"], SLOW)
         running = await server.wait_job(job["id"], statuses=("PROCESSING",))
-        await asyncio.sleep(0.5)
+        for _ in range(600):  # a long job reports its progress: kill it once it is exporting
+            _, running = await server.request("GET", f"/api/v1/jobs/{job['id']}")
+            if running["progress"] >= 60:
+                break
+            await asyncio.sleep(0.05)
+        assert running["status"] == "PROCESSING" and running["progress"] == 60, running
         os.kill(worker_pid(running), signal.SIGKILL)
         done = await server.wait_job(job["id"], timeout=240)
         assert done["status"] == "COMPLETED", done

@@ -25,6 +25,7 @@ from .template_files import TemplateFiles
 log = logging.getLogger("configurator.worker")
 
 STAGE_PROGRESS = {"apply": 30, "export": 60, "upload": 90}
+PROGRESS_AFTER_SECONDS = 0.2
 GLB_CONTENT_TYPE = "model/gltf-binary"
 
 
@@ -118,10 +119,14 @@ class Worker:
         loop = asyncio.get_running_loop()
         heartbeat = asyncio.create_task(self._heartbeat(lease, stop_requested))
 
+        job_started = time.monotonic()
+
         def before_stage(stage: str) -> None:  # runs on the main thread, between engine stages
             if stop_requested.is_set():
                 raise JobCancelled(stage)
-            loop.call_soon_threadsafe(self._progress, lease, STAGE_PROGRESS[stage], stop_requested)
+            # Progress is for jobs long enough to watch; a quick job would only pay for it.
+            if time.monotonic() - job_started > PROGRESS_AFTER_SECONDS:
+                loop.call_soon_threadsafe(self._progress, lease, STAGE_PROGRESS[stage], stop_requested)
 
         try:
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
