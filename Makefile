@@ -12,7 +12,12 @@ NODE_INSTALLED := $(NODE_DIR)/node_modules/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install templates node-tools test run bench extension clean
+FRONTEND := frontend
+FRONTEND_INSTALLED := $(FRONTEND)/node_modules/.installed
+FRONTEND_BUILT := $(FRONTEND)/dist/index.html
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
+
+.PHONY: help install templates node-tools frontend chromium test run bench extension clean
 
 help:
 	@echo "make run         install, build the sample templates, serve the API with Blender workers"
@@ -38,6 +43,22 @@ $(INSTALLED): pyproject.toml
 templates: install
 	$(PYTHON) templates/build_templates.py templates/
 
+frontend: $(FRONTEND_BUILT)
+
+$(FRONTEND_INSTALLED): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (Node.js 20 or newer)" >&2; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(FRONTEND_BUILT): $(FRONTEND_INSTALLED) $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && npm run build
+
+# The browser the end-to-end tests drive: Debian's Chromium (never a downloaded one).
+chromium:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "Chromium is required for the browser tests: sudo apt-get install chromium" >&2; exit 1; fi; }
+
 node-tools: $(NODE_INSTALLED)
 
 $(NODE_INSTALLED): $(NODE_DIR)/package.json $(wildcard $(NODE_DIR)/package-lock.json)
@@ -46,14 +67,15 @@ $(NODE_INSTALLED): $(NODE_DIR)/package.json $(wildcard $(NODE_DIR)/package-lock.
 	@touch $@
 
 # pytest exits 5 when it collected no tests; that fails the target like any other failure.
-test: install templates node-tools
+test: install templates node-tools frontend chromium
+	cd $(FRONTEND) && npm test
 	@$(PYTHON) -m pytest -q $(PYTEST_ARGS); status=$$?; \
 		if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; \
 		exit $$status
 
 # The API on $(PORT) (default 8000) with supervised Blender workers; with no DATABASE_URL an
 # embedded PostgreSQL under var/, with no AZURE_STORAGE_CONNECTION_STRING blobs under var/blobs.
-run: install templates
+run: install templates frontend
 	$(PYTHON) server_entry.py serve
 
 bench: install templates
@@ -64,6 +86,6 @@ extension: install
 	$(PYTHON) tools/build_extension.py
 
 clean:
-	rm -rf dist build test-artifacts .pytest_cache *.egg-info $(NODE_DIR)/node_modules
+	rm -rf dist build test-artifacts .pytest_cache *.egg-info $(NODE_DIR)/node_modules $(FRONTEND)/dist $(FRONTEND)/node_modules
 	rm -f templates/*.blend templates/*.blend1
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
