@@ -36,6 +36,7 @@ from .in_process import InProcessServer, start_site
 from .main_thread import MainThreadExecutor
 
 log = logging.getLogger("configurator.serve")
+WORKER_NICENESS = 10
 
 
 def add_arguments(parser) -> None:
@@ -136,6 +137,10 @@ def _serve_in_process(settings: Settings, with_api: bool) -> None:
     """The main thread runs bpy work; a thread runs asyncio (the worker loop, and the API)."""
     from ..engine.generation import Engine  # imports bpy: only processes that do Blender work pay for it
 
+    if not with_api:
+        # A worker yields the CPU to the API and the database beside it: heavy jobs must not
+        # make the API slow. Throughput is unchanged when nothing else wants the CPU.
+        os.nice(WORKER_NICENESS)
     executor = MainThreadExecutor()
     server = InProcessServer(settings, executor, Engine(), with_api=with_api, recycle=not with_api,
                              status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"))

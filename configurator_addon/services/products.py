@@ -21,10 +21,10 @@ class ProductService:
         self.inspector = inspector
 
     async def list(self, client_id, limit: int, offset: int):
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(SQL.list_products, client_id, limit, offset)
-            total = await conn.fetchval(SQL.count_products, client_id)
-        return rows, total
+        rows = await self.pool.fetch(SQL.list_products, client_id, limit, offset)
+        if rows:
+            return rows, rows[0]["total"]
+        return rows, await self.pool.fetchval(SQL.count_products, client_id)  # a page past the end
 
     async def get(self, client_id, product_id):
         row = await self.pool.fetchrow(SQL.get_product, client_id, product_id)

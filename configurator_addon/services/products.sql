@@ -1,9 +1,10 @@
 -- Products and their template versions. Every statement is scoped by client_id ($1).
 
 -- name: list_products
--- Summaries (no schema), each with the blob of its default configuration's GLB if generated.
+-- Summaries (no schema), each with the blob of its default configuration's GLB if generated,
+-- and the number of products in all pages (one round trip for a page).
 SELECT p.id, p.name, p.description, p.template_version, p.schema_version, p.created_at, p.updated_at,
-       r.blob_path AS preview_blob_path
+       r.blob_path AS preview_blob_path, count(*) OVER () AS total
 FROM products p
 LEFT JOIN results r ON r.client_id = p.client_id AND r.cache_key = p.default_cache_key
 WHERE p.client_id = $1
