@@ -200,3 +200,11 @@ def test_inputs_that_did_not_change_are_not_re_evaluated(engine, fixture_templat
         assert any(name.endswith("Body") for name in updated), updated
     finally:
         bpy.app.handlers.depsgraph_update_post.remove(record)
+
+
+def test_one_and_one_point_zero_are_the_same_configuration(engine, fixture_templates):
+    as_int = engine.generate(fixture_templates["valid"], {"height": 1, "shelf_count": 2.0})
+    as_float = engine.generate(fixture_templates["valid"], {"height": 1.0, "shelf_count": 2})
+    assert as_int.cache_key == as_float.cache_key
+    assert as_int.config["height"] == 1.0 and isinstance(as_int.config["height"], float)
+    assert as_int.config["shelf_count"] == 2 and isinstance(as_int.config["shelf_count"], int)

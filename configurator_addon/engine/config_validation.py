@@ -81,7 +81,12 @@ def validate_config(schema: dict, config: Any) -> dict:
     if details:
         details = sorted({(d.pointer, d.message): d for d in details}.values(), key=lambda d: (d.pointer or "", d.message))
         raise ConfigValidationError(f"{len(details)} problem(s) in the configuration", details)
+    # One spelling per value, so equal configurations share one cache key: 2.0 -> 2 for
+    # integers, 1 -> 1.0 for numbers.
     for key, prop in schema.get("properties", {}).items():
-        if prop.get("type") == "integer" and isinstance(filled.get(key), float):
-            filled[key] = int(filled[key])
+        value = filled.get(key)
+        if prop.get("type") == "integer" and isinstance(value, float):
+            filled[key] = int(value)
+        elif prop.get("type") == "number" and isinstance(value, int) and not isinstance(value, bool):
+            filled[key] = float(value)
     return filled

@@ -1,0 +1,122 @@
+/** The viewer with what surrounds it: status and progress, dimensions of the model on
+ * screen, reframe and download buttons, and the states before/after a model exists. */
+import { lazy, Suspense, useState } from 'react';
+import { useConfigurator } from '../../context/ConfiguratorContext';
+import type { RuleViolation } from '../../lib/rules';
+import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
+import { formatCentimetres } from '../../lib/units';
+import { Spinner } from '../layout/StatusViews';
+
+// three.js and the renderer are most of the bundle: fetch them while the page lays out.
+const Viewer = lazy(() => import('./Viewer').then((m) => ({ default: m.Viewer })));
+
+export function PreviewPanel() {
+  const { product, controls, preview, violations, applyValues, retryPreview, modelDrawn } = useConfigurator();
+  const [fitRequest, setFitRequest] = useState(0);
+  const { phase, progress, model, error } = preview;
+  const busy = phase === 'submitting' || phase === 'generating' || phase === 'loading';
+  const fix = firstFix(violations, controls);
+
+  const download = () => {
+    if (!model) return;
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([model.bytes], { type: 'model/gltf-binary' }));
+    link.download = `${slug(product.name)}-${model.url.split('/').pop()?.slice(0, 12) ?? 'model'}.glb`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  };
+
+  return (
+    <section className="preview" aria-label="3D preview" aria-busy={busy}>
+      <div className="preview-stage">
+        <Suspense fallback={null}>
+          <Viewer model={model} fitRequest={fitRequest} onDrawn={modelDrawn} />
+        </Suspense>
+
+        {!model && phase !== 'error' && phase !== 'blocked' && (
+          <div className="preview-placeholder">
+            <Spinner label="Preparing the 3D model" />
+            <p>Preparing your {product.name.toLowerCase()}…</p>
+          </div>
+        )}
+
+        <div className={`preview-progress${busy ? ' is-active' : ''}`} aria-hidden="true">
+          <span style={{ width: `${phase === 'submitting' ? 8 : Math.max(progress, 8)}%` }} />
+        </div>
+
+        <div className="preview-top">
+          {model && (
+            <p className="dimensions" aria-label="Size of the model">
+              <span><abbr title="Width">W</abbr> {formatCentimetres(model.size[0])}</span>
+              <span aria-hidden="true">×</span>
+              <span><abbr title="Height">H</abbr> {formatCentimetres(model.size[1])}</span>
+              <span aria-hidden="true">×</span>
+              <span><abbr title="Depth">D</abbr> {formatCentimetres(model.size[2])}</span>
+              <span className="dimensions-unit">cm</span>
+            </p>
+          )}
+          <p className={`preview-status status-${phase}`} role="status">
+            {statusText(phase, progress, Boolean(model))}
+          </p>
+        </div>
+
+        {phase === 'blocked' && violations.length > 0 && (
+          <div className="preview-banner banner-warning" role="alert">
+            <span><strong>Preview paused.</strong> {violations[0].message}</span>
+            {fix && (
+              <button type="button" className="button button-small" onClick={() => applyValues({ [fix.key]: fix.value })}>
+                {fix.label}
+              </button>
+            )}
+          </div>
+        )}
+        {phase === 'error' && error && (
+          <div className="preview-banner banner-error" role="alert">
+            <span><strong>The preview could not be updated.</strong> {error.message}</span>
+            {error.retryable && <button type="button" className="button button-small" onClick={retryPreview}>Try again</button>}
+          </div>
+        )}
+
+        <div className="preview-tools">
+          <button type="button" className="icon-button" onClick={() => setFitRequest((n) => n + 1)} disabled={!model}
+            aria-label="Frame the model" title="Frame the model">
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5" /><circle cx="12" cy="12" r="2.5" /></svg>
+          </button>
+          <button type="button" className="button button-ghost" onClick={download} disabled={!model} aria-label="Download GLB">
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4v11m0 0-4.5-4.5M12 15l4.5-4.5M5 19h14" /></svg>
+            <span className="label-wide">Download GLB</span>
+            <span className="label-narrow" aria-hidden="true">GLB</span>
+          </button>
+        </div>
+      </div>
+      <p className="preview-hint">Drag to turn · scroll or pinch to zoom · right-drag to pan</p>
+    </section>
+  );
+}
+
+/** The first one-click repair the broken rules offer, worded for a button. */
+function firstFix(violations: RuleViolation[], controls: ControlDescriptor[]) {
+  for (const violation of violations) {
+    for (const fix of violation.fixes) {
+      const control = controls.find((c) => c.key === fix.key);
+      if (control) return { ...fix, label: `Set ${control.label.toLowerCase()} to ${formatValue(control, fix.value)}` };
+    }
+  }
+  return null;
+}
+
+function statusText(phase: string, progress: number, hasModel: boolean): string {
+  switch (phase) {
+    case 'submitting': return 'Updating…';
+    case 'generating': return progress > 0 ? `Building… ${progress}%` : 'Building…';
+    case 'loading': return 'Loading model…';
+    case 'ready': return 'Up to date';
+    case 'blocked': return 'Paused';
+    case 'error': return hasModel ? 'Out of date' : 'Not available';
+    default: return '';
+  }
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'model';
+}

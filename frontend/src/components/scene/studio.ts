@@ -1,0 +1,145 @@
+/** The soft studio light every product is seen in: three's RoomEnvironment, prefiltered
+ * into a PMREM-shaped cube map. Built locally, so nothing is fetched from the internet.
+ *
+ * three's PMREMGenerator integrates 256 GGX samples per texel; on a software renderer
+ * (SwiftShader: headless browsers, machines without a usable GPU) that stalls the page for
+ * 6–10 s per WebGL context. This filter takes a few mip-aware samples per texel instead —
+ * well under a second there, a millisecond or two on a GPU — and looks the same on the
+ * soft room light. Its output has the layout three's materials expect of a PMREM (cube
+ * texture, one mip per roughness level, `isPMREMTexture`), so the renderer uses it as is. */
+import {
+  BackSide, BoxGeometry, CubeCamera, HalfFloatType, LinearMipmapLinearFilter, LinearSRGBColorSpace, Mesh,
+  NoBlending, NoToneMapping, UnsignedByteType, SRGBColorSpace, ShaderChunk, ShaderMaterial, WebGLCubeRenderTarget, type Texture, type WebGLRenderer,
+} from 'three';
+import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
+
+/** log2 of the roughest level's face size, and the sharpest level's face size (as three's PMREM). */
+const LOD_MIN = 3;
+const SIZE = 256;
+const SAMPLES = 24;
+/** Radiance stored as value / RANGE: the prefiltered room stays below it but for the lamps' cores. */
+const RANGE = 8;
+
+const filterShader = /* glsl */ `
+  #define SAMPLES ${SAMPLES}
+  #define PI 3.141592653589793
+  varying vec3 vWorldDirection;
+  uniform samplerCube envMap;
+  uniform float coneAngle;   // half-angle of the sampled cone, radians
+  uniform float sourceLod;   // source mip whose texels match the sample spacing
+  uniform float scale;
+
+  void main() {
+    vec3 N = normalize( vWorldDirection );
+    if ( coneAngle <= 0.0 ) {
+      gl_FragColor = vec4( textureLod( envMap, N, 0.0 ).rgb * scale, 1.0 );
+      return;
+    }
+    vec3 up = abs( N.y ) < 0.999 ? vec3( 0.0, 1.0, 0.0 ) : vec3( 1.0, 0.0, 0.0 );
+    vec3 T = normalize( cross( up, N ) );
+    vec3 B = cross( N, T );
+    vec3 color = vec3( 0.0 );
+    float total = 0.0;
+    for ( int i = 0; i < SAMPLES; i ++ ) {
+      // Golden-angle spiral over the cone, denser near its axis like a GGX lobe.
+      float f = ( float( i ) + 0.5 ) / float( SAMPLES );
+      float theta = coneAngle * f;
+      float phi = float( i ) * 2.39996323;
+      vec3 L = cos( theta ) * N + sin( theta ) * ( cos( phi ) * T + sin( phi ) * B );
+      float weight = cos( min( theta, PI * 0.5 ) ) * exp( -2.0 * f * f ) * sin( max( theta, 1e-3 ) );
+      color += textureLod( envMap, L, sourceLod ).rgb * weight;
+      total += weight;
+    }
+    gl_FragColor = vec4( color / total * scale, 1.0 );
+  }
+`;
+
+/** Roughness stored at a level, as three's PMREMGenerator.lodToRoughness. */
+function lodToRoughness(lod: number, maxLod: number): number {
+  return maxLod > 0 ? 1 - Math.sqrt(1 - lod / maxLod) : 0;
+}
+
+export interface StudioEnvironment {
+  texture: Texture;
+  /** Set as the scene's environmentIntensity. */
+  intensity: number;
+  dispose(): void;
+}
+
+export function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironment {
+  const maxLod = Math.log2(SIZE) - LOD_MIN;
+  const source = new WebGLCubeRenderTarget(SIZE, {
+    type: HalfFloatType, colorSpace: LinearSRGBColorSpace, generateMipmaps: true, minFilter: LinearMipmapLinearFilter,
+  });
+  // 8-bit sRGB storage of radiance / RANGE: sampled in hardware (sRGB decode and filtering
+  // are free), a third cheaper than half floats on a software renderer; the materials get
+  // RANGE back through the scene's environment intensity.
+  const target = new WebGLCubeRenderTarget(SIZE, {
+    type: UnsignedByteType, colorSpace: SRGBColorSpace, generateMipmaps: false, minFilter: LinearMipmapLinearFilter,
+    depthBuffer: false,
+  });
+  // Mip sizes are what the material reads (level count and base size); the GPU levels are allocated from them.
+  const levels = target.texture.mipmaps as unknown as { width: number; height: number }[];
+  for (let lod = 0; lod <= maxLod; lod++) levels.push({ width: SIZE >> lod, height: SIZE >> lod });
+  target.texture.name = 'PMREM';
+  target.texture.isPMREMTexture = true;
+
+  const room = new RoomEnvironment();
+  const material = new ShaderMaterial({
+    name: 'StudioEnvironmentFilter',
+    uniforms: { envMap: { value: source.texture }, coneAngle: { value: 0 }, sourceLod: { value: 0 }, scale: { value: 1 / RANGE } },
+    vertexShader: ShaderChunk.cube_vert,
+    fragmentShader: filterShader,
+    side: BackSide,
+    blending: NoBlending,
+    depthTest: false,
+    depthWrite: false,
+  });
+  const box = new Mesh(new BoxGeometry(1, 1, 1), material);
+  const camera = new CubeCamera(0.1, 100, source);
+
+  const toneMapping = renderer.toneMapping;
+  const autoClear = renderer.autoClear;
+  const current = renderer.getRenderTarget();
+  renderer.toneMapping = NoToneMapping;
+  renderer.autoClear = true;
+  try {
+    camera.update(renderer, room); // the room into a mipmapped cube
+
+    camera.renderTarget = target;
+    for (let lod = 0; lod <= maxLod; lod++) {
+      const roughness = lodToRoughness(lod, maxLod);
+      const alpha = roughness * roughness;
+      // The GGX lobe (V = N) reaches about 2·atan(α) from the mirror direction; a fully
+      // rough level covers the hemisphere (the diffuse irradiance lookup).
+      const cone = lod === 0 ? 0 : Math.min(Math.PI / 2, 2.5 * Math.atan(alpha) + 0.02);
+      const spacing = cone / Math.sqrt(SAMPLES);
+      material.uniforms.coneAngle.value = cone;
+      material.uniforms.sourceLod.value = lod === 0 ? 0 : Math.max(0, Math.log2((SIZE * spacing) / (Math.PI / 2)) + 1);
+      const size = SIZE >> lod;
+      target.viewport.set(0, 0, size, size); // three does not scale the viewport to the mip
+      camera.activeMipmapLevel = lod;
+      camera.update(renderer, box);
+    }
+    target.viewport.set(0, 0, SIZE, SIZE);
+  } finally {
+    renderer.setRenderTarget(current);
+    renderer.toneMapping = toneMapping;
+    renderer.autoClear = autoClear;
+    room.dispose();
+    box.geometry.dispose();
+    material.dispose();
+    source.dispose();
+  }
+  return { texture: target.texture, intensity: RANGE, dispose: () => target.dispose() };
+}
+
+/** Camera distance at which a sphere of `radius` fills the view with a margin. */
+export function fitDistance(radius: number, verticalFovDeg: number, aspect: number, margin = 1.15): number {
+  const vertical = (verticalFovDeg * Math.PI) / 180;
+  const horizontal = 2 * Math.atan(Math.tan(vertical / 2) * aspect);
+  return (radius * margin) / Math.sin(Math.min(vertical, horizontal) / 2);
+}
+
+/** Where the camera looks from: front, a little right and above, like a showroom photo. */
+export const VIEW_DIRECTION: [number, number, number] = [0.55, 0.42, 1];

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigSchema } from '../types/api';
+import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
+import { evaluateRules, matches } from './rules';
+import { defaultConfig } from './values';
+
+describe('evaluateRules', () => {
+  const cabinet = defaultConfig(cabinetSchema);
+
+  it('finds nothing wrong with the defaults', () => {
+    expect(evaluateRules(cabinetSchema, cabinet)).toEqual([]);
+  });
+
+  it('reports the author\'s message on the value to change, with a one-click fix', () => {
+    const violations = evaluateRules(cabinetSchema, { ...cabinet, width: 1.0, door_count: 1 });
+    expect(violations).toEqual([{
+      rule: 0,
+      message: 'Cabinets wider than 0.9 m need two doors: a single door that wide would sag and hit the wall when opened.',
+      keys: ['door_count'],
+      triggers: ['width'],
+      fixes: [{ key: 'door_count', value: 2 }],
+    }]);
+  });
+
+  it('honours exclusiveMinimum exactly at the boundary', () => {
+    expect(evaluateRules(cabinetSchema, { ...cabinet, width: 0.9, door_count: 1 })).toEqual([]);
+    expect(evaluateRules(cabinetSchema, { ...cabinet, width: 0.901, door_count: 1 })).toHaveLength(1);
+    expect(evaluateRules(cabinetSchema, { ...cabinet, width: 1.2, door_count: 2 })).toEqual([]);
+  });
+
+  it('checks boolean consts', () => {
+    const fireplace = defaultConfig(fireplaceSchema);
+    const [violation] = evaluateRules(fireplaceSchema, { ...fireplace, opening_width: 1.1, hearth: false });
+    expect(violation.keys).toEqual(['hearth']);
+    expect(violation.fixes).toEqual([{ key: 'hearth', value: true }]);
+    expect(violation.message).toMatch(/need a hearth/);
+  });
+
+  it('supports else, enum, minimum/maximum, exclusiveMaximum and required, and writes a message when none is given', () => {
+    const schema: ConfigSchema = {
+      properties: {
+        style: { type: 'string', enum: ['Box', 'Curved', 'Pyramid'], title: 'Style' },
+        width: { type: 'number' },
+        height: { type: 'number' },
+      },
+      allOf: [
+        {
+          if: { properties: { style: { enum: ['Curved'] } }, required: ['style'] },
+          then: { properties: { width: { minimum: 0.8, maximum: 1.0 } } },
+          else: { properties: { height: { exclusiveMaximum: 1 } } },
+          'x-message': 'Curved hoods come 80–100 cm wide.',
+        },
+        { if: { properties: { width: { maximum: 0.7 } } }, then: { properties: { style: { enum: ['Box'] } } } },
+      ],
+    };
+    expect(evaluateRules(schema, { style: 'Curved', width: 0.9, height: 2 })).toEqual([]);
+    expect(evaluateRules(schema, { style: 'Curved', width: 1.1, height: 0.5 })[0].message).toBe('Curved hoods come 80–100 cm wide.');
+    expect(evaluateRules(schema, { style: 'Box', width: 0.9, height: 1 })[0].keys).toEqual(['height']);
+    const [narrow] = evaluateRules(schema, { style: 'Pyramid', width: 0.6, height: 0.5 });
+    expect(narrow).toMatchObject({ message: 'Style must be one of Box', keys: ['style'], fixes: [{ key: 'style', value: 'Box' }] });
+  });
+
+  it('does not apply an if whose required key is missing', () => {
+    expect(matches({ properties: { width: { exclusiveMinimum: 0.9 } }, required: ['width'] }, {})).toBe(false);
+    expect(matches({ properties: { width: { exclusiveMinimum: 0.9 } } }, {})).toBe(true);
+  });
+});

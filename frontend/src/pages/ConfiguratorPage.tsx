@@ -1,0 +1,146 @@
+/** `/configure/:productId[?c=…]`: the product's controls beside its live 3D preview. */
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link, useParams } from 'react-router';
+import { ControlsPanel } from '../components/controls/ControlsPanel';
+import { Dialog } from '../components/layout/Dialog';
+import { ErrorState, LoadingState } from '../components/layout/StatusViews';
+import { PreviewPanel } from '../components/scene/PreviewPanel';
+import { ConfiguratorProvider, useConfigurator } from '../context/ConfiguratorContext';
+import { useToast } from '../context/ToastContext';
+import { useAsync } from '../hooks/useAsync';
+import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { configuratorPath } from '../lib/shareLink';
+import { defaultConfig } from '../lib/values';
+import { api, ApiError } from '../services/api';
+import { NotFoundPage } from './NotFoundPage';
+
+export function ConfiguratorPage() {
+  const { productId = '' } = useParams();
+  const product = useAsync((signal) => api.getProduct(productId, signal), [productId]);
+  useDocumentTitle(product.data?.name);
+
+  if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
+    return <NotFoundPage what="product" />;
+  }
+  if (product.error) return <ErrorState title="This product could not be loaded" error={product.error} onRetry={product.reload} />;
+  if (!product.data || product.data.id !== productId) return <LoadingState label="Loading the product" />;
+  return (
+    <ConfiguratorProvider key={product.data.id} product={product.data}>
+      <Configurator />
+    </ConfiguratorProvider>
+  );
+}
+
+function Configurator() {
+  const { product, values, isDefault, applyValues, rejectedFromLink } = useConfigurator();
+  const { notify } = useToast();
+  const [saving, setSaving] = useState(false);
+
+  useEffect(() => {
+    if (rejectedFromLink.length > 0) {
+      notify('Some values in this link do not fit the product any more; they were reset to the defaults.', { tone: 'error' });
+    }
+  }, [rejectedFromLink, notify]);
+
+  const copyLink = async () => {
+    const url = new URL(configuratorPath(product.id, product.config_schema, values), window.location.origin).href;
+    try {
+      await navigator.clipboard.writeText(url);
+      notify('Link copied. Anyone with it sees this exact configuration.');
+    } catch {
+      window.prompt('Copy this link:', url);
+    }
+  };
+
+  return (
+    <div className="configurator">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <Link to="/">Products</Link>
+        <span aria-hidden="true">/</span>
+        <span aria-current="page">{product.name}</span>
+      </nav>
+      <div className="configurator-head">
+        <div>
+          <h1>{product.name}</h1>
+          {product.description && <p className="lede">{product.description}</p>}
+        </div>
+        <div className="actions">
+          <button type="button" className="button button-ghost" disabled={isDefault}
+            onClick={() => applyValues(defaultConfig(product.config_schema))}>
+            Reset
+          </button>
+          <button type="button" className="button button-secondary" onClick={copyLink}>
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1" /></svg>
+            Copy link
+          </button>
+          <button type="button" className="button" onClick={() => setSaving(true)}>
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 4h9l3 3v13H6zM9 4v5h6M9 20v-6h6v6" /></svg>
+            Save
+          </button>
+        </div>
+      </div>
+      <div className="configurator-body">
+        <PreviewPanel />
+        <aside className="configurator-side">
+          <ControlsPanel />
+        </aside>
+      </div>
+      <SaveDialog open={saving} onClose={() => setSaving(false)} />
+    </div>
+  );
+}
+
+function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
+  const { product, values } = useConfigurator();
+  const { notify } = useToast();
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (open) {
+      setName(`${product.name}, ${new Date().toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}`);
+      setError(null);
+    }
+  }, [open, product.name]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) {
+      setError('Give the configuration a name.');
+      return;
+    }
+    setBusy(true);
+    try {
+      await api.createConfiguration(product.id, trimmed, values);
+      onClose();
+      notify(`Saved “${trimmed}”.`, { action: { label: 'View saved', to: '/saved' } });
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog
+      open={open}
+      title="Save configuration"
+      onClose={onClose}
+      onSubmit={submit}
+      actions={(
+        <>
+          <button type="button" className="button button-ghost" onClick={onClose}>Cancel</button>
+          <button type="submit" className="button" disabled={busy}>{busy ? 'Saving…' : 'Save'}</button>
+        </>
+      )}
+    >
+      <label className="field-label" htmlFor="save-name">Name</label>
+      <input id="save-name" className="text-field" value={name} maxLength={200} autoFocus
+        aria-invalid={Boolean(error)} aria-describedby={error ? 'save-error' : undefined}
+        onChange={(event) => setName(event.target.value)} />
+      {error && <p className="field-error" id="save-error" role="alert">{error}</p>}
+    </Dialog>
+  );
+}

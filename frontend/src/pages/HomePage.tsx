@@ -1,0 +1,45 @@
+/** `/`: the catalogue of configurable products. */
+import { useEffect } from 'react';
+import { ProductCard } from '../components/layout/ProductCard';
+import { EmptyState, ErrorState, LoadingState } from '../components/layout/StatusViews';
+import { useAsync } from '../hooks/useAsync';
+import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { api } from '../services/api';
+
+const PAGE_SIZE = 60;
+const PREVIEW_POLL_MS = 3000;
+
+export function HomePage() {
+  useDocumentTitle(null);
+  const products = useAsync((signal) => api.listProducts(PAGE_SIZE, 0, signal), []);
+  const items = products.data?.items;
+  const waiting = items !== undefined && (items.length === 0 || items.some((p) => !p.preview_url));
+
+  // Products get their preview a few seconds after they are published (and a new server
+  // publishes its samples just after it starts): look again until everything is there.
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(products.reload, PREVIEW_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [waiting, products.data, products.reload]);
+
+  return (
+    <div className="home">
+      <section className="hero">
+        <h1>Make it yours</h1>
+        <p className="lede">Choose a product, set the sizes and finishes you need, and see the exact model we will build — in 3D, as you change it.</p>
+      </section>
+      {products.error && !products.data ? (
+        <ErrorState title="The products could not be loaded" error={products.error} onRetry={products.reload} />
+      ) : !products.data ? (
+        <LoadingState label="Loading products" />
+      ) : products.data.items.length === 0 ? (
+        <EmptyState title="No products yet"><p>Products appear here once a template is published.</p></EmptyState>
+      ) : (
+        <div className="product-grid">
+          {products.data.items.map((product) => <ProductCard key={product.id} product={product} />)}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+/** The `/api/v1` client. `VITE_API_URL` names the API's origin; empty means the app's own
+ * origin (production: the API server also serves this app). */
+import type {
+  ConfigData, Configuration, ConfigurationList, Job, Problem, Product, ProductList,
+} from '../types/api';
+
+const API_BASE = (import.meta.env.VITE_API_URL ?? '').replace(/\/+$/, '');
+
+/** An error answer of the API (problem+json when the server wrote one) or a network failure. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem | null;
+
+  constructor(status: number, problem: Problem | null, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** JSON pointer ("/door_count") → message, for errors the server tied to a value. */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.problem?.errors ?? []) {
+      const key = e.pointer?.replace(/^\//, '').split('/')[0];
+      if (key && !(key in out)) out[key] = e.message;
+    }
+    return out;
+  }
+}
+
+export function apiUrl(path: string): string {
+  return API_BASE + path;
+}
+
+/** Absolute URL of something the API names: `/blobs/…` is on the API's origin; Azure URLs are absolute already. */
+export function resolveApiUrl(url: string): string {
+  return new URL(/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : apiUrl(url), window.location.href).href;
+}
+
+/** ws(s):// URL of an API path, on the API's origin. */
+export function webSocketUrl(path: string): string {
+  const url = new URL(apiUrl(path), window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(path), {
+      method,
+      signal,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, null, 'The server cannot be reached. Check your connection and try again.');
+  }
+  if (response.status === 204) return { status: 204, data: undefined as T };
+  const type = response.headers.get('Content-Type') ?? '';
+  const data = type.includes('json') ? await response.json().catch(() => null) : null;
+  if (!response.ok) {
+    const problem = data && typeof data === 'object' && 'status' in data ? (data as Problem) : null;
+    throw new ApiError(response.status, problem, problem?.detail || problem?.title || `${method} ${path} failed (${response.status})`);
+  }
+  return { status: response.status, data: data as T };
+}
+
+const get = async <T>(path: string, signal?: AbortSignal) => (await request<T>('GET', path, undefined, signal)).data;
+
+export const api = {
+  listProducts: (limit = 50, offset = 0, signal?: AbortSignal) =>
+    get<ProductList>(`/api/v1/products?limit=${limit}&offset=${offset}`, signal),
+  getProduct: (id: string, signal?: AbortSignal) => get<Product>(`/api/v1/products/${encodeURIComponent(id)}`, signal),
+
+  listConfigurations: (limit = 100, offset = 0, signal?: AbortSignal) =>
+    get<ConfigurationList>(`/api/v1/configurations?limit=${limit}&offset=${offset}`, signal),
+  createConfiguration: async (productId: string, name: string, configData: ConfigData) =>
+    (await request<Configuration>('POST', '/api/v1/configurations', { product_id: productId, name, config_data: configData })).data,
+  renameConfiguration: async (id: string, name: string) =>
+    (await request<Configuration>('PATCH', `/api/v1/configurations/${encodeURIComponent(id)}`, { name })).data,
+  deleteConfiguration: async (id: string) => {
+    await request<void>('DELETE', `/api/v1/configurations/${encodeURIComponent(id)}`);
+  },
+
+  /** 200 with a COMPLETED job when the result is cached, else 202 with a queued one. */
+  submitJob: async (productId: string, configData: ConfigData, signal?: AbortSignal) =>
+    (await request<Job>('POST', '/api/v1/jobs', { product_id: productId, config_data: configData }, signal)).data,
+  getJob: (id: string, signal?: AbortSignal) => get<Job>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
+  cancelJob: async (id: string) => (await request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`)).data,
+};

@@ -1,0 +1,223 @@
+/** Live preview of one product: every configuration change becomes a GLB job; the newest
+ * request wins (older in-flight jobs are cancelled and their results ignored); progress
+ * comes over the job's WebSocket; results are kept in memory so a configuration seen
+ * before comes back without a round trip. React-free: `useLivePreview` wraps it. */
+import type { ConfigData, Job, JobEvent } from '../types/api';
+import { configKey } from '../lib/values';
+import { api, ApiError } from './api';
+import { followJob, isTerminal, type JobFollower } from './jobEvents';
+import { disposeModel, loadModel, loadToolkit, type LoadedModel } from './modelLoader';
+
+export type PreviewPhase = 'idle' | 'submitting' | 'generating' | 'loading' | 'ready' | 'blocked' | 'error';
+
+/** Where a shown model came from. */
+export type PreviewSource = 'memory' | 'server-cache' | 'generated';
+
+/** performance.now() stamps of one request, from the input change to the model drawn. */
+export interface PreviewTimings {
+  source: PreviewSource;
+  jobId: string | null;
+  inputAt: number;
+  submittedAt: number | null;
+  resultAt: number | null;
+  loadedAt: number | null;
+  drawnAt: number | null;
+  /** drawnAt − inputAt, once drawn. */
+  totalMs: number | null;
+}
+
+export interface PreviewError {
+  message: string;
+  /** Parameter key → message, when the server rejected particular values (422). */
+  fields: Record<string, string>;
+  retryable: boolean;
+}
+
+export interface PreviewState {
+  phase: PreviewPhase;
+  progress: number;
+  /** The model on screen: the previous one stays until the next is ready. */
+  model: LoadedModel | null;
+  error: PreviewError | null;
+}
+
+interface ActiveJob {
+  key: string;
+  id: string | null;
+  follower: JobFollower | null;
+  terminal: boolean;
+}
+
+const MEMORY_SIZE = 24;
+
+export class LivePreview {
+  private state: PreviewState = { phase: 'idle', progress: 0, model: null, error: null };
+  private seq = 0;
+  private active: ActiveJob | null = null;
+  private readonly memory = new Map<string, LoadedModel>();
+  private pendingDraw: { model: LoadedModel; timings: PreviewTimings } | null = null;
+  private lastValues: ConfigData | null = null;
+  private disposed = false;
+  lastTimings: PreviewTimings | null = null;
+
+  constructor(
+    private readonly productId: string,
+    private readonly onChange: (state: PreviewState) => void,
+  ) {
+    void loadToolkit(); // download three.js while the first job runs
+  }
+
+  getState(): PreviewState {
+    return this.state;
+  }
+
+  /** Show `values`; `inputAt` is when the user made the change (performance.now()). */
+  request(values: ConfigData, inputAt: number = performance.now()): void {
+    if (this.disposed) return;
+    this.lastValues = values;
+    const key = configKey(values);
+    const remembered = this.memory.get(key);
+    if (remembered) {
+      this.seq++;
+      this.cancelActive();
+      this.memory.delete(key);
+      this.memory.set(key, remembered); // most recently used
+      this.show(remembered, { ...newTimings('memory', inputAt), resultAt: performance.now(), loadedAt: performance.now() });
+      return;
+    }
+    if (this.active && !this.active.terminal && this.active.key === key) return; // already on its way
+    const seq = ++this.seq;
+    this.cancelActive();
+    this.active = { key, id: null, follower: null, terminal: false };
+    void this.run(seq, key, values, newTimings('generated', inputAt), true);
+  }
+
+  /** The configuration breaks a rule: stop working on older requests, keep the model shown. */
+  block(): void {
+    this.seq++;
+    this.cancelActive();
+    this.setState({ phase: 'blocked', progress: 0, error: null });
+  }
+
+  retry(): void {
+    if (!this.lastValues) return;
+    const values = this.lastValues;
+    this.memory.delete(configKey(values));
+    this.active = null;
+    this.request(values);
+  }
+
+  /** Called by the viewer after a frame showing `model` was rendered. */
+  markDrawn(model: LoadedModel): void {
+    if (!this.pendingDraw || this.pendingDraw.model !== model) return;
+    const timings = this.pendingDraw.timings;
+    timings.drawnAt = performance.now();
+    timings.totalMs = Math.round((timings.drawnAt - timings.inputAt) * 10) / 10;
+    this.lastTimings = timings;
+    this.pendingDraw = null;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.seq++;
+    this.cancelActive();
+    for (const model of this.memory.values()) disposeModel(model);
+    this.memory.clear();
+  }
+
+  private async run(seq: number, key: string, values: ConfigData, timings: PreviewTimings, mayResubmit: boolean) {
+    this.setState({ phase: 'submitting', progress: 0, error: null });
+    try {
+      timings.submittedAt = performance.now();
+      let job: Job | JobEvent = await api.submitJob(this.productId, values);
+      timings.jobId = job.id;
+      if (seq !== this.seq) {
+        if (!isTerminal(job)) void api.cancelJob(job.id).catch(() => undefined);
+        return;
+      }
+      const active: ActiveJob = { key, id: job.id, follower: null, terminal: isTerminal(job) };
+      this.active = active;
+      if (job.status === 'COMPLETED') {
+        timings.source = 'server-cache';
+      } else if (!isTerminal(job)) {
+        this.setState({ phase: 'generating', progress: job.progress });
+        active.follower = followJob(job.id, (event) => {
+          if (seq === this.seq && !isTerminal(event)) this.setState({ phase: 'generating', progress: event.progress });
+        });
+        job = await active.follower.done;
+        active.terminal = true;
+        if (seq !== this.seq) return;
+      }
+      timings.resultAt = performance.now();
+      if (job.status === 'CANCELLED') {
+        // Cancelled by someone else (e.g. an identical job we shared was cancelled): try once more.
+        if (mayResubmit) return void this.run(seq, key, values, timings, false);
+        throw new ApiError(409, null, 'The preview was cancelled. Try again.');
+      }
+      if (job.status === 'FAILED' || !job.result_url) {
+        throw new ApiError(500, null, job.error_message || 'This configuration could not be built.');
+      }
+      this.setState({ phase: 'loading', progress: 100 });
+      const model = await loadModel(job.result_url);
+      timings.loadedAt = performance.now();
+      this.remember(key, model);
+      if (seq !== this.seq) return;
+      this.show(model, timings);
+    } catch (error) {
+      if (seq !== this.seq || this.disposed) return;
+      if (this.active?.key === key) this.active.terminal = true;
+      const apiError = error instanceof ApiError ? error : null;
+      this.setState({
+        phase: 'error',
+        progress: 0,
+        error: {
+          message: apiError?.message ?? 'Something went wrong while preparing the preview.',
+          fields: apiError?.fieldErrors() ?? {},
+          retryable: !apiError || apiError.status === 0 || apiError.status >= 409,
+        },
+      });
+    }
+  }
+
+  private show(model: LoadedModel, timings: PreviewTimings): void {
+    const previous = this.state.model;
+    this.pendingDraw = { model, timings };
+    if (previous === model) {
+      // Already on screen (e.g. back to the shown values after a rule pause): nothing to draw.
+      this.setState({ phase: 'ready', progress: 100, error: null });
+      this.markDrawn(model);
+      return;
+    }
+    this.setState({ phase: 'ready', progress: 100, model, error: null });
+    if (previous && previous !== model && ![...this.memory.values()].includes(previous)) {
+      setTimeout(() => disposeModel(previous), 1000); // once the viewer has let go of it
+    }
+  }
+
+  private remember(key: string, model: LoadedModel): void {
+    this.memory.set(key, model);
+    while (this.memory.size > MEMORY_SIZE) {
+      const [oldestKey, oldest] = this.memory.entries().next().value as [string, LoadedModel];
+      this.memory.delete(oldestKey);
+      if (oldest !== this.state.model) disposeModel(oldest);
+    }
+  }
+
+  private cancelActive(): void {
+    const active = this.active;
+    this.active = null;
+    if (!active || active.terminal) return;
+    active.follower?.stop();
+    if (active.id) void api.cancelJob(active.id).catch(() => undefined); // 409 once it finished: fine
+  }
+
+  private setState(patch: Partial<PreviewState>): void {
+    if (this.disposed) return;
+    this.state = { ...this.state, ...patch };
+    this.onChange(this.state);
+  }
+}
+
+function newTimings(source: PreviewSource, inputAt: number): PreviewTimings {
+  return { source, jobId: null, inputAt, submittedAt: null, resultAt: null, loadedAt: null, drawnAt: null, totalMs: null };
+}

@@ -1,0 +1,72 @@
+/** Fetching and parsing result GLBs. A model is placed on the floor (y = 0) and centred
+ * over the origin, so a wider cabinet grows both ways and the camera never needs to move.
+ * three.js is imported on first use: pages without a model never download it. */
+import type { Group, Material, Mesh, Object3D } from 'three';
+import type { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
+import { ApiError, resolveApiUrl } from './api';
+
+export interface LoadedModel {
+  /** The URL the API gave (as given: relative or absolute). */
+  url: string;
+  /** The model wrapped in a group that sits it on the floor, centred. */
+  object: Group;
+  /** Bounding box size [x, y, z] = [width, height, depth] in metres (glTF is Y-up). */
+  size: [number, number, number];
+  /** The GLB as downloaded, for "Download GLB". */
+  bytes: ArrayBuffer;
+}
+
+let toolkit: Promise<{ three: typeof import('three'); loader: GLTFLoader }> | null = null;
+
+/** three.js and the glTF loader, fetched once; call early to overlap the download with other work. */
+export function loadToolkit() {
+  toolkit ??= Promise.all([import('three'), import('three/examples/jsm/loaders/GLTFLoader.js')])
+    .then(([three, gltf]) => ({ three, loader: new gltf.GLTFLoader() }));
+  return toolkit;
+}
+
+export async function fetchGlb(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(resolveApiUrl(url), { signal });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, null, 'The 3D model could not be downloaded. Check your connection and try again.');
+  }
+  if (!response.ok) throw new ApiError(response.status, null, `The 3D model could not be downloaded (${response.status}).`);
+  return response.arrayBuffer();
+}
+
+/** Wrap `scene` so its bounding box stands on y = 0 centred on x = z = 0; returns the box size. */
+export function placeOnFloor(three: typeof import('three'), scene: Object3D): { object: Group; size: [number, number, number] } {
+  scene.updateMatrixWorld(true);
+  const box = new three.Box3().setFromObject(scene);
+  const size = box.getSize(new three.Vector3());
+  const center = box.getCenter(new three.Vector3());
+  scene.position.sub(new three.Vector3(center.x, box.min.y, center.z));
+  const object = new three.Group();
+  object.add(scene);
+  return { object, size: [size.x, size.y, size.z] };
+}
+
+export async function loadModel(url: string, signal?: AbortSignal): Promise<LoadedModel> {
+  const [bytes, { three, loader }] = await Promise.all([fetchGlb(url, signal), loadToolkit()]);
+  const gltf = await loader.parseAsync(bytes, '');
+  return { url, bytes, ...placeOnFloor(three, gltf.scene) };
+}
+
+/** Free the GPU memory a model holds (call once it is no longer shown or cached). */
+export function disposeModel(model: LoadedModel): void {
+  model.object.traverse((node) => {
+    const mesh = node as Mesh;
+    if (!mesh.isMesh) return;
+    mesh.geometry.dispose();
+    const materials: Material[] = Array.isArray(mesh.material) ? mesh.material : [mesh.material];
+    for (const material of materials) {
+      for (const value of Object.values(material)) {
+        if (value && typeof value === 'object' && 'isTexture' in value) (value as { dispose(): void }).dispose();
+      }
+      material.dispose();
+    }
+  });
+}

@@ -1,0 +1,30 @@
+// Vite build + dev server + vitest. In development the API runs elsewhere (CONFIGURATOR_API,
+// default http://localhost:8000) and is proxied, so the app always talks to its own origin
+// unless VITE_API_URL names another one.
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+const api = process.env.CONFIGURATOR_API ?? 'http://localhost:8000';
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: {
+      '/api': { target: api, ws: true, changeOrigin: true },
+      '/blobs': { target: api, changeOrigin: true },
+    },
+  },
+  preview: {
+    proxy: {
+      '/api': { target: api, ws: true, changeOrigin: true },
+      '/blobs': { target: api, changeOrigin: true },
+    },
+  },
+  build: {
+    chunkSizeWarningLimit: 1200,
+  },
+  test: {
+    include: ['src/**/*.test.ts'],
+    environment: 'node',
+  },
+});
