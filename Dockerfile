@@ -1,4 +1,13 @@
-# Configurator API + workers: Blender as the PyPI `bpy` module, serving GLB jobs in-process.
+# Configurator API + workers: Blender as the PyPI `bpy` module, serving GLB jobs in-process,
+# and the web configurator it serves at `/`.
+
+FROM node:20-bookworm-slim AS webapp
+WORKDIR /frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/ ./
+RUN npm run build
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,7 +36,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY blender_manifest.toml server_entry.py ./
 COPY migrations_sql/ migrations_sql/
 COPY configurator_addon/ configurator_addon/
-RUN mkdir -p /app/var && chown configurator:configurator /app/var
+# Sample products seeded into an empty database (their .blend files are built at first start).
+COPY templates/ templates/
+COPY --from=webapp /frontend/dist frontend/dist
+RUN mkdir -p /app/var && chown configurator:configurator /app/var /app/templates
 
 USER configurator
 ENV HOST=0.0.0.0 \
