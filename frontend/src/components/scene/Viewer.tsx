@@ -4,6 +4,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 
 import { Canvas, addAfterEffect, useThree } from '@react-three/fiber';
 import { ContactShadows, OrbitControls } from '@react-three/drei';
 import { NeutralToneMapping, Vector3, type PerspectiveCamera } from 'three';
+import { antialiasIsCheap } from '../../lib/renderer';
 import type { LoadedModel } from '../../services/modelLoader';
 import { createStudioEnvironment, fitDistance, VIEW_DIRECTION } from './studio';
 
@@ -28,7 +29,7 @@ export function Viewer({ model, fitRequest, onDrawn }: ViewerProps) {
       frameloop="demand"
       dpr={[1, 2]}
       camera={{ fov: 32, near: 0.01, far: 100, position: [1.6, 1.3, 2.8] }}
-      gl={{ antialias: true, alpha: true, toneMapping: NeutralToneMapping }}
+      gl={{ antialias: antialiasIsCheap(), alpha: true, toneMapping: NeutralToneMapping }}
       aria-hidden="true"
     >
       <StudioLight />
