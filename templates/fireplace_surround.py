@@ -299,25 +299,19 @@ def _example(config: dict) -> dict:
     absent = [name for style, names in style_objects.items() if style != c["mantel_style"] for name in names]
     absent += [m for m in SURROUND_FINISHES if m != c["surround_finish"]]
     (present if c["hearth"] else absent).append("Honed Slate")
-    return {
-        "config": config,
-        "bbox_m": [round(v, 4) for v in overall_size(config)],
-        "present": present,
-        "absent": absent,
-    }
+    return tb.catalog_example(config, overall_size(config), present, absent)
 
 
 def catalog_entry() -> dict:
-    return {
-        "slug": SLUG,
-        "blend": f"{SLUG}.blend",
-        "name": NAME,
-        "description": (
+    return tb.catalog_record(
+        SLUG,
+        NAME,
+        description=(
             "A fireplace surround made to fit your opening, with glazed slip tiles, "
             "a classic or modern mantel shelf and an optional slate hearth."
         ),
-        "dimensions": {"width": "opening_width", "height": "opening_height"},
-        "examples": [
+        dimensions={"width": "opening_width", "height": "opening_height"},
+        examples=[
             _example({}),
             _example(
                 {
@@ -352,4 +346,4 @@ def catalog_entry() -> dict:
             ),
             _example({"opening_width": 1.0, "hearth": False, "mantel_style": "Modern", "tile_color": "#1F3A5F"}),
         ],
-    }
+    )

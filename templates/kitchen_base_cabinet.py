@@ -270,25 +270,19 @@ def _example(config: dict) -> dict:
     absent += [f"Handles ({h})" for h in handles if h != c["handle_style"]]
     absent += [m for m in CARCASS_FINISHES if m != c["carcass_finish"]]
     absent += [m for m in HANDLE_FINISHES if m != c["handle_finish"]]
-    return {
-        "config": config,
-        "bbox_m": [round(v, 4) for v in overall_size(config)],
-        "present": present,
-        "absent": absent,
-    }
+    return tb.catalog_example(config, overall_size(config), present, absent)
 
 
 def catalog_entry() -> dict:
-    return {
-        "slug": SLUG,
-        "blend": f"{SLUG}.blend",
-        "name": NAME,
-        "description": (
+    return tb.catalog_record(
+        SLUG,
+        NAME,
+        description=(
             "A made-to-measure kitchen base cabinet with Shaker or slab doors, "
             "shelves inside and your choice of finish and handles."
         ),
-        "dimensions": {"width": "width", "height": "height", "depth": "depth"},
-        "examples": [
+        dimensions={"width": "width", "height": "height", "depth": "depth"},
+        examples=[
             _example({}),
             _example(
                 {
@@ -319,4 +313,4 @@ def catalog_entry() -> dict:
                 {"width": 0.45, "depth": 0.6, "handle_style": "Knob", "carcass_finish": "Navy Blue", "shelf_count": 2}
             ),
         ],
-    }
+    )

@@ -147,25 +147,19 @@ def _example(config: dict) -> dict:
     present = ["Canopy", "Chimney", "Baffle Filter", c["hood_finish"]]
     absent = [m for m in HOOD_FINISHES if m != c["hood_finish"]]
     (present if c["lights"] else absent).append("LED Light")
-    return {
-        "config": config,
-        "bbox_m": [round(v, 4) for v in overall_size(config)],
-        "present": present,
-        "absent": absent,
-    }
+    return tb.catalog_example(config, overall_size(config), present, absent)
 
 
 def catalog_entry() -> dict:
-    return {
-        "slug": SLUG,
-        "blend": f"{SLUG}.blend",
-        "name": NAME,
-        "description": (
+    return tb.catalog_record(
+        SLUG,
+        NAME,
+        description=(
             "A wall-mounted chimney range hood in pyramid, box or curved style, "
             "sized to your cooktop and ceiling height."
         ),
-        "dimensions": {"width": "width", "height": "chimney_height"},
-        "examples": [
+        dimensions={"width": "width", "height": "chimney_height"},
+        examples=[
             _example({}),
             _example(
                 {"width": 0.6, "chimney_height": 0.3, "style": "Box", "hood_finish": "Matte Black", "lights": False}
@@ -175,4 +169,4 @@ def catalog_entry() -> dict:
                 {"width": 0.75, "chimney_height": 0.45, "style": "Pyramid", "hood_finish": "Copper", "lights": False}
             ),
         ],
-    }
+    )

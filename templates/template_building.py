@@ -693,6 +693,18 @@ def save_blend(path: str) -> None:
         bpy.ops.wm.save_as_mainfile(filepath=path, compress=False)
 
 
+def catalog_example(config: dict, size, present: list[str], absent: list[str]) -> dict:
+    """One catalog example: a configuration, the bounding box it must have (metres: width
+    along X, height along Z, depth along Y) and the GLB names that must and must not appear."""
+    return {"config": config, "bbox_m": [round(v, 4) for v in size], "present": present, "absent": absent}
+
+
+def catalog_record(slug: str, name: str, *, description: str, dimensions: dict, examples: list[dict]) -> dict:
+    """A product's entry in `catalog.json` (tests and seeding read it)."""
+    return {"slug": slug, "blend": f"{slug}.blend", "name": name, "description": description,
+            "dimensions": dimensions, "examples": examples}
+
+
 @dataclass
 class Product:
     """What a product module hands back to `build_templates.py`."""
