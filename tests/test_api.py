@@ -373,3 +373,22 @@ async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database,
     finally:
         executor.stop()
         driver.join(5)
+
+
+async def test_cancelling_a_shared_job_withdraws_one_request(api, worker, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    request = {"product_id": product["id"], "config_data": {"width": 0.52}}
+    first = await (await api.post("/api/v1/jobs", json=request)).json()
+    shared = await (await api.post("/api/v1/jobs", json=request)).json()
+    assert shared["id"] == first["id"] and shared["requesters"] == 2
+    after_one = await (await api.post(f"/api/v1/jobs/{first['id']}/cancel")).json()
+    assert after_one["status"] == "QUEUED" and after_one["requesters"] == 1  # the other request still wants it
+    await run_queued_jobs(worker)
+    assert (await (await api.get(f"/api/v1/jobs/{first['id']}")).json())["status"] == "COMPLETED"
+
+    request = {"product_id": product["id"], "config_data": {"width": 0.53}}
+    job = await (await api.post("/api/v1/jobs", json=request)).json()
+    await api.post("/api/v1/jobs", json=request)
+    await api.post(f"/api/v1/jobs/{job['id']}/cancel")
+    last = await (await api.post(f"/api/v1/jobs/{job['id']}/cancel")).json()
+    assert last["status"] == "CANCELLED" and last["requesters"] == 0

@@ -21,9 +21,11 @@ FROM (SELECT 1) AS one LEFT JOIN cached ON true
 ON CONFLICT (client_id, cache_key) WHERE status IN ('PENDING', 'QUEUED', 'PROCESSING') DO NOTHING
 RETURNING *;
 
--- name: find_in_flight_job
-SELECT * FROM jobs
-WHERE client_id = $1 AND cache_key = $2 AND status IN ('PENDING', 'QUEUED', 'PROCESSING');
+-- name: join_in_flight_job
+-- Another request for the job already computing this result.
+UPDATE jobs SET requesters = requesters + 1, updated_at = now()
+WHERE client_id = $1 AND cache_key = $2 AND status IN ('PENDING', 'QUEUED', 'PROCESSING')
+RETURNING *;
 
 -- name: claim_job
 -- One statement, no transaction held while Blender works.
@@ -93,12 +95,15 @@ WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'
 RETURNING *;
 
 -- name: request_cancel
--- PENDING/QUEUED stop at once; PROCESSING is asked to stop. Terminal jobs are returned unchanged.
+-- Withdraws one request. When none is left, PENDING/QUEUED stop at once and PROCESSING is
+-- asked to stop. Terminal jobs are returned unchanged. (SET reads the row as it was.)
 UPDATE jobs
-SET status = CASE WHEN status IN ('PENDING', 'QUEUED') THEN 'CANCELLED' ELSE status END,
-    cancel_requested_at = CASE WHEN status = 'PROCESSING' THEN coalesce(cancel_requested_at, now())
-                               ELSE cancel_requested_at END,
-    completed_at = CASE WHEN status IN ('PENDING', 'QUEUED') THEN now() ELSE completed_at END,
+SET requesters = CASE WHEN status IN ('PENDING', 'QUEUED', 'PROCESSING') THEN greatest(requesters - 1, 0)
+                      ELSE requesters END,
+    status = CASE WHEN requesters <= 1 AND status IN ('PENDING', 'QUEUED') THEN 'CANCELLED' ELSE status END,
+    cancel_requested_at = CASE WHEN requesters <= 1 AND status = 'PROCESSING'
+                               THEN coalesce(cancel_requested_at, now()) ELSE cancel_requested_at END,
+    completed_at = CASE WHEN requesters <= 1 AND status IN ('PENDING', 'QUEUED') THEN now() ELSE completed_at END,
     updated_at = now()
 WHERE id = $1 AND client_id = $2
 RETURNING *;

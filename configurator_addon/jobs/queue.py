@@ -30,7 +30,8 @@ class JobQueue:
     async def submit(self, *, client_id, product_id, configuration_id, user_id, template_blob_path,
                      template_version, config_data, options, cache_key, max_retries):
         """Returns (job row, created). A result that exists already completes the new job at
-        once, without Blender; an identical job in flight is shared."""
+        once, without Blender; an identical job in flight is shared (and counts one more
+        request, so one requester's cancel does not stop it for the others)."""
         args = (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
                 config_data, options, cache_key, max_retries)
         async with self.pool.acquire() as conn:
@@ -38,7 +39,7 @@ class JobQueue:
                 row = await conn.fetchrow(SQL.submit_job, *args)
                 if row is not None:
                     return row, True
-                existing = await conn.fetchrow(SQL.find_in_flight_job, client_id, cache_key)
+                existing = await conn.fetchrow(SQL.join_in_flight_job, client_id, cache_key)
                 if existing is not None:
                     return existing, False
             raise ConflictError("the job could not be submitted; try again")

@@ -92,6 +92,7 @@ class Job(BaseModel):
     error_message: str | None
     retry_count: int
     max_retries: int
+    requesters: int = Field(description="Requests sharing this job; a cancel withdraws one, the job stops at none")
     worker_id: str | None = Field(description="host:pid:instance of the worker that last took the job")
     cache_key: str
     config_data: dict[str, Any]
