@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from configurator_addon.cli import stdout_redirected  # noqa: E402
 from configurator_addon.engine.config_validation import canonical_json, validate_config  # noqa: E402
 from configurator_addon.errors import ConfigValidationError  # noqa: E402
 
@@ -184,17 +185,12 @@ def log(message: str) -> None:
 @contextlib.contextmanager
 def quiet():
     """Send fd 1 (Blender's C code and the exporter's prints) to /dev/null for a while."""
-    sys.stdout.flush()
-    saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
     try:
-        yield
+        with stdout_redirected(devnull):
+            yield
     finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        os.close(devnull)
 
 
 def parse_args(description: str) -> argparse.Namespace:

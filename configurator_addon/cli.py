@@ -16,11 +16,12 @@ from .errors import ConfiguratorError, TemplateContractError, ConfigValidationEr
 
 
 @contextmanager
-def _stdout_to_stderr():
-    """Blender and its exporter print to stdout; keep stdout for our JSON alone."""
+def stdout_redirected(target_fd: int = 2):
+    """Send fd 1 elsewhere for a while: Blender's C code and its exporter print to stdout,
+    which the CLI keeps for its JSON alone (and benchmarks for their tables)."""
     sys.stdout.flush()
     saved = os.dup(1)
-    os.dup2(2, 1)
+    os.dup2(target_fd, 1)
     try:
         yield
     finally:
@@ -67,7 +68,7 @@ def main(argv: list[str]) -> int:
 
         return serve(args)
     try:
-        with _stdout_to_stderr():
+        with stdout_redirected():
             from .engine.generation import Engine
 
             engine = Engine()

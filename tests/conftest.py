@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -14,6 +15,12 @@ PYTHON = sys.executable
 
 # Fixtures for real services live beside the tests that need them.
 pytest_plugins = ["fixtures_db", "fixtures_storage", "fixtures_api"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:

@@ -14,6 +14,8 @@ import uuid
 import pytest
 import pytest_asyncio
 
+from conftest import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AZURITE_BLOB = os.path.join(ROOT, "tests", "node", "node_modules", ".bin", "azurite-blob")
 
@@ -22,12 +24,6 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 AZURITE_START_TIMEOUT_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def azurite_connection_string(port: int) -> str:

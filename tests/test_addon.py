@@ -17,6 +17,7 @@ import zipfile
 import pytest
 
 from configurator_addon.engine import glb
+from conftest import free_port
 from gltf_validation import validate_glb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -373,11 +374,7 @@ print(json.dumps({**outcome, "stopped": stopped}))
 
 
 def test_server_runs_inside_blender_driven_by_the_gui_timer(templates, tmp_path, empty_database):
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": empty_database, "PORT": str(port), "HOST": "127.0.0.1",
            "CONFIGURATOR_VAR_DIR": str(tmp_path / "var"), "LOG_FORMAT": "text"}
     done = subprocess.run([sys.executable, "-c", GUI_SERVER, templates["valid"], str(port)], cwd=ROOT, env=env,

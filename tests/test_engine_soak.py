@@ -10,6 +10,7 @@ import itertools, json, sys
 sys.path.insert(0, ".")
 from configurator_addon.engine.datablocks import datablock_counts
 from configurator_addon.engine.generation import Engine
+from configurator_addon.process_memory import rss_bytes
 
 catalog = json.loads(sys.argv[1])
 engine = Engine()
@@ -17,15 +18,10 @@ jobs = [(s["path"], e["config"], draco) for s in catalog for e in s["examples"] 
 for path, config, draco in jobs:  # warm-up: every template loaded, every code path run once
     engine.generate(path, config, draco=draco)
 
-def rss():
-    with open("/proc/self/statm") as f:
-        import os
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-baseline_counts, baseline_rss = datablock_counts(), rss()
+baseline_counts, baseline_rss = datablock_counts(), rss_bytes()
 for path, config, draco in itertools.islice(itertools.cycle(jobs), int(sys.argv[2])):
     engine.generate(path, config, draco=draco)
-print(json.dumps({"before": baseline_counts, "after": datablock_counts(), "rss_growth": rss() - baseline_rss}))
+print(json.dumps({"before": baseline_counts, "after": datablock_counts(), "rss_growth": rss_bytes() - baseline_rss}))
 '''
 
 

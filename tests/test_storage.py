@@ -22,7 +22,8 @@ from configurator_addon.storage import (
     validate_blob_path,
 )
 from configurator_addon.storage.azure import IMMUTABLE_CACHE_CONTROL
-from fixtures_storage import azurite_connection_string, free_port
+from conftest import free_port
+from fixtures_storage import azurite_connection_string
 
 GLB = "model/gltf-binary"
 

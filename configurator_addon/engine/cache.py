@@ -22,7 +22,6 @@ class TemplateCache:
     """LRU of loaded templates bounded by count and by estimated memory."""
 
     def __init__(self, max_templates: int = 16, max_bytes: int = 2 << 30, max_rejected: int = 64):
-        self.warm_up = None  # called with (loaded, inspection) once a template is in
         self.max_templates = max_templates
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, CachedTemplate] = OrderedDict()
@@ -53,8 +52,6 @@ class TemplateCache:
         try:
             inspection = inspect_template(loaded)
             create_export_scene(loaded, inspection.product_collection)
-            if self.warm_up is not None:
-                self.warm_up(loaded, inspection)
         except TemplateContractError as exc:
             unload_template(loaded)
             self._rejected[version] = exc

@@ -20,8 +20,11 @@ def canonical_json(value: Any) -> str:
 
 
 @lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+def _validators(schema_json: str) -> tuple[Draft202012Validator, Draft202012Validator]:
+    """(values alone, values and rules) for one schema."""
+    schema = json.loads(schema_json)
+    base = {k: v for k, v in schema.items() if k != "allOf"}
+    return Draft202012Validator(base), Draft202012Validator(schema)
 
 
 def _pointer(parts) -> str:
@@ -71,10 +74,9 @@ def validate_config(schema: dict, config: Any) -> dict:
     filled = fill_defaults(schema, config)
     # Rules are checked only on values that are valid on their own: a rule's `if` on a
     # wrongly typed value would otherwise report a confusing second error.
-    base = {k: v for k, v in schema.items() if k != "allOf"}
     details: list[ErrorDetail] = []
-    for candidate in (base, schema):
-        for error in _validator(canonical_json(candidate)).iter_errors(filled):
+    for validator in _validators(canonical_json(schema)):
+        for error in validator.iter_errors(filled):
             details.extend(_details(schema, error))
         if details:
             break

@@ -47,19 +47,21 @@ class Engine:
     def __init__(self, cache: TemplateCache | None = None):
         prepare_blender()
         self.cache = cache if cache is not None else TemplateCache()
-        self.cache.warm_up = self._warm_up
 
-    def _warm_up(self, loaded, inspection: Inspection) -> None:
-        """Evaluate and export the defaults once while loading, so the first real job does
-        not pay for the first evaluation and the exporter's first run."""
-        defaults = validate_config(inspection.schema, {})
-        apply_config(inspection.bindings, defaults, loaded.scene.view_layers[0])
-        export_scene_glb(loaded.scene, draco=False, names=loaded.exported_name_map(),
-                         scene_name=inspection.product_name)
+    def _template(self, path: str, version: str):
+        """The cached template; a newly loaded one is evaluated and exported once with its
+        defaults, so its first real job does not pay for the first evaluation and export."""
+        entry, was_loaded = self.cache.get(version, path)
+        if was_loaded:
+            defaults = validate_config(entry.inspection.schema, {})
+            apply_config(entry.inspection.bindings, defaults, entry.loaded.scene.view_layers[0])
+            export_scene_glb(entry.loaded.scene, draco=False, names=entry.loaded.exported_name_map(),
+                             scene_name=entry.inspection.product_name)
+        return entry, was_loaded
 
     def inspect(self, path: str, version: str | None = None) -> Inspection:
         version = version or _version_of(path)
-        entry, _ = self.cache.get(version, path)
+        entry, _ = self._template(path, version)
         return entry.inspection
 
     def generate(
@@ -74,7 +76,7 @@ class Engine:
         """`before_stage(name)` is called before "apply" and "export"; it may raise to cancel."""
         started = time.perf_counter()
         version = version or _version_of(path)
-        entry, was_loaded = self.cache.get(version, path)
+        entry, was_loaded = self._template(path, version)
         timings = {"load_ms": _ms(started) if was_loaded else 0.0}
         full_config = validate_config(entry.inspection.schema, config)
 

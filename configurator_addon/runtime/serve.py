@@ -17,11 +17,11 @@ import dataclasses
 import logging
 import os
 import signal
-import sys
 
 from ..db.embedded import EmbeddedPostgres
 from ..db.migrator import migrate
 from ..db.pool import create_pool
+from ..entry_command import entry_command
 from ..jobs.queue import JobQueue
 from ..jobs.supervisor import Supervisor
 from ..logs import configure_logging
@@ -29,7 +29,6 @@ from ..server.app import create_app
 from ..server.requests import DEMO_CLIENT_ID
 from ..services.container import build_services
 from ..services.seeding import seed_samples
-from ..services.template_inspection import ENTRY
 from ..settings import Settings
 from ..storage import create_blob_store
 from .in_process import InProcessServer, start_site
@@ -106,13 +105,6 @@ async def _serve_api(settings: Settings) -> None:
         await runner.cleanup()
 
 
-def worker_command(settings: Settings) -> list[str]:
-    tail = ["serve", "--role", "worker", "--workers", "0", "--no-seed"]
-    if settings.blender_path:
-        return [settings.blender_path, "--background", "--factory-startup", "--python", ENTRY, "--", *tail]
-    return [sys.executable, ENTRY, *tail]
-
-
 async def _serve_with_supervisor(settings: Settings, role: str, workers: int) -> None:
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
@@ -120,7 +112,9 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
     pool = await create_pool(settings.database_url, max_size=2)
     env = {"DATABASE_URL": settings.database_url, "CONFIGURATOR_VAR_DIR": settings.var_dir}
     supervisor = Supervisor(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
-                            worker_command(settings), workers, env=env)
+                            entry_command(settings.blender_path, "serve", "--role", "worker", "--workers", "0",
+                                          "--no-seed"),
+                            workers, env=env)
     supervising = asyncio.create_task(supervisor.run())
     try:
         await stop.wait()

@@ -11,7 +11,6 @@ from aiohttp import web
 
 from .. import logs
 from ..db.pool import create_pool
-from ..db.migrator import migrate
 from ..services.container import build_services
 from ..storage import create_blob_store
 from . import keys
@@ -43,7 +42,6 @@ async def request_context_middleware(request: web.Request, handler):
 def _services_context(settings, inspector):
     async def context(app: web.Application):
         pool = await create_pool(settings.database_url)
-        await migrate(settings.database_url)
         store = create_blob_store(settings)
         services = build_services(settings, pool, store, inspector)
         hub = JobEventHub(settings.database_url)
@@ -62,7 +60,8 @@ def _services_context(settings, inspector):
 
 
 def create_app(settings, *, role: str = "api", executor=None, inspector=None) -> web.Application:
-    """`settings.database_url` must be set (the caller starts an embedded database if needed).
+    """`settings.database_url` must name a migrated database (`serve` and the GUI's Start Server
+    start an embedded one if needed and migrate before they build the app).
     `inspector` inspects uploaded templates (default: a short-lived Blender process each)."""
     app = web.Application(client_max_size=settings.max_upload_bytes,
                           middlewares=[request_context_middleware, problem_middleware])

@@ -9,18 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import tempfile
 
+from ..entry_command import entry_command
 from ..errors import ErrorDetail, GenerationError, TemplateContractError
-
-ENTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "server_entry.py")
-
-
-def inspect_command(blender_path: str | None, template_path: str) -> list[str]:
-    if blender_path:
-        return [blender_path, "--background", "--factory-startup", "--python", ENTRY, "--", "inspect", template_path]
-    return [sys.executable, ENTRY, "inspect", template_path]
 
 
 class TemplateInspector:
@@ -35,7 +27,7 @@ class TemplateInspector:
             with open(path, "wb") as handle:
                 handle.write(template)
             process = await asyncio.create_subprocess_exec(
-                *inspect_command(self.blender_path, path),
+                *entry_command(self.blender_path, "inspect", path),
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
             )
             try:
