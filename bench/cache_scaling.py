@@ -60,7 +60,7 @@ def run(quick: bool = False) -> dict:
     cycles, rounds = (4, 1) if quick else (8, 2)
     results = {}
     with bc.quiet():
-        from configurator_addon.engine.generation import Engine
+        from configurator_addon.engine.blender.generation import Engine
 
         engine = Engine()
         for sample in samples:

@@ -13,7 +13,7 @@ def run(quick: bool = False) -> dict:  # sizes are deterministic: `quick` change
     samples = bc.load_samples()
     results = {}
     with bc.quiet():
-        from configurator_addon.engine.generation import Engine
+        from configurator_addon.engine.blender.generation import Engine
 
         engine = Engine()
         for sample in samples:

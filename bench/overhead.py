@@ -27,7 +27,7 @@ PROFILE_JOBS = 20
 
 
 def bench_sample(engine, sample: bc.Sample, version: str, rounds: int) -> dict:
-    from configurator_addon.engine.exporting import export_scene_glb
+    from configurator_addon.engine.blender.exporting import export_scene_glb
     from configurator_addon.engine.result_keys import template_version
 
     mix = bc.config_mix(engine.inspect(sample.path, version=version).schema, sample.examples)
@@ -90,7 +90,7 @@ def run(quick: bool = False) -> dict:
     rounds = 3 if quick else 8
     results = {}
     with bc.quiet():
-        from configurator_addon.engine.generation import Engine
+        from configurator_addon.engine.blender.generation import Engine
 
         engine = Engine()
         versions = {s.slug: f"bench-{s.slug}" for s in samples}

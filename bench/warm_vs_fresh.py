@@ -76,7 +76,7 @@ def run(quick: bool = False) -> dict:
     n_warm, n_fresh = (24, 4) if quick else (60, 10)
     results = {}
     with bc.quiet(), tempfile.TemporaryDirectory() as scratch:
-        from configurator_addon.engine.generation import Engine
+        from configurator_addon.engine.blender.generation import Engine
         from configurator_addon.engine.result_keys import template_version
 
         engine = Engine()

@@ -69,7 +69,7 @@ def main(argv: list[str]) -> int:
         return serve(args)
     try:
         with stdout_redirected():
-            from .engine.generation import Engine
+            from .engine.blender.generation import Engine
 
             engine = Engine()
             if args.command == "inspect":

@@ -57,6 +57,6 @@ def sample_catalog(tmp_path_factory) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def engine():
-    from configurator_addon.engine.generation import Engine
+    from configurator_addon.engine.blender.generation import Engine
 
     return Engine()

@@ -16,7 +16,7 @@ import zipfile
 
 import pytest
 
-from configurator_addon.engine import glb
+import glb_geometry as glb
 from conftest import free_port
 from gltf_validation import validate_glb
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from configurator_addon.engine import glb
-from configurator_addon.engine.cache import TemplateCache
-from configurator_addon.engine.datablocks import datablock_counts
-from configurator_addon.engine.generation import Engine
+import glb_geometry as glb
+from configurator_addon.engine.blender.cache import TemplateCache
+from configurator_addon.engine.blender.datablocks import datablock_counts
+from configurator_addon.engine.blender.generation import Engine
 from configurator_addon.errors import ConfigValidationError
 from conftest import run_python
 
@@ -160,13 +160,13 @@ def test_cancellation_between_stages_stops_the_job(engine, fixture_templates):
 
 CLASHING_SESSION = r'''
 import json, shutil, sys
-sys.path.insert(0, ".")
+sys.path[:0] = [".", "tests"]
 import bpy
 template, copy = sys.argv[1], sys.argv[2]
 shutil.copy(template, copy)
 bpy.ops.wm.open_mainfile(filepath=template)  # a session already holding every name the template uses
-from configurator_addon.engine import glb
-from configurator_addon.engine.generation import Engine
+import glb_geometry as glb
+from configurator_addon.engine.blender.generation import Engine
 engine = Engine()
 schema = engine.inspect(copy).schema
 result = engine.generate(copy, {"handle": "Bar", "body_finish": "Walnut"})

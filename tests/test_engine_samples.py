@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from configurator_addon.engine import glb
+import glb_geometry as glb
 from configurator_addon.engine.config_validation import validate_config
 from configurator_addon.errors import ConfigValidationError
 from gltf_validation import validate_glb

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any, Callable
 
 CONTRACT_VERSION = 1
 
@@ -12,6 +14,32 @@ MATERIAL_GROUP_PROP = "cfg_group"
 ORDER_PROP = "cfg_order"  # optional int on a material: its place among its group's options
 RULES_TEXT_NAME = "cfg_rules.json"
 PRIVATE_PREFIX = "_"
+
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a parameter kind is in JSON and in Blender. Kinds of one `family` may share a
+    key (a menu and a variant set of the same options are one parameter)."""
+
+    family: str
+    json_type: str
+    stored_as: Callable[[Any], Any] | None = None  # the Python type Blender stores (scalar kinds)
+
+
+# The one table of parameter kinds, used by inspection, schema building and apply alike.
+KINDS = {
+    "float": Kind("number", "number", float),
+    "int": Kind("integer", "integer", int),
+    "bool": Kind("boolean", "boolean", bool),
+    "text": Kind("text", "string", str),
+    "menu": Kind("enum", "string"),
+    "variant": Kind("enum", "string"),
+    "material": Kind("enum", "string"),
+    "color": Kind("color", "string"),
+}
+# Custom property value types -> parameter kinds (bool before int: True is an int too).
+PROPERTY_KINDS = {bool: "bool", int: "int", float: "float", str: "text"}
 
 # Geometry Nodes interface socket types -> parameter kinds. Sockets of the ignored types are
 # structural (they take datablocks, not customer choices); any other type is a contract error

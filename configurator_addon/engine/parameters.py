@@ -12,20 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ErrorDetail
-from .contract import is_identifier_like
+from .contract import KINDS, is_identifier_like
 
-# Parameter kinds grouped into families that may share one key.
-_FAMILY = {
-    "float": "number",
-    "int": "integer",
-    "bool": "boolean",
-    "menu": "enum",
-    "variant": "enum",
-    "material": "enum",
-    "color": "color",
-    "text": "text",
-}
-JSON_TYPES = {"number": "number", "integer": "integer", "boolean": "boolean", "enum": "string", "color": "string", "text": "string"}
 COLOR_PATTERN = "^#[0-9a-fA-F]{6}$"
 _HUGE = 1e30
 
@@ -60,7 +48,7 @@ class ParameterSource:
 
     @property
     def family(self) -> str:
-        return _FAMILY[self.kind]
+        return KINDS[self.kind].family
 
 
 @dataclass
@@ -79,7 +67,7 @@ class Parameter:
 
     @property
     def json_type(self) -> str:
-        return JSON_TYPES[_FAMILY[self.kind]]
+        return KINDS[self.kind].json_type
 
     def as_dict(self) -> dict:
         out = {

@@ -1,10 +1,18 @@
-"""Content-addressed keys: template versions and generation results (no bpy)."""
+"""Content-addressed keys: template versions, export options and generation results (no bpy)."""
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
 from .config_validation import canonical_json
+
+# Bump when the engine's output for the same inputs changes, so cached results are not reused.
+OUTPUT_FORMAT_VERSION = 1
+
+
+def export_options(draco: bool) -> dict:
+    """Export options of a generation, as they enter the result cache key."""
+    return {"draco": bool(draco), "format": OUTPUT_FORMAT_VERSION}
 
 
 def template_version(template_bytes: bytes) -> str:

@@ -129,7 +129,7 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
 
 def _serve_in_process(settings: Settings, with_api: bool) -> None:
     """The main thread runs bpy work; a thread runs asyncio (the worker loop, and the API)."""
-    from ..engine.generation import Engine  # imports bpy: only processes that do Blender work pay for it
+    from ..engine.blender.generation import Engine  # imports bpy: only processes that do Blender work pay for it
 
     if not with_api:
         # A worker yields the CPU to the API and the database beside it: heavy jobs must not

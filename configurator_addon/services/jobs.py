@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..engine.config_validation import validate_config
-from ..engine.generation_options import export_options
+from ..engine.result_keys import export_options
 from ..engine.result_keys import result_cache_key
 from ..errors import BadRequestError, ConfigValidationError, ConflictError, NotFoundError
 from ..schemas.api import TERMINAL_STATUSES, JobCreate

@@ -6,8 +6,7 @@ import uuid
 
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
-from ..engine.generation_options import export_options
-from ..engine.result_keys import result_cache_key, template_version
+from ..engine.result_keys import export_options, result_cache_key, template_version
 from ..errors import ConflictError, NotFoundError
 from ..storage import template_blob_path
 

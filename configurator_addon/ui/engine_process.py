@@ -77,7 +77,7 @@ def _child_command(request_path: str) -> list[str]:
 
 
 def child_main(request_path: str) -> None:
-    from ..engine.generation import Engine
+    from ..engine.blender.generation import Engine
     from ..errors import ConfiguratorError
 
     with open(request_path, encoding="utf-8") as handle:

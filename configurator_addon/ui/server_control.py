@@ -44,7 +44,7 @@ def start(settings=None) -> str:
         return url()
     from ..db.embedded import EmbeddedPostgres
     from ..db.migrator import migrate
-    from ..engine.generation import Engine
+    from ..engine.blender.generation import Engine
     from ..runtime.in_process import InProcessServer
     from ..runtime.main_thread import MainThreadExecutor
     from ..settings import Settings

@@ -13,14 +13,13 @@ from typing import Callable
 
 import bpy
 
-from ..errors import ConfiguratorError, GenerationError
+from ...errors import ConfiguratorError, GenerationError
 from .applying import apply_config
 from .cache import TemplateCache
-from .config_validation import validate_config
+from ..config_validation import validate_config
 from .exporting import export_scene_glb
-from .generation_options import export_options
 from .inspection import Inspection
-from .result_keys import result_cache_key, template_version
+from ..result_keys import export_options, result_cache_key, template_version
 
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ..errors import TemplateContractError
-from ..process_memory import rss_bytes
+from ...errors import TemplateContractError
+from ...process_memory import rss_bytes
 from .inspection import Inspection, inspect_template
 from .loading import LoadedTemplate, create_export_scene, load_template, unload_template
 

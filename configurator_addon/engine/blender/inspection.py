@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from ..errors import ConfigValidationError, ErrorDetail, TemplateContractError
-from . import contract
+from ...errors import ConfigValidationError, ErrorDetail, TemplateContractError
+from .. import contract
 from .applying import (
     CollectionPropertyBinding,
     MaterialSlotBinding,
@@ -21,10 +21,10 @@ from .applying import (
     NodeMaterialBinding,
     VariantSetBinding,
 )
-from .colors import linear_rgba_to_hex
-from .config_validation import validate_config
+from ..colors import linear_rgba_to_hex
+from ..config_validation import validate_config
 from .loading import LoadedTemplate
-from .parameters import Parameter, ParameterSource, build_schema, merge_sources, tidy_number
+from ..parameters import Parameter, ParameterSource, build_schema, merge_sources, tidy_number
 
 
 @dataclass
@@ -105,7 +105,7 @@ class _Inspector:
             if prop.startswith("cfg_") or contract.is_private(prop):
                 continue
             value = product[prop]
-            kind = {bool: "bool", int: "int", float: "float", str: "text"}.get(type(value))
+            kind = contract.PROPERTY_KINDS.get(type(value))
             location = f"{where} › property '{prop}'"
             if kind is None:
                 self.error("UNSUPPORTED_PROPERTY_TYPE", location,
@@ -221,7 +221,7 @@ class _Inspector:
             for index, slot in enumerate(obj.material_slots):
                 group = slot.material.get(contract.MATERIAL_GROUP_PROP) if slot.material else None
                 if group:
-                    _add_group_target(groups, group, ("slot", obj, index),
+                    _add_group_target(groups, group, MaterialSlotBinding(obj, index),
                                       f"object '{self.name(obj)}' › material slot {index}", slot.material)
         for tree in _node_trees_of(product):
             for node in tree.nodes:
@@ -229,7 +229,7 @@ class _Inspector:
                     if socket.type == "MATERIAL" and not socket.is_linked and socket.default_value is not None:
                         group = socket.default_value.get(contract.MATERIAL_GROUP_PROP)
                         if group:
-                            _add_group_target(groups, group, ("node", tree, node.name, index),
+                            _add_group_target(groups, group, NodeMaterialBinding(tree, node.name, index),
                                               f"node group '{self.name(tree)}' › node '{node.name}' › input "
                                               f"'{socket.name}'", socket.default_value)
         found = []
@@ -242,15 +242,9 @@ class _Inspector:
             if not use:
                 self.warnings.append(f"{location} is used by no object or node; it has no effect")
             default = self.name(use[0][2]) if use else next(iter(options))
-            bindings = []
-            for target, _, _ in use:
-                if isinstance(target, ModifierInputBinding):
-                    target.materials = options
-                    bindings.append(target)
-                elif target[0] == "slot":
-                    bindings.append(MaterialSlotBinding(target[1], target[2], options))
-                else:
-                    bindings.append(NodeMaterialBinding(target[1], target[2], target[3], options))
+            bindings = [binding for binding, _, _ in use]
+            for binding in bindings:
+                binding.materials = options
             key = contract.parameter_key(group)
             swatches = {name: _swatch(m) for name, m in options.items()}
             found.append({"key": key, "name": group, "options": list(options), "default": default,
@@ -330,18 +324,14 @@ def inspect_template(loaded: LoadedTemplate) -> Inspection:
 
 # -- helpers ---------------------------------------------------------------------------
 def _typed(kind: str, value):
-    if kind == "float":
-        return tidy_number(float(value))
-    if kind == "int":
-        return int(value)
-    if kind == "bool":
-        return bool(value)
-    return str(value)
+    typed = contract.KINDS[kind].stored_as(value)
+    return tidy_number(typed) if kind == "float" else typed
 
 
-def _add_group_target(groups: dict, group: str, target, where: str, material) -> None:
-    """Remember that `target` holds `material` of `group` in the template as saved."""
-    groups.setdefault(str(group), []).append((target, where, material))
+def _add_group_target(groups: dict, group: str, binding, where: str, material) -> None:
+    """Remember that `binding` holds `material` of `group` in the template as saved; its
+    options are set once every member of the group is known."""
+    groups.setdefault(str(group), []).append((binding, where, material))
 
 
 def _type_name(datablock) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import bpy
 
-from ..errors import ErrorDetail, TemplateUnreadableError
+from ...errors import ErrorDetail, TemplateUnreadableError
 
 # bpy.data collections a template can add datablocks to (only those this Blender has).
 _ID_COLLECTIONS = tuple(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .colors import hex_to_linear_rgba
+from ..colors import hex_to_linear_rgba
+from ..contract import KINDS
 
 
 def _changed(old, new) -> bool:
@@ -41,12 +42,8 @@ class ModifierInputBinding:
             value = hex_to_linear_rgba(value)
         elif self.kind == "material":
             value = self.materials[value]
-        elif self.kind == "float":
-            value = float(value)
-        elif self.kind == "int":
-            value = int(value)
-        elif self.kind == "bool":
-            value = bool(value)
+        else:
+            value = KINDS[self.kind].stored_as(value)
         modifier = self.obj.modifiers[self.modifier_name]
         if _changed(modifier[self.identifier], value):
             modifier[self.identifier] = value
@@ -62,7 +59,7 @@ class CollectionPropertyBinding:
     kind: str
 
     def apply(self, value) -> None:
-        value = {"float": float, "int": int, "bool": bool, "text": str}[self.kind](value)
+        value = KINDS[self.kind].stored_as(value)
         if _changed(self.collection[self.prop], value):
             self.collection[self.prop] = value
             self.collection.update_tag()
@@ -85,7 +82,7 @@ class VariantSetBinding:
 class MaterialSlotBinding:
     obj: object
     slot_index: int
-    materials: dict[str, object]
+    materials: dict[str, object] | None = None  # option name -> Material, once the group is known
 
     def apply(self, value) -> None:
         slot = self.obj.material_slots[self.slot_index]
@@ -102,7 +99,7 @@ class NodeMaterialBinding:
     node_tree: object
     node_name: str
     socket_index: int
-    materials: dict[str, object]
+    materials: dict[str, object] | None = None
 
     def apply(self, value) -> None:
         socket = self.node_tree.nodes[self.node_name].inputs[self.socket_index]

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import bpy
 
-from ..errors import GenerationError
-from . import glb
+from ...errors import GenerationError
+from .. import glb
 
 # Fixed exporter settings: everything a product GLB needs and nothing it does not.
 _EXPORT_SETTINGS = dict(
