@@ -3,7 +3,8 @@
  * bar is a share link at every moment. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
-import type { ConfigData, ConfigValue, Product } from '../types/api';
+import type { Product } from '../types/api';
+import type { ConfigData, ConfigValue } from '../types/configSchema';
 import { createDebouncer } from '../lib/debounce';
 import { evaluateRules, type RuleViolation } from '../lib/rules';
 import { controlsFromSchema, groupControls, type ControlDescriptor, type ControlGroup } from '../lib/schemaControls';

@@ -1,7 +1,7 @@
 /** Image URL of a product's preview GLB, drawn once by the shared thumbnail renderer. */
 import { useEffect, useState } from 'react';
 
-export function useThumbnail(glbUrl: string | null): { src: string | null; failed: boolean } {
+export function useThumbnail(glbUrl: string | null | undefined): { src: string | null; failed: boolean } {
   const [result, setResult] = useState<{ url: string; src: string | null; failed: boolean } | null>(null);
   useEffect(() => {
     if (!glbUrl) return;

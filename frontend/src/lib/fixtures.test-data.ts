@@ -1,5 +1,5 @@
 /** Schemas as the API serves them for two sample products (test fixtures). */
-import type { ConfigSchema } from '../types/api';
+import type { ConfigSchema } from '../types/configSchema';
 
 export const cabinetSchema: ConfigSchema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",

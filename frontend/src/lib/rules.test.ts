@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigSchema } from '../types/api';
+import type { ConfigSchema } from '../types/configSchema';
 import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
 import { evaluateRules, matches } from './rules';
 import { defaultConfig } from './values';

@@ -3,7 +3,7 @@
  * anything is sent. Covers the keywords templates use: properties, required, const, enum,
  * minimum, maximum, exclusiveMinimum, exclusiveMaximum, type, pattern, and allOf/anyOf/not
  * inside a rule. The server validates again with a full JSON Schema validator. */
-import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema, RuleSchema, SubSchema } from '../types/api';
+import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema, RuleSchema, SubSchema } from '../types/configSchema';
 import { isValidValue } from './values';
 
 export interface RuleFix {

@@ -1,6 +1,6 @@
 /** The product's JSON Schema → descriptors of the controls that edit it. Pure: the React
  * controls only render what these say. */
-import type { ConfigSchema, ConfigValue, PropertySchema } from '../types/api';
+import type { ConfigSchema, ConfigValue, PropertySchema } from '../types/configSchema';
 import { defaultValue, schemaTypes } from './values';
 import { displayUnitFor, formatDisplay, type DisplayUnit } from './units';
 
@@ -165,8 +165,9 @@ export function groupControls(controls: ControlDescriptor[]): ControlGroup[] {
     .filter((g) => g.controls.length > 0);
 }
 
-/** A value as a customer reads it: "80 cm", "Oak", "Yes". */
-export function formatValue(control: ControlDescriptor, value: ConfigValue): string {
+/** A value as a customer reads it: "80 cm", "Oak", "Yes". Any JSON value of a saved
+ * configuration can be shown, not only one that fits the control. */
+export function formatValue(control: ControlDescriptor, value: unknown): string {
   switch (control.kind) {
     case 'number':
       return typeof value === 'number' ? formatDisplay(value, control.unit) : String(value);

@@ -1,6 +1,6 @@
 /** Share links: `?c=` carries the base64url JSON of the values that differ from the
  * defaults, so a link stays short and survives new defaults for untouched values. */
-import type { ConfigData, ConfigSchema } from '../types/api';
+import type { ConfigData, ConfigSchema } from '../types/configSchema';
 import { defaultConfig, isValidValue, nonDefaultValues } from './values';
 
 export const SHARE_PARAM = 'c';
@@ -20,7 +20,7 @@ export function fromBase64Url(encoded: string): string {
 }
 
 /** '' when every value is the default. */
-export function encodeConfig(schema: ConfigSchema, values: ConfigData): string {
+export function encodeConfig(schema: ConfigSchema, values: Readonly<Record<string, unknown>>): string {
   const changed = nonDefaultValues(schema, values);
   return Object.keys(changed).length ? toBase64Url(JSON.stringify(changed)) : '';
 }
@@ -52,7 +52,7 @@ export function decodeConfig(schema: ConfigSchema, encoded: string | null | unde
 }
 
 /** Path + query of the configurator showing `values`. */
-export function configuratorPath(productId: string, schema: ConfigSchema, values: ConfigData): string {
+export function configuratorPath(productId: string, schema: ConfigSchema, values: Readonly<Record<string, unknown>>): string {
   const encoded = encodeConfig(schema, values);
   return `/configure/${encodeURIComponent(productId)}${encoded ? `?${SHARE_PARAM}=${encoded}` : ''}`;
 }

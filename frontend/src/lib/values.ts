@@ -1,6 +1,6 @@
 /** Configuration values against the product schema: defaults, per-value checks, the
  * canonical key of a configuration. */
-import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema } from '../types/api';
+import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema } from '../types/configSchema';
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
 
@@ -62,17 +62,18 @@ export function isValidValue(prop: PropertySchema, value: unknown): value is Con
   return true;
 }
 
-/** Values that differ from the defaults (what a share link carries). */
-export function nonDefaultValues(schema: ConfigSchema, values: ConfigData): ConfigData {
+/** Values that differ from the defaults (what a share link carries). Saved configurations
+ * come from the server as any JSON values: they are compared and kept as they are. */
+export function nonDefaultValues<V>(schema: ConfigSchema, values: Readonly<Record<string, V>>): Record<string, V> {
   const defaults = defaultConfig(schema);
-  const out: ConfigData = {};
+  const out: Record<string, V> = {};
   for (const key of Object.keys(schema.properties ?? {})) {
     if (key in values && !sameValue(values[key], defaults[key])) out[key] = values[key];
   }
   return out;
 }
 
-export function sameValue(a: ConfigValue | undefined, b: ConfigValue | undefined): boolean {
+export function sameValue(a: unknown, b: unknown): boolean {
   if (typeof a === 'string' && typeof b === 'string' && a.startsWith('#') && b.startsWith('#')) {
     return a.toLowerCase() === b.toLowerCase();
   }

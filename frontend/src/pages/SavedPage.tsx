@@ -134,7 +134,7 @@ function SavedItem({ configuration, product, onRenamed, onDelete }: SavedItemPro
 
   const summary = product ? describe(product, configuration) : [];
   const href = product
-    ? configuratorPath(product.id, product.config_schema, { ...configuration.config_data })
+    ? configuratorPath(product.id, product.config_schema, configuration.config_data)
     : `/configure/${configuration.product_id}`;
   const updated = new Date(configuration.updated_at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 

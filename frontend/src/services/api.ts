@@ -1,8 +1,9 @@
 /** The `/api/v1` client. `VITE_API_URL` names the API's origin; empty means the app's own
  * origin (production: the API server also serves this app). */
 import type {
-  ConfigData, Configuration, ConfigurationList, Job, Problem, Product, ProductList,
+  Configuration, ConfigurationCreate, ConfigurationList, ConfigurationUpdate, Job, JobCreate, Problem, Product, ProductList,
 } from '../types/api';
+import type { ConfigData } from '../types/configSchema';
 
 const API_BASE = (import.meta.env.VITE_API_URL ?? '').replace(/\/+$/, '');
 
@@ -77,17 +78,23 @@ export const api = {
 
   listConfigurations: (limit = 100, offset = 0, signal?: AbortSignal) =>
     get<ConfigurationList>(`/api/v1/configurations?limit=${limit}&offset=${offset}`, signal),
-  createConfiguration: async (productId: string, name: string, configData: ConfigData) =>
-    (await request<Configuration>('POST', '/api/v1/configurations', { product_id: productId, name, config_data: configData })).data,
-  renameConfiguration: async (id: string, name: string) =>
-    (await request<Configuration>('PATCH', `/api/v1/configurations/${encodeURIComponent(id)}`, { name })).data,
+  createConfiguration: async (productId: string, name: string, configData: ConfigData) => {
+    const body: ConfigurationCreate = { product_id: productId, name, config_data: configData };
+    return (await request<Configuration>('POST', '/api/v1/configurations', body)).data;
+  },
+  renameConfiguration: async (id: string, name: string) => {
+    const body: ConfigurationUpdate = { name };
+    return (await request<Configuration>('PATCH', `/api/v1/configurations/${encodeURIComponent(id)}`, body)).data;
+  },
   deleteConfiguration: async (id: string) => {
     await request<void>('DELETE', `/api/v1/configurations/${encodeURIComponent(id)}`);
   },
 
   /** 200 with a COMPLETED job when the result is cached, else 202 with a queued one. */
-  submitJob: async (productId: string, configData: ConfigData, signal?: AbortSignal) =>
-    (await request<Job>('POST', '/api/v1/jobs', { product_id: productId, config_data: configData }, signal)).data,
+  submitJob: async (productId: string, configData: ConfigData, signal?: AbortSignal) => {
+    const body: JobCreate = { product_id: productId, config_data: configData };
+    return (await request<Job>('POST', '/api/v1/jobs', body, signal)).data;
+  },
   getJob: (id: string, signal?: AbortSignal) => get<Job>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
   cancelJob: async (id: string) => (await request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`)).data,
 };

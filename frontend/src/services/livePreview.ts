@@ -2,7 +2,8 @@
  * request wins (older in-flight jobs are cancelled and their results ignored); progress
  * comes over the job's WebSocket; results are kept in memory so a configuration seen
  * before comes back without a round trip. React-free: `useLivePreview` wraps it. */
-import type { ConfigData, Job, JobEvent } from '../types/api';
+import type { Job, JobEvent } from '../types/api';
+import type { ConfigData } from '../types/configSchema';
 import { configKey } from '../lib/values';
 import { api, ApiError } from './api';
 import { followJob, isTerminal, type JobFollower } from './jobEvents';

@@ -1,6 +1,6 @@
 /** An enum: segmented buttons (native radios, so arrow keys work) or a select. */
 import type { ChoiceControl as ChoiceDescriptor } from '../../lib/schemaControls';
-import type { ConfigValue } from '../../types/api';
+import type { ConfigValue } from '../../types/configSchema';
 import type { ControlProps } from './types';
 
 export function ChoiceControl({ control, id, value, onChange, invalid, describedBy }: ControlProps<ChoiceDescriptor>) {

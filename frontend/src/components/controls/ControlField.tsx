@@ -2,7 +2,7 @@
 import type { ReactNode } from 'react';
 import type { ChangeMode } from '../../context/ConfiguratorContext';
 import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
-import type { ConfigValue } from '../../types/api';
+import type { ConfigValue } from '../../types/configSchema';
 import { ChoiceControl } from './ChoiceControl';
 import { ColorControl } from './ColorControl';
 import { IntegerStepper } from './IntegerStepper';

@@ -1,5 +1,5 @@
 import type { ChangeMode } from '../../context/ConfiguratorContext';
-import type { ConfigValue } from '../../types/api';
+import type { ConfigValue } from '../../types/configSchema';
 
 /** What every control gets: its value, how to change it, and the ids of its hint/error text. */
 export interface ControlProps<C, V extends ConfigValue = ConfigValue> {
