@@ -115,10 +115,11 @@ export function ConfiguratorProvider({ product, children }: { product: Product; 
   const applyValues = useCallback((patch: ConfigData) => update({ ...valuesRef.current, ...patch }, 'commit'), [update]);
 
   // The address bar follows the values, a moment after they settle (browsers limit how
-  // often history may be rewritten) and without adding history entries.
+  // often history may be rewritten) and without adding history entries. Only a change of
+  // the values writes: `knownParam` is what the address bar has (or is about to have).
   useEffect(() => {
     const encoded = encodeConfig(schema, values);
-    if (encoded === (linkParam ?? '')) return;
+    if (encoded === knownParam.current) return;
     const timer = setTimeout(() => {
       knownParam.current = encoded;
       setSearchParams((params) => {
@@ -129,14 +130,14 @@ export function ConfiguratorProvider({ product, children }: { product: Product; 
       }, { replace: true });
     }, URL_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [schema, values]); // linkParam left out on purpose: only value changes write the URL
+  }, [schema, values, setSearchParams]);
 
   // A link the page did not write (back/forward, an edited address): load its values.
   useEffect(() => {
     if ((linkParam ?? '') === knownParam.current) return;
     knownParam.current = linkParam ?? '';
     update(decodeConfig(schema, linkParam).values, 'commit');
-  }, [linkParam]); // only a new link matters here
+  }, [linkParam, schema, update]);
 
   useEffect(() => exposeForTests(() => previewRef.current), []);
 

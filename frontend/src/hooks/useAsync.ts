@@ -1,6 +1,7 @@
-/** Load something once per `deps` change, with loading/error state and a reload. Results
- * of superseded loads are dropped. */
-import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
+/** Load something once per `load` function, with loading/error state and a reload. Results
+ * of superseded loads are dropped. `load` must keep its identity while what it loads stays
+ * the same: a module-level function, or `useCallback` with what it depends on. */
+import { useCallback, useEffect, useState } from 'react';
 
 export interface AsyncState<T> {
   data: T | undefined;
@@ -11,19 +12,17 @@ export interface AsyncState<T> {
   setData(update: (data: T | undefined) => T | undefined): void;
 }
 
-export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: DependencyList): AsyncState<T> {
+export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>): AsyncState<T> {
   const [data, setDataState] = useState<T>();
   const [error, setError] = useState<Error>();
   const [loading, setLoading] = useState(true);
   const [attempt, setAttempt] = useState(0);
-  const loadRef = useRef(load);
-  loadRef.current = load;
 
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);
     setError(undefined);
-    loadRef.current(controller.signal).then(
+    load(controller.signal).then(
       (result) => {
         if (controller.signal.aborted) return;
         setDataState(result);
@@ -36,7 +35,7 @@ export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: Dep
       },
     );
     return () => controller.abort();
-  }, [...deps, attempt]); // the caller names what the load depends on
+  }, [load, attempt]);
 
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
   const setData = useCallback((update: (data: T | undefined) => T | undefined) => setDataState(update), []);

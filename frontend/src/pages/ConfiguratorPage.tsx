@@ -1,5 +1,5 @@
 /** `/configure/:productId[?c=…]`: the product's controls beside its live 3D preview. */
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ControlsPanel } from '../components/controls/ControlsPanel';
 import { Dialog } from '../components/layout/Dialog';
@@ -16,7 +16,8 @@ import { NotFoundPage } from './NotFoundPage';
 
 export function ConfiguratorPage() {
   const { productId = '' } = useParams();
-  const product = useAsync((signal) => api.getProduct(productId, signal), [productId]);
+  const loadProduct = useCallback((signal: AbortSignal) => api.getProduct(productId, signal), [productId]);
+  const product = useAsync(loadProduct);
   useDocumentTitle(product.data?.name);
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {

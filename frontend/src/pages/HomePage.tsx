@@ -9,9 +9,11 @@ import { api } from '../services/api';
 const PAGE_SIZE = 60;
 const PREVIEW_POLL_MS = 3000;
 
+const loadProducts = (signal: AbortSignal) => api.listProducts(PAGE_SIZE, 0, signal);
+
 export function HomePage() {
   useDocumentTitle(null);
-  const products = useAsync((signal) => api.listProducts(PAGE_SIZE, 0, signal), []);
+  const products = useAsync(loadProducts);
   const items = products.data?.items;
   const waiting = items !== undefined && (items.length === 0 || items.some((p) => !p.preview_url));
 

@@ -33,7 +33,7 @@ async function loadSaved(signal: AbortSignal): Promise<SavedData> {
 
 export function SavedPage() {
   useDocumentTitle('Saved configurations');
-  const saved = useAsync(loadSaved, []);
+  const saved = useAsync(loadSaved);
   const { notify } = useToast();
   const [deleting, setDeleting] = useState<Configuration | null>(null);
 

@@ -118,8 +118,8 @@ function CameraFit({ model, fitRequest }: { model: LoadedModel | null; fitReques
   const controls = useThree((s) => s.controls) as unknown as OrbitTarget | null;
   const size = useThree((s) => s.size);
   const invalidate = useThree((s) => s.invalidate);
+  /** The fit request last carried out: a new model or a resize alone never moves the camera. */
   const fitted = useRef<number | null>(null);
-  const hasModel = model !== null;
 
   useEffect(() => {
     if (!model || !controls || fitted.current === fitRequest) return;
@@ -137,6 +137,6 @@ function CameraFit({ model, fitRequest }: { model: LoadedModel | null; fitReques
     controls.maxDistance = distance * 4;
     controls.update();
     invalidate();
-  }, [hasModel, controls, fitRequest]); // not `model`: only the first one and explicit requests move the camera
+  }, [model, controls, fitRequest, camera, size, invalidate]);
   return null;
 }
