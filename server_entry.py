@@ -14,10 +14,6 @@ def _arguments() -> list[str]:
 
 
 if __name__ == "__main__":
-    from configurator_addon.cli import main
+    from configurator_addon.cli import run
 
-    code = main(_arguments())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Blender's own exit path can be slow and chatty; the result is already written.
-    os._exit(code)
+    run(_arguments())

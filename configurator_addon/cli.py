@@ -1,8 +1,9 @@
 """Command line: `inspect` a template, `generate` a GLB from it.
 
-`server_entry.py` hands over the arguments (those after `--` under `blender --background`).
-Exit codes: 0 success, 2 the input was rejected (contract or validation errors, printed as
-JSON), 1 anything else.
+`server_entry.py` and child processes (`engine_process.py`) hand over the arguments (those
+after `--` under `blender --background`). The answer is JSON on stdout, or in the file
+`--answer` names. Exit codes: 0 success, 2 the input was rejected (contract or validation
+errors, answered as `{"error": …}`), 1 anything else.
 """
 from __future__ import annotations
 
@@ -30,8 +31,13 @@ def stdout_redirected(target_fd: int = 2):
         os.close(saved)
 
 
-def _print_json(value) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+def _write_answer(value, path: str | None) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if path is None:
+        print(text)
+        return
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def _read_config(text: str) -> dict:
@@ -48,9 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="server_entry.py", description="Configurator template engine and server")
     commands = parser.add_subparsers(dest="command", required=True)
     inspect = commands.add_parser("inspect", help="print a template's parameters and JSON Schema")
-    inspect.add_argument("template", help="path to the template .blend")
     generate = commands.add_parser("generate", help="generate the GLB of one configuration")
-    generate.add_argument("template", help="path to the template .blend")
+    for command in (inspect, generate):
+        command.add_argument("template", help="path to the template .blend")
+        command.add_argument("--answer", metavar="PATH", help="write the JSON answer to PATH instead of stdout")
     generate.add_argument("--config", default="{}", help="configuration as JSON, or @file.json")
     generate.add_argument("-o", "--output", required=True, help="where to write the .glb")
     generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
@@ -80,14 +87,19 @@ def main(argv: list[str]) -> int:
                     handle.write(result.glb)
                 output = {"output": args.output, "bytes": len(result.glb), "cache_key": result.cache_key,
                           "template_version": result.template_version, "config": result.config,
-                          "timings": result.timings}
-    except (TemplateContractError, ConfigValidationError) as exc:
-        _print_json({"error": exc.as_dict()})
-        print(str(exc), file=sys.stderr)
-        return 2
+                          "timings": result.timings, "warnings": result.warnings}
     except ConfiguratorError as exc:
-        _print_json({"error": exc.as_dict()})
+        _write_answer({"error": exc.as_dict()}, args.answer)
         print(str(exc), file=sys.stderr)
-        return 1
-    _print_json(output)
+        return 2 if isinstance(exc, (TemplateContractError, ConfigValidationError)) else 1
+    _write_answer(output, args.answer)
     return 0
+
+
+def run(argv: list[str]) -> None:
+    """`main`, then leave at once: the answer is written, and Blender's own exit path is slow
+    and prints to stdout."""
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -28,11 +28,19 @@ class ErrorDetail:
         return {k: v for k, v in asdict(self).items() if v not in (None, "")}
 
 
+_BY_CODE: dict[str, type[ConfiguratorError]] = {}
+
+
 class ConfiguratorError(Exception):
     code = "INTERNAL_ERROR"
     status = 500
     title = "Internal error"
     recoverable = False
+    retry_after_seconds: int | None = None  # set on errors that say "try again shortly" (503)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _BY_CODE.setdefault(cls.code, cls)
 
     def __init__(self, detail: str, errors: list[ErrorDetail] | None = None):
         super().__init__(detail)
@@ -45,12 +53,27 @@ class ConfiguratorError(Exception):
             body["errors"] = [e.as_dict() for e in self.errors]
         return body
 
-    def __str__(self) -> str:
+    @classmethod
+    def from_dict(cls, body: dict) -> ConfiguratorError:
+        """The error `as_dict` described (as a child process reports it), of its own class."""
+        error_class = _BY_CODE.get(body.get("code", ""), ConfiguratorError)
+        error = error_class(body.get("detail") or body.get("title") or "the engine failed",
+                            [ErrorDetail(**e) for e in body.get("errors", [])])
+        if error_class is ConfiguratorError and body.get("code"):
+            error.code, error.title = body["code"], body.get("title", error.title)
+        return error
+
+    def lines(self) -> list[str]:
+        """For people: the summary, then one line per problem and where it is."""
         lines = [self.detail]
         for e in self.errors:
             where = e.pointer if e.pointer is not None else e.location
-            lines.append(f"  - {where + ': ' if where else ''}{e.message}")
-        return "\n".join(lines)
+            lines.append(f"{where}: {e.message}" if where else e.message)
+        return lines
+
+    def __str__(self) -> str:
+        first, *rest = self.lines()
+        return "\n".join([first, *(f"  - {line}" for line in rest)])
 
 
 class TemplateContractError(ConfiguratorError):
@@ -81,6 +104,39 @@ class GenerationError(ConfiguratorError):
     status = 500
     title = "Model generation failed"
     recoverable = True
+
+
+class EngineProcessError(GenerationError):
+    """A child engine process gave no answer (crash, missing dependency, time limit)."""
+
+    code = "ENGINE_PROCESS_FAILED"
+    title = "The engine process failed"
+
+
+class EngineTimedOut(EngineProcessError):
+    code = "ENGINE_TIMEOUT"
+    title = "The engine process took too long"
+
+
+class WorkerDied(ConfiguratorError):
+    """The worker process running a job exited before finishing it."""
+
+    code = "WORKER_CRASHED"
+    title = "The worker processing this job died"
+    recoverable = True
+
+
+class JobTimedOut(ConfiguratorError):
+    code = "TIMEOUT"
+    title = "The job exceeded its time limit"
+    recoverable = True
+
+
+class JobCancelled(ConfiguratorError):
+    """Raised between stages when cancellation was requested (or the lease was lost)."""
+
+    code = "CANCELLED"
+    title = "The job was cancelled"
 
 
 class BadRequestError(ConfiguratorError):
@@ -116,6 +172,7 @@ class StorageError(ConfiguratorError):
     status = 503
     title = "Blob storage unavailable"
     recoverable = True
+    retry_after_seconds = 2
 
 
 class BlobNotFoundError(StorageError):
@@ -123,6 +180,15 @@ class BlobNotFoundError(StorageError):
     status = 404
     title = "Blob not found"
     recoverable = False
+    retry_after_seconds = None
+
+
+class BlobPathError(ConfiguratorError, ValueError):
+    """A blob path outside the safe alphabet, or one that would leave its namespace."""
+
+    code = "BAD_BLOB_PATH"
+    status = 400
+    title = "Invalid blob path"
 
 
 class DatabaseError(ConfiguratorError):
@@ -132,6 +198,7 @@ class DatabaseError(ConfiguratorError):
     status = 503
     title = "Database unavailable"
     recoverable = True
+    retry_after_seconds = 2
 
 
 class EmbeddedDatabaseError(DatabaseError):
@@ -139,8 +206,10 @@ class EmbeddedDatabaseError(DatabaseError):
 
     code = "EMBEDDED_DATABASE_FAILED"
     recoverable = False
+    retry_after_seconds = None
 
 
 class MigrationError(DatabaseError):
     code = "MIGRATION_FAILED"
     recoverable = False
+    retry_after_seconds = None

@@ -8,7 +8,6 @@ import uuid
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from configurator_addon.jobs.queue import JobQueue
 from configurator_addon.jobs.worker import Worker
 from configurator_addon.server import keys
 from configurator_addon.server.app import create_app
@@ -63,9 +62,8 @@ async def api(database, tmp_path, engine, request):
 @pytest_asyncio.fixture
 async def worker(api, engine):
     app = api.server.app
-    settings = app[keys.SETTINGS]
-    queue = JobQueue(app[keys.POOL], retry_base_delay_seconds=settings.retry_base_delay_seconds)
-    return Worker(settings, queue, app[keys.STORE], InlineExecutor(), engine, time_limit=False)
+    resources = app[keys.RESOURCES]
+    return Worker(resources.settings, resources.queue, resources.store, InlineExecutor(), engine, time_limit=False)
 
 
 async def run_queued_jobs(worker) -> int:
@@ -90,4 +88,4 @@ def tenant(client_id) -> dict:
 
 
 async def new_client(api, name: str = "Other Manufacturer") -> uuid.UUID:
-    return await api.server.app[keys.POOL].fetchval("INSERT INTO clients (name) VALUES ($1) RETURNING id", name)
+    return await api.server.app[keys.RESOURCES].pool.fetchval("INSERT INTO clients (name) VALUES ($1) RETURNING id", name)

@@ -125,7 +125,7 @@ def test_extension_archive_is_reproducible_and_holds_the_package_at_its_root(ext
     with zipfile.ZipFile(extension_zip) as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert {"blender_manifest.toml", "__init__.py", "ui/__init__.py", "engine/generation.py"} <= set(names)
+        assert {"blender_manifest.toml", "__init__.py", "ui/__init__.py", "engine/blender/generation.py"} <= set(names)
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 

@@ -372,8 +372,6 @@ def test_named_queries_are_loaded_with_their_docs(tmp_path):
     assert queries.count_jobs == "SELECT count(*) FROM jobs;"
     assert queries["count_jobs"] == queries.count_jobs
     assert list(queries) == ["claim_job", "count_jobs"] and "claim_job" in queries
-    assert queries.doc_of("claim_job") == \
-        "Claim the oldest claimable job.\nAutocommit; never inside a transaction."
     with pytest.raises(AttributeError, match="claim_job, count_jobs"):
         queries.no_such_query  # noqa: B018
 

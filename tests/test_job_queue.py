@@ -11,7 +11,7 @@ import pytest_asyncio
 from configurator_addon.db.pool import create_pool
 from configurator_addon.errors import ConfigValidationError, GenerationError
 from configurator_addon.jobs.queue import JobQueue, Lease
-from configurator_addon.server.requests import DEMO_CLIENT_ID
+from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from fixtures_api import run_queued_jobs, upload_product
 
 SCHEMA = {"type": "object", "properties": {}}

@@ -8,7 +8,7 @@ A file holds blocks like::
     UPDATE jobs ...
 
 Each block starts at a `-- name: <identifier>` line; the `--` lines right after it are its
-documentation; the SQL runs to the next `-- name:` line. Comments and blank lines may
+documentation (for readers of the file); the SQL runs to the next `-- name:` line. Comments and blank lines may
 precede the first block. `load_queries(path).claim_job` is the SQL text, to pass to
 asyncpg with `$1`-style arguments. Mistakes (duplicate names, a block without a name or
 without SQL) raise `ConfiguratorError` at load time: they are bugs, and surface when the
@@ -29,11 +29,10 @@ IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 class Queries:
     """The queries of one file: `queries.name` (or `queries["name"]`) is the SQL text."""
 
-    __slots__ = ("_sql", "_docs", "source")
+    __slots__ = ("_sql", "source")
 
-    def __init__(self, sql: dict[str, str], docs: dict[str, str], source: str):
+    def __init__(self, sql: dict[str, str], source: str):
         self._sql = dict(sql)
-        self._docs = dict(docs)
         self.source = source
 
     def __getattr__(self, name: str) -> str:
@@ -55,9 +54,6 @@ class Queries:
     def __len__(self) -> int:
         return len(self._sql)
 
-    def doc_of(self, name: str) -> str:
-        return self._docs[name]
-
     def __repr__(self) -> str:
         return f"<Queries {self.source}: {', '.join(self._sql)}>"
 
@@ -72,10 +68,8 @@ def load_queries(path: str | Path) -> Queries:
 
 def parse_queries(text: str, source: str = "<string>") -> Queries:
     sql: dict[str, str] = {}
-    docs: dict[str, str] = {}
     defined_at: dict[str, int] = {}
     current: str | None = None
-    doc_lines: list[str] = []
     body_lines: list[str] = []
 
     def finish_block() -> None:
@@ -83,7 +77,6 @@ def parse_queries(text: str, source: str = "<string>") -> Queries:
         if not body:
             raise ConfiguratorError(f"{source}:{defined_at[current]}: query {current!r} has no SQL")
         sql[current] = body
-        docs[current] = "\n".join(doc_lines).strip()
 
     for line_number, line in enumerate(text.splitlines(), start=1):
         header = NAME_LINE.match(line.strip())
@@ -103,17 +96,17 @@ def parse_queries(text: str, source: str = "<string>") -> Queries:
                 raise ConfiguratorError(f"{where}: query {current!r} is defined twice "
                                      f"(first at line {defined_at[current]})")
             defined_at[current] = line_number
-            doc_lines, body_lines = [], []
+            body_lines = []
         elif current is None:
             if line.strip() and not line.strip().startswith("--"):
                 raise ConfiguratorError(
                     f"{source}:{line_number}: SQL before the first '-- name:' line")
         elif not body_lines and line.strip().startswith("--"):
-            doc_lines.append(line.strip()[2:].strip())
+            pass  # the block's documentation
         elif body_lines or line.strip():
             body_lines.append(line.rstrip())
     if current is not None:
         finish_block()
     if not sql:
         raise ConfiguratorError(f"{source}: no '-- name:' blocks")
-    return Queries(sql, docs, source)
+    return Queries(sql, source)

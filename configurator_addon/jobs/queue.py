@@ -10,6 +10,7 @@ from ..errors import ConfiguratorError, ConflictError
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "queries.sql"))
 QUEUED_CHANNEL = "configurator_jobs_queued"
+TERMINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
 EVENTS_CHANNEL = "configurator_job_events"
 
 

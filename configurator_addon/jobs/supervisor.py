@@ -11,23 +11,12 @@ import signal
 import time
 import uuid
 
-from ..errors import ConfiguratorError
+from ..errors import JobTimedOut, WorkerDied
 from .queue import JobQueue, Lease
+from .retrying import until_it_lands
 
 log = logging.getLogger("configurator.supervisor")
 RESTART_BACKOFF_SECONDS = (0.0, 0.5, 1.0, 2.0, 5.0)
-
-
-class WorkerDied(ConfiguratorError):
-    code = "WORKER_CRASHED"
-    title = "The worker processing this job died"
-    recoverable = True
-
-
-class JobTimedOut(ConfiguratorError):
-    code = "TIMEOUT"
-    title = "The job exceeded its time limit"
-    recoverable = True
 
 
 class Supervisor:
@@ -41,7 +30,6 @@ class Supervisor:
         os.makedirs(self.run_dir, exist_ok=True)
         self.processes: dict[int, asyncio.subprocess.Process] = {}
         self._stopping = asyncio.Event()
-        self.restarts = 0
 
     def status_file(self, slot: int) -> str:
         return os.path.join(self.run_dir, f"worker-{slot}-{os.getpid()}.json")
@@ -69,8 +57,7 @@ class Supervisor:
         failures = 0
         while not self._stopping.is_set():
             started = time.monotonic()
-            env = {**self.env, "CONFIGURATOR_WORKER_STATUS_FILE": self.status_file(slot),
-                   "CONFIGURATOR_WORKER_SLOT": str(slot)}
+            env = {**self.env, "CONFIGURATOR_WORKER_STATUS_FILE": self.status_file(slot)}
             process = await asyncio.create_subprocess_exec(*self.command, env=env, stdin=asyncio.subprocess.DEVNULL)
             self.processes[slot] = process
             code = await process.wait()
@@ -81,7 +68,6 @@ class Supervisor:
             failures = 0 if code == 0 or time.monotonic() - started > 30 else failures + 1
             if code != 0:
                 log.warning("worker exited; restarting", extra={"slot": slot, "exit_code": code})
-            self.restarts += 1
             await asyncio.sleep(RESTART_BACKOFF_SECONDS[min(failures, len(RESTART_BACKOFF_SECONDS) - 1)])
 
     async def _hand_back_job(self, slot: int, exit_code: int) -> None:
@@ -98,9 +84,8 @@ class Supervisor:
         error = (JobTimedOut(f"the job ran longer than {self.settings.job_timeout_seconds:.0f} s")
                  if timed_out else WorkerDied(f"the worker exited with code {exit_code} during the job"))
         lease = Lease(uuid.UUID(status["job_id"]), uuid.UUID(status["lease_id"]))
-        for attempt in range(30):
-            try:
-                await self.queue.release(lease, error)
-                return
-            except Exception:
-                await asyncio.sleep(min(0.2 * 2 ** attempt, 2.0))
+        try:
+            await until_it_lands(lambda: self.queue.release(lease, error), attempts=30)
+        except Exception as exc:  # the lease-timeout rescue will find the job instead
+            log.error("could not hand back the job of a dead worker; the lease timeout will rescue it: %s", exc,
+                      extra={"slot": slot, "job_id": status["job_id"]})

@@ -4,9 +4,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import tempfile
 
 from ..errors import ErrorDetail, TemplateContractError
+from ..files import write_atomically
 
 
 class TemplateFiles:
@@ -24,11 +24,5 @@ class TemplateFiles:
             raise TemplateContractError("the stored template does not match its version",
                                         [ErrorDetail(code="TEMPLATE_CORRUPT", location=blob_path,
                                                      message="sha256 of the stored bytes differs")])
-        await asyncio.to_thread(self._write, path, data)
+        await asyncio.to_thread(write_atomically, path, data)
         return path
-
-    def _write(self, path: str, data: bytes) -> None:
-        fd, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)

@@ -13,13 +13,14 @@ import threading
 import time
 import uuid
 
-import asyncpg
-
 from .. import logs
-from ..errors import ConfiguratorError, GenerationError
+from ..db.listen import listen_forever
+from ..errors import ConfiguratorError, GenerationError, JobCancelled
+from ..files import write_atomically
 from ..process_memory import rss_bytes
 from ..storage import glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
+from .retrying import until_it_lands
 from .template_files import TemplateFiles
 
 log = logging.getLogger("configurator.worker")
@@ -27,10 +28,6 @@ log = logging.getLogger("configurator.worker")
 STAGE_PROGRESS = {"apply": 30, "export": 60, "upload": 90}
 PROGRESS_AFTER_SECONDS = 0.2
 GLB_CONTENT_TYPE = "model/gltf-binary"
-
-
-class JobCancelled(Exception):
-    """Raised between stages when cancellation was requested (or the lease was lost)."""
 
 
 def new_worker_id() -> str:
@@ -56,7 +53,9 @@ class Worker:
     async def run(self, stop: asyncio.Event, *, max_jobs: int | None = None,
                   max_rss_bytes: int | None = None) -> None:
         """Until `stop` is set, or (recycling) after `max_jobs` jobs or past `max_rss_bytes`."""
-        listener = asyncio.create_task(self._listen(stop))
+        # LISTEN for queued jobs: a hint to claim now instead of at the next poll.
+        listener = asyncio.create_task(listen_forever(self.settings.database_url, QUEUED_CHANNEL,
+                                                      lambda *_: self._wake.set()))
         last_rescue = 0.0
         try:
             while not stop.is_set():
@@ -90,27 +89,6 @@ class Worker:
         for waiter in waiters:
             waiter.cancel()
 
-    async def _listen(self, stop: asyncio.Event) -> None:
-        """LISTEN for queued jobs: a hint to claim now instead of at the next poll."""
-        def wake(*_):
-            self._wake.set()
-
-        while not stop.is_set():
-            conn = None
-            try:
-                # A connection of its own: pooled connections are handed back without a reset.
-                conn = await asyncpg.connect(self.settings.database_url)
-                await conn.add_listener(QUEUED_CHANNEL, wake)
-                while not stop.is_set() and not conn.is_closed():
-                    await asyncio.sleep(1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                await asyncio.sleep(1.0)
-            finally:
-                if conn is not None:
-                    conn.terminate()
-
     # -- one job ---------------------------------------------------------------------------
     async def process(self, row) -> None:
         lease = Lease(row["id"], row["lease_id"])
@@ -135,21 +113,21 @@ class Worker:
                                              bool(row["options"].get("draco")), row["template_version"],
                                              before_stage)
             # One round trip reports progress and tells whether the job is still wanted.
-            if await self._retrying(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
+            if await until_it_lands(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
                 raise JobCancelled("upload")
             started = time.perf_counter()
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"])
             await self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE)
             url = await self.store.url(blob_path, self.settings.public_base_url)
             timings = {**result.timings, "upload_ms": round((time.perf_counter() - started) * 1000, 3)}
-            completed = await self._retrying(lambda: self.queue.complete(
+            completed = await until_it_lands(lambda: self.queue.complete(
                 lease, blob_path=blob_path, result_url=url, timings=timings, byte_size=len(result.glb)))
             if completed is None:
                 log.warning("lease lost before completion; result dropped")
             else:
                 log.info("job completed", extra={"timings": timings, "bytes": len(result.glb)})
         except JobCancelled:
-            await self._retrying(lambda: self.queue.cancel_processing(lease))
+            await until_it_lands(lambda: self.queue.cancel_processing(lease))
         except ConfiguratorError as error:
             await self._hand_back(lease, error)
         except Exception as exc:  # Blender or anything else: recoverable, retried with backoff
@@ -162,7 +140,7 @@ class Worker:
 
     async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> None:
         """Retry later or fail, as the error and the attempts left decide."""
-        await self._retrying(lambda: self.queue.release(lease, error))
+        await until_it_lands(lambda: self.queue.release(lease, error))
 
     def _generate(self, path, config, draco, version, before_stage):
         """On the main thread. The watchdog is C code: it fires even while Blender holds the GIL."""
@@ -194,16 +172,6 @@ class Worker:
                 stop_requested.set()
         asyncio.ensure_future(report())
 
-    async def _retrying(self, operation, attempts: int = 60):
-        """Final queue updates must land: retry through a database restart."""
-        for attempt in range(attempts):
-            try:
-                return await operation()
-            except Exception as exc:
-                if isinstance(exc, ConfiguratorError) or attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(min(0.2 * 2 ** attempt, 2.0))
-
     def _write_status(self, row) -> None:
         """Tell the supervisor which job is running, so a killed worker's job is handed back at once."""
         if not self.status_file:
@@ -214,6 +182,4 @@ class Worker:
             return
         status = {"job_id": str(row["id"]), "lease_id": str(row["lease_id"]),
                   "deadline": time.time() + self.settings.job_timeout_seconds}
-        with open(self.status_file + ".part", "w") as handle:
-            json.dump(status, handle)
-        os.replace(self.status_file + ".part", self.status_file)
+        write_atomically(self.status_file, json.dumps(status).encode())

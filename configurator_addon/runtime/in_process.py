@@ -9,10 +9,8 @@ import threading
 
 from aiohttp import web
 
-from ..db.pool import create_pool
-from ..jobs.queue import JobQueue
 from ..server.app import create_app
-from ..storage import create_blob_store
+from ..services.resources import open_resources
 
 log = logging.getLogger("configurator.serve")
 
@@ -77,17 +75,13 @@ class InProcessServer:
         runner = None
         if self.with_api:
             runner = await start_site(create_app(settings, role="all", executor=self.executor), settings)
-        pool = await create_pool(settings.database_url, max_size=4)
-        store = create_blob_store(settings)
-        worker = Worker(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
-                        store, self.executor, self.engine, status_file=self.status_file,
-                        time_limit=self.time_limit)
-        self._ready.set()
         try:
-            await worker.run(self._stop, max_jobs=settings.worker_recycle_jobs if self.recycle else None,
-                             max_rss_bytes=settings.worker_recycle_rss_mb << 20 if self.recycle else None)
+            async with open_resources(settings, pool_size=4) as resources:
+                worker = Worker(settings, resources.queue, resources.store, self.executor, self.engine,
+                                status_file=self.status_file, time_limit=self.time_limit)
+                self._ready.set()
+                await worker.run(self._stop, max_jobs=settings.worker_recycle_jobs if self.recycle else None,
+                                 max_rss_bytes=settings.worker_recycle_rss_mb << 20 if self.recycle else None)
         finally:
-            await store.close()
-            await pool.close()
             if runner is not None:
                 await runner.cleanup()

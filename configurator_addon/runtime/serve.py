@@ -7,34 +7,25 @@
 - `--workers N` (N > 0, the default from BLENDER_MAX_CONCURRENT): this process serves the
   API (role `all`) and supervises N worker processes.
 With no `DATABASE_URL`, a private PostgreSQL cluster under `var/` is started first and
-stopped on exit; migrations run and (roles `all`/`api`) sample products are seeded.
+stopped on exit; migrations run and (roles `all`/`api`) sample products are seeded. What each
+shape runs on is opened by `services/resources.py`; this module keeps only the shapes.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import logging
 import os
 import signal
 
-from ..db.embedded import EmbeddedPostgres
-from ..db.migrator import migrate
-from ..db.pool import create_pool
-from ..entry_command import entry_command
-from ..jobs.queue import JobQueue
+from ..engine_process import child_command
 from ..jobs.supervisor import Supervisor
 from ..logs import configure_logging
 from ..server.app import create_app
-from ..server.requests import DEMO_CLIENT_ID
-from ..services.container import build_services
-from ..services.seeding import seed_samples
+from ..services.resources import database, open_resources
+from ..services.seeding import DEMO_CLIENT_ID, seed_samples
 from ..settings import Settings
-from ..storage import create_blob_store
 from .in_process import InProcessServer, start_site
 from .main_thread import MainThreadExecutor
 
-log = logging.getLogger("configurator.serve")
 WORKER_NICENESS = 10
 
 
@@ -52,8 +43,9 @@ def serve(args) -> int:
     settings = Settings.from_env(**overrides)
     configure_logging(settings.log_format)
     workers = settings.workers if args.workers is None else args.workers
-    with _database(settings) as settings:
-        asyncio.run(_prepare(settings, seed=args.role in ("all", "api") and not args.no_seed))
+    with database(settings) as settings:
+        if args.role in ("all", "api") and not args.no_seed:
+            asyncio.run(_seed(settings))
         if workers > 0 and args.role != "api":
             asyncio.run(_serve_with_supervisor(settings, args.role, workers))
         elif args.role == "api":
@@ -63,31 +55,9 @@ def serve(args) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def _database(settings: Settings):
-    if settings.database_url:
-        yield settings
-        return
-    cluster = EmbeddedPostgres(os.path.join(settings.var_dir, "postgres"))
-    dsn = cluster.start()
-    log.info("embedded PostgreSQL started", extra={"data_dir": cluster.data_dir, "port": cluster.port})
-    try:
-        yield dataclasses.replace(settings, database_url=dsn)
-    finally:
-        cluster.stop()
-
-
-async def _prepare(settings: Settings, seed: bool) -> None:
-    await migrate(settings.database_url)
-    if not seed:
-        return
-    pool = await create_pool(settings.database_url, max_size=2)
-    store = create_blob_store(settings)
-    try:
-        await seed_samples(build_services(settings, pool, store), DEMO_CLIENT_ID)
-    finally:
-        await store.close()
-        await pool.close()
+async def _seed(settings: Settings) -> None:
+    async with open_resources(settings, pool_size=2) as resources:
+        await seed_samples(resources, DEMO_CLIENT_ID)
 
 
 def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
@@ -109,22 +79,21 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
     runner = await start_site(create_app(settings, role="api"), settings) if role == "all" else None
-    pool = await create_pool(settings.database_url, max_size=2)
     env = {"DATABASE_URL": settings.database_url, "CONFIGURATOR_VAR_DIR": settings.var_dir}
-    supervisor = Supervisor(settings, JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds),
-                            entry_command(settings.blender_path, "serve", "--role", "worker", "--workers", "0",
-                                          "--no-seed"),
-                            workers, env=env)
-    supervising = asyncio.create_task(supervisor.run())
+    command = child_command(["serve", "--role", "worker", "--workers", "0", "--no-seed"], settings.blender_path)
     try:
-        await stop.wait()
+        async with open_resources(settings, pool_size=2) as resources:
+            supervisor = Supervisor(settings, resources.queue, command, workers, env=env)
+            supervising = asyncio.create_task(supervisor.run())
+            try:
+                await stop.wait()
+            finally:
+                await supervisor.stop()
+                supervising.cancel()
+                await asyncio.gather(supervising, return_exceptions=True)
     finally:
-        await supervisor.stop()
-        supervising.cancel()
-        await asyncio.gather(supervising, return_exceptions=True)
         if runner is not None:
             await runner.cleanup()
-        await pool.close()
 
 
 def _serve_in_process(settings: Settings, with_api: bool) -> None:

@@ -8,7 +8,6 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 JobStatus = Literal["PENDING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
-TERMINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
 
 
 class _Body(BaseModel):

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections import defaultdict
 
-import asyncpg
-
+from ..db.listen import listen_forever
 from ..jobs.queue import EVENTS_CHANNEL
-
-log = logging.getLogger("configurator.events")
 
 
 class JobEventHub:
@@ -21,7 +17,7 @@ class JobEventHub:
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._listen())
+        self._task = asyncio.create_task(listen_forever(self.dsn, EVENTS_CHANNEL, self._dispatch))
 
     async def stop(self) -> None:
         if self._task:
@@ -47,19 +43,3 @@ class JobEventHub:
             if queue.full():
                 queue.get_nowait()  # a slow reader only needs the newest state
             queue.put_nowait(event)
-
-    async def _listen(self) -> None:
-        while True:
-            conn = None
-            try:
-                conn = await asyncpg.connect(self.dsn)
-                await conn.add_listener(EVENTS_CHANNEL, self._dispatch)
-                while not conn.is_closed():
-                    await asyncio.sleep(1.0)
-            except asyncio.CancelledError:
-                if conn is not None:
-                    await conn.close()
-                raise
-            except Exception as exc:  # subscribers also poll; reconnect quietly
-                log.debug("job event listener reconnecting: %s", exc)
-            await asyncio.sleep(1.0)

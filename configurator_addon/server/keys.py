@@ -1,14 +1,23 @@
 """Typed application keys: everything a handler may take from the app, declared once."""
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiohttp import web
 
-SETTINGS = web.AppKey("settings", object)
-POOL = web.AppKey("pool", object)
-STORE = web.AppKey("store", object)
-PRODUCTS = web.AppKey("products", object)
-CONFIGURATIONS = web.AppKey("configurations", object)
-JOBS = web.AppKey("jobs", object)
-JOB_EVENTS = web.AppKey("job_events", object)
-EXECUTOR = web.AppKey("executor", object)  # the main-thread executor, in processes that run bpy work
+from ..services.resources import Resources
+from ..settings import Settings
+from .job_events import JobEventHub
+
+
+class BlenderExecutor(Protocol):
+    """The main-thread executor of a process that runs bpy work (`runtime/main_thread.py`)."""
+
+    def busy_seconds(self) -> float: ...
+
+
+SETTINGS = web.AppKey("settings", Settings)
+RESOURCES = web.AppKey("resources", Resources)  # pool, store, queue and the services on them
+JOB_EVENTS = web.AppKey("job_events", JobEventHub)
+EXECUTOR = web.AppKey("executor", BlenderExecutor)  # only in processes that run bpy work
 ROLE = web.AppKey("role", str)

@@ -7,8 +7,8 @@ import logging
 from aiohttp import web
 from pydantic import ValidationError
 
-from ..errors import BadRequestError, ConfiguratorError, ConfigValidationError, ErrorDetail, PayloadTooLargeError
-from .keys import SETTINGS
+from ..db.pool import is_transient
+from ..errors import ConfiguratorError, ConfigValidationError, DatabaseError, ErrorDetail, PayloadTooLargeError
 
 PROBLEM_TYPE_BASE = "https://configurator.dev/problems/"
 log = logging.getLogger("configurator.server")
@@ -26,7 +26,9 @@ def problem_response(error: ConfiguratorError, instance: str | None = None) -> w
         body["instance"] = instance
     if error.errors:
         body["errors"] = [e.as_dict() for e in error.errors]
-    return web.Response(status=error.status, text=json.dumps(body), content_type="application/problem+json")
+    headers = {"Retry-After": str(error.retry_after_seconds)} if error.retry_after_seconds else None
+    return web.Response(status=error.status, text=json.dumps(body), content_type="application/problem+json",
+                        headers=headers)
 
 
 def pydantic_problem(exc: ValidationError) -> ConfigValidationError:
@@ -56,39 +58,13 @@ async def problem_middleware(request: web.Request, handler):
         error.status, error.title = exc.status, exc.reason
         error.code = exc.reason.upper().replace(" ", "_")
         return problem_response(error, request.path)
-    except Exception:
+    except Exception as exc:
+        if is_transient(exc):  # the database went away mid-request: try again shortly
+            log.warning("database unavailable: %s: %s", type(exc).__name__, exc, extra={"path": request.path})
+            return problem_response(DatabaseError("the database is unavailable; try again shortly"), request.path)
         log.exception("unhandled error", extra={"path": request.path})
         return problem_response(ConfiguratorError("an unexpected error occurred; it has been logged"), request.path)
 
 
-async def read_json(request: web.Request, model):
-    """Parse a JSON body into a pydantic model: 400 for bad JSON, 413 for too big, 422 for shape."""
-    if request.content_type != "application/json":
-        raise BadRequestError(f"expected a JSON body (Content-Type: application/json), got {request.content_type!r}")
-    limit = request.app[SETTINGS].max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
-    try:
-        data = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequestError(f"the body is not valid JSON: {exc}") from None
-    require_storable_text(data)
-    return model.model_validate(data)
-
-
-def require_storable_text(value, pointer: str = "") -> None:
-    """PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not text: refuse both
-    up front (400) instead of failing in the database."""
-    if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            raise BadRequestError(f"the text at '{pointer or '/'}' contains a NUL character or an unpaired surrogate")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            require_storable_text(key, pointer)
-            require_storable_text(item, f"{pointer}/{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            require_storable_text(item, f"{pointer}/{index}")
+def setup_problems(app: web.Application) -> None:
+    app.middlewares.append(problem_middleware)

@@ -1,16 +1,17 @@
-"""Reading requests: the caller's client, ids in paths, pagination."""
+"""Reading requests: the caller's client, ids in paths, pagination, JSON bodies."""
 from __future__ import annotations
 
+import json
 import uuid
 
 from aiohttp import web
 
-from ..errors import BadRequestError, NotFoundError
+from ..errors import BadRequestError, NotFoundError, PayloadTooLargeError
+from ..services.seeding import DEMO_CLIENT_ID, DEMO_USER_ID
+from .keys import SETTINGS
 
 # Until accounts exist every caller acts for the demo client. `X-Client-Id` selects another
 # client (a stand-in for the authenticated user's client that tests use to prove isolation).
-DEMO_CLIENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
-DEMO_USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000002")
 MAX_PAGE = 100
 MAX_OFFSET = 1_000_000
 
@@ -55,3 +56,36 @@ def pagination(request: web.Request) -> tuple[int, int]:
     if not 1 <= limit <= MAX_PAGE or not 0 <= offset <= MAX_OFFSET:
         raise BadRequestError(f"limit must be 1–{MAX_PAGE} and offset 0–{MAX_OFFSET}")
     return limit, offset
+
+
+async def read_json(request: web.Request, model):
+    """Parse a JSON body into a pydantic model: 400 for bad JSON, 413 for too big, 422 for shape."""
+    if request.content_type != "application/json":
+        raise BadRequestError(f"expected a JSON body (Content-Type: application/json), got {request.content_type!r}")
+    limit = request.app[SETTINGS].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
+        raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
+    try:
+        data = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequestError(f"the body is not valid JSON: {exc}") from None
+    require_storable_text(data)
+    return model.model_validate(data)
+
+
+def require_storable_text(value, pointer: str = "") -> None:
+    """PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not text: refuse both
+    up front (400) instead of failing in the database."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise BadRequestError(f"the text at '{pointer or '/'}' contains a NUL character or an unpaired surrogate")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            require_storable_text(key, pointer)
+            require_storable_text(item, f"{pointer}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            require_storable_text(item, f"{pointer}/{index}")

@@ -5,7 +5,7 @@ import os
 
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
-from ..errors import NotFoundError
+from .rows import found
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "configurations.sql"))
 
@@ -23,9 +23,7 @@ class ConfigurationService:
 
     async def get(self, client_id, configuration_id):
         row = await self.pool.fetchrow(SQL.get_configuration, client_id, configuration_id)
-        if row is None:
-            raise NotFoundError(f"no configuration {configuration_id}")
-        return row
+        return found(row, f"no configuration {configuration_id}")
 
     async def create(self, client_id, user_id, product_id, name: str, config_data: dict):
         product = await self.products.get(client_id, product_id)
@@ -35,10 +33,8 @@ class ConfigurationService:
 
     async def rename(self, client_id, configuration_id, name: str):
         row = await self.pool.fetchrow(SQL.rename_configuration, client_id, configuration_id, name)
-        if row is None:
-            raise NotFoundError(f"no configuration {configuration_id}")
-        return row
+        return found(row, f"no configuration {configuration_id}")
 
     async def delete(self, client_id, configuration_id) -> None:
-        if await self.pool.fetchval(SQL.delete_configuration, client_id, configuration_id) is None:
-            raise NotFoundError(f"no configuration {configuration_id}")
+        found(await self.pool.fetchval(SQL.delete_configuration, client_id, configuration_id),
+              f"no configuration {configuration_id}")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from ..engine.config_validation import validate_config
-from ..engine.result_keys import export_options
-from ..engine.result_keys import result_cache_key
-from ..errors import BadRequestError, ConfigValidationError, ConflictError, NotFoundError
-from ..schemas.api import TERMINAL_STATUSES, JobCreate
+from ..engine.result_keys import export_options, result_cache_key
+from ..errors import BadRequestError, ConfigValidationError, ConflictError
+from ..jobs.queue import TERMINAL_STATUSES
+from .rows import found
 
 
 class JobService:
@@ -15,29 +15,29 @@ class JobService:
         self.configurations = configurations
         self.max_retries = max_retries
 
-    async def submit(self, client_id, user_id, request: JobCreate):
-        """Returns (job row, created). 422 for an invalid configuration, 404 for unknown ids."""
-        configuration_id = request.configuration_id
+    async def submit(self, client_id, user_id, *, product_id=None, configuration_id=None, config_data=None,
+                     draco: bool = False):
+        """A saved configuration, or a product with configuration values. Returns (job row,
+        created). 422 for an invalid configuration, 404 for unknown ids."""
         if configuration_id is not None:
-            if request.product_id is not None or request.config_data is not None:
+            if product_id is not None or config_data is not None:
                 raise BadRequestError("give either configuration_id, or product_id with config_data, not both")
             configuration = await self.configurations.get(client_id, configuration_id)
             product = await self.products.get(client_id, configuration["product_id"])
-            config_data = configuration["config_data"]
             try:
-                config = validate_config(product["config_schema"], config_data)
+                config = validate_config(product["config_schema"], configuration["config_data"])
             except ConfigValidationError as exc:
                 raise ConflictError(
                     f"the configuration was saved for schema version {configuration['product_schema_version']}; "
                     f"its values are not valid for the product's current version {product['schema_version']}",
                     exc.errors) from None
-        elif request.product_id is not None:
-            product = await self.products.get(client_id, request.product_id)
-            config = validate_config(product["config_schema"], request.config_data or {})
+        elif product_id is not None:
+            product = await self.products.get(client_id, product_id)
+            config = validate_config(product["config_schema"], config_data or {})
         else:
             raise BadRequestError("give configuration_id, or product_id with config_data")
 
-        options = export_options(request.options.draco)
+        options = export_options(draco)
         cache_key = result_cache_key(product["template_version"], config, options)
         return await self.queue.submit(
             client_id=client_id, product_id=product["id"], configuration_id=configuration_id, user_id=user_id,
@@ -46,15 +46,10 @@ class JobService:
         )
 
     async def get(self, client_id, job_id):
-        row = await self.queue.get(job_id, client_id)
-        if row is None:
-            raise NotFoundError(f"no job {job_id}")
-        return row
+        return found(await self.queue.get(job_id, client_id), f"no job {job_id}")
 
     async def cancel(self, client_id, job_id):
-        row = await self.queue.request_cancel(job_id, client_id)
-        if row is None:
-            raise NotFoundError(f"no job {job_id}")
+        row = found(await self.queue.request_cancel(job_id, client_id), f"no job {job_id}")
         if row["status"] in TERMINAL_STATUSES and row["status"] != "CANCELLED":
             raise ConflictError(f"job {job_id} is already {row['status']}")
         return row

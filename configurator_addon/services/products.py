@@ -7,8 +7,9 @@ import uuid
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key, template_version
-from ..errors import ConflictError, NotFoundError
+from ..errors import ConflictError
 from ..storage import template_blob_path
+from .rows import found
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
 
@@ -26,16 +27,7 @@ class ProductService:
         return rows, await self.pool.fetchval(SQL.count_products, client_id)  # a page past the end
 
     async def get(self, client_id, product_id):
-        row = await self.pool.fetchrow(SQL.get_product, client_id, product_id)
-        if row is None:
-            raise NotFoundError(f"no product {product_id}")
-        return row
-
-    async def get_version(self, client_id, product_id, schema_version: int):
-        row = await self.pool.fetchrow(SQL.get_product_version, client_id, product_id, schema_version)
-        if row is None:
-            raise NotFoundError(f"product {product_id} has no schema version {schema_version}")
-        return row
+        return found(await self.pool.fetchrow(SQL.get_product, client_id, product_id), f"no product {product_id}")
 
     async def create(self, client_id, name: str, description: str, template: bytes, product_id=None):
         """Inspect (422 on contract errors), store the template by content, insert the product."""
@@ -63,10 +55,9 @@ class ProductService:
         path = template_blob_path(client_id, product_id, version)
         await self.store.put(path, template, "application/x-blender")
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(SQL.update_product_template, client_id, product_id, path, version,
-                                      inspection["schema"], inspection["parameters"], preview_key)
-            if row is None:
-                raise NotFoundError(f"no product {product_id}")
+            row = found(await conn.fetchrow(SQL.update_product_template, client_id, product_id, path, version,
+                                            inspection["schema"], inspection["parameters"], preview_key),
+                        f"no product {product_id}")
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
         return row

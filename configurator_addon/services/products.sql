@@ -20,10 +20,6 @@ FROM products p
 LEFT JOIN results r ON r.client_id = p.client_id AND r.cache_key = p.default_cache_key
 WHERE p.client_id = $1 AND p.id = $2;
 
--- name: get_product_version
-SELECT v.* FROM product_versions v JOIN products p ON p.id = v.product_id
-WHERE p.client_id = $1 AND v.product_id = $2 AND v.schema_version = $3;
-
 -- name: insert_product
 INSERT INTO products (id, client_id, name, description, template_blob_path, template_version, config_schema,
                       parameters, default_cache_key)

@@ -7,10 +7,12 @@ import logging
 import os
 import subprocess
 import sys
-
-from ..schemas.api import JobCreate
+import uuid
 
 log = logging.getLogger("configurator.seed")
+# The demo client and its user, created by the first migration.
+DEMO_CLIENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+DEMO_USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000002")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATES_DIR = os.path.join(ROOT, "templates")
 
@@ -34,7 +36,7 @@ async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> l
         with open(os.path.join(directory, sample["blend"]), "rb") as handle:
             template = handle.read()
         product = await services.products.create(client_id, sample["name"], sample.get("description", ""), template)
-        await services.jobs.submit(client_id, None, JobCreate(product_id=product["id"], config_data={}))
+        await services.jobs.submit(client_id, None, product_id=product["id"], config_data={})
         created.append(sample["name"])
         log.info("seeded sample product", extra={"product": sample["name"]})
     return created

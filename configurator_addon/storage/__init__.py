@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .blob_store import (
+    IMMUTABLE_CACHE_CONTROL,
     MAX_BLOB_PATH_LENGTH,
     BlobStore,
     glb_blob_path,
@@ -16,6 +17,7 @@ from .blob_store import (
 from .local import LocalBlobStore
 
 __all__ = [
+    "IMMUTABLE_CACHE_CONTROL",
     "MAX_BLOB_PATH_LENGTH",
     "AzureBlobStore",
     "BlobStore",

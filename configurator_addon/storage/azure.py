@@ -19,11 +19,10 @@ from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blo
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient, ExponentialRetry
 
 from ..errors import BlobNotFoundError, StorageError
-from .blob_store import validate_blob_path
+from .blob_store import IMMUTABLE_CACHE_CONTROL, validate_blob_path
 
 # Blob contents never change under a path (templates are versioned, GLBs keyed by content),
 # so browsers and CDNs may cache them for good.
-IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 DEFAULT_SAS_LIFETIME = timedelta(days=365)
 

@@ -9,27 +9,31 @@ from __future__ import annotations
 import re
 from typing import Protocol, runtime_checkable
 
+from ..errors import BlobPathError
+
 MAX_BLOB_PATH_LENGTH = 1024
+# Blob paths name their content (template version, result cache key): cache them for good.
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def _validate_segment(segment: str, path: str) -> None:
     if not _SEGMENT.fullmatch(segment) or segment in (".", ".."):
-        raise ValueError(
+        raise BlobPathError(
             f"invalid blob path {path!r}: each '/'-separated segment must be non-empty, "
             "use only A-Z a-z 0-9 . _ - and not be '.' or '..'"
         )
 
 
 def validate_blob_path(path: str) -> str:
-    """Return `path` unchanged if it is a safe blob path, else raise `ValueError`."""
+    """Return `path` unchanged if it is a safe blob path, else raise `BlobPathError`."""
     if not isinstance(path, str):
-        raise ValueError(f"blob path must be a string, not {type(path).__name__}")
+        raise BlobPathError(f"blob path must be a string, not {type(path).__name__}")
     if not path:
-        raise ValueError("blob path must not be empty")
+        raise BlobPathError("blob path must not be empty")
     if len(path) > MAX_BLOB_PATH_LENGTH:
-        raise ValueError(f"blob path is longer than {MAX_BLOB_PATH_LENGTH} characters")
+        raise BlobPathError(f"blob path is longer than {MAX_BLOB_PATH_LENGTH} characters")
     for segment in path.split("/"):
         _validate_segment(segment, path)
     return path
@@ -39,7 +43,7 @@ def _single_segment(value: object, what: str) -> str:
     text = str(value)
     # A component containing '/' would let one client's id reach into another's namespace.
     if "/" in text:
-        raise ValueError(f"{what} {text!r} must not contain '/'")
+        raise BlobPathError(f"{what} {text!r} must not contain '/'")
     _validate_segment(text, text)
     return text
 
@@ -61,7 +65,7 @@ def glb_blob_path(client_id: object, cache_key: object) -> str:
 
 @runtime_checkable
 class BlobStore(Protocol):
-    """Byte blobs under validated paths. Every method raises `ValueError` for an invalid
+    """Byte blobs under validated paths. Every method raises `BlobPathError` for an invalid
     path and `StorageError` when the backend fails or cannot be reached."""
 
     async def put(self, path: str, data: bytes, content_type: str) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 
-from ..errors import BlobNotFoundError, StorageError
+from ..errors import BlobNotFoundError, BlobPathError, StorageError
+from ..files import write_atomically
 from .blob_store import validate_blob_path
 
 
@@ -24,14 +24,14 @@ class LocalBlobStore:
         full = os.path.realpath(os.path.join(self.root, *path.split("/")))
         # Path validation already rules out traversal; this also catches symlinks in root.
         if os.path.commonpath([self.root, full]) != self.root or full == self.root:
-            raise ValueError(f"blob path {path!r} resolves outside the blob directory")
+            raise BlobPathError(f"blob path {path!r} resolves outside the blob directory")
         return full
 
     async def put(self, path: str, data: bytes, content_type: str) -> None:
         # The content type is not stored: the HTTP layer derives it from the file suffix.
         target = self.local_file_path(path)
         try:
-            await asyncio.to_thread(_write_atomically, target, bytes(data))
+            await asyncio.to_thread(write_atomically, target, bytes(data), durable=True)
         except OSError as exc:
             raise StorageError(f"could not write blob {path}: {exc}") from exc
 
@@ -75,26 +75,6 @@ class LocalBlobStore:
 def _read(target: str) -> bytes:
     with open(target, "rb") as handle:
         return handle.read()
-
-
-def _write_atomically(target: str, data: bytes) -> None:
-    directory = os.path.dirname(target)
-    os.makedirs(directory, exist_ok=True)
-    # Readers see either the old or the new blob, never a half-written one.
-    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_path, 0o644)  # mkstemp creates 0600; blobs are served to the web
-        os.replace(temp_path, target)
-    except BaseException:
-        try:
-            os.remove(temp_path)
-        except OSError:
-            pass
-        raise
 
 
 def _check_writable_dir(root: str) -> None:

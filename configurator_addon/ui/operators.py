@@ -1,13 +1,40 @@
-"""Operators of the authoring tool: thin shells that call the engine and report what it said."""
+"""Operators of the authoring tool: thin shells that call the engine and report what it said.
+
+The engine runs in a child Blender on a snapshot of the open file. Inside the artist's session
+it would append the template next to the very datablocks the snapshot was saved from (Blender
+renames the appended "Knob" to "Knob.001", so variant and material names no longer match),
+switch the window's scene and change preferences; a child starts from an empty file, sees the
+template exactly as the server will, and leaves the artist's session untouched.
+"""
 from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
 
 import bpy
 from bpy.props import BoolProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
 
 from ..engine.contract import PRODUCT_FLAG
-from . import engine_process, session_state
+from ..engine_process import run_engine
+from ..errors import ConfiguratorError
+from . import session_state
 from .preferences import addon_preferences, engine_timeout
+
+
+@contextlib.contextmanager
+def open_file_snapshot():
+    """A copy of the open file, as it is in memory, for a child process to read."""
+    with tempfile.TemporaryDirectory(prefix="configurator-") as scratch:
+        path = os.path.join(scratch, "template.blend")
+        bpy.ops.wm.save_as_mainfile(filepath=path, copy=True, compress=False)
+        yield path
+
+
+def report_error(operator, error: ConfiguratorError) -> None:
+    for line in error.lines():
+        operator.report({"ERROR"}, line)
 
 
 def product_collections() -> list:
@@ -51,16 +78,13 @@ class CONFIGURATOR_OT_inspect_template(bpy.types.Operator):
 
     def execute(self, context):
         try:
-            result = engine_process.inspect_open_file(timeout=engine_timeout(context))
-        except engine_process.EngineProcessError as exc:
-            self.report({"ERROR"}, str(exc))
+            with open_file_snapshot() as template:
+                inspection = run_engine(["inspect", template], timeout=engine_timeout(context))
+        except ConfiguratorError as error:
+            session_state.store_inspection(context, {"error": error.as_dict()})
+            report_error(self, error)
             return {"CANCELLED"}
-        session_state.store_inspection(context, result)
-        if "error" in result:
-            for line in engine_process.error_lines(result["error"]):
-                self.report({"ERROR"}, line)
-            return {"CANCELLED"}
-        inspection = result["inspection"]
+        session_state.store_inspection(context, {"inspection": inspection})
         for warning in inspection["warnings"]:
             self.report({"WARNING"}, warning)
         self.report({"INFO"}, f"'{inspection['product_name']}' follows the template contract: "
@@ -86,15 +110,14 @@ class CONFIGURATOR_OT_export_glb(bpy.types.Operator, ExportHelper):
         return ExportHelper.invoke(self, context, event)
 
     def execute(self, context):
+        command = ["generate", "--config", "{}", "-o", os.path.abspath(self.filepath)]
+        if self.use_draco:
+            command.append("--draco")
         try:
-            result = engine_process.export_open_file(self.filepath, draco=self.use_draco,
-                                                     timeout=engine_timeout(context))
-        except engine_process.EngineProcessError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        if "error" in result:
-            for line in engine_process.error_lines(result["error"]):
-                self.report({"ERROR"}, line)
+            with open_file_snapshot() as template:
+                result = run_engine([*command, template], timeout=engine_timeout(context))
+        except ConfiguratorError as error:
+            report_error(self, error)
             return {"CANCELLED"}
         for warning in result["warnings"]:
             self.report({"WARNING"}, warning)

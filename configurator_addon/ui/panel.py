@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import bpy
 
-from . import engine_process, server_control, session_state
+from ..errors import ConfiguratorError
+from . import server_control, session_state
 from .operators import (
     CONFIGURATOR_OT_export_glb,
     CONFIGURATOR_OT_inspect_template,
@@ -32,7 +33,8 @@ class CONFIGURATOR_PT_sidebar(bpy.types.Panel):
         if stored is None:
             layout.label(text="Not inspected yet", icon="INFO")
         elif "error" in stored:
-            draw_lines(layout.box(), engine_process.error_lines(stored["error"]), icon="ERROR", alert=True)
+            lines = ConfiguratorError.from_dict(stored["error"]).lines()
+            draw_lines(layout.box(), lines, icon="ERROR", alert=True)
         else:
             draw_inspection(layout, stored["inspection"])
 

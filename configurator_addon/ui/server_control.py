@@ -3,9 +3,7 @@ Blender work drained on the main thread by a persistent timer. For artists who w
 template through the real web configurator without a separate server."""
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import os
+import contextlib
 
 import bpy
 
@@ -14,10 +12,10 @@ import bpy
 
 
 class _RunningServer:
-    def __init__(self, server, executor, cluster):
+    def __init__(self, server, executor, database):
         self.server = server
         self.executor = executor
-        self.cluster = cluster
+        self.database = database  # closing it stops an embedded PostgreSQL
 
     def drain(self) -> float:
         return self.executor.drain()
@@ -42,23 +40,18 @@ def start(settings=None) -> str:
     global _running
     if is_running():
         return url()
-    from ..db.embedded import EmbeddedPostgres
-    from ..db.migrator import migrate
     from ..engine.blender.generation import Engine
     from ..runtime.in_process import InProcessServer
     from ..runtime.main_thread import MainThreadExecutor
+    from ..services.resources import database
     from ..settings import Settings
 
-    settings = settings or Settings.from_env()
-    cluster = None
-    if not settings.database_url:
-        cluster = EmbeddedPostgres(os.path.join(settings.var_dir, "postgres"))
-        settings = dataclasses.replace(settings, database_url=cluster.start())
-    asyncio.run(migrate(settings.database_url))
-    executor = MainThreadExecutor()
-    server = InProcessServer(settings, executor, Engine(), with_api=True, time_limit=False)
-    server.start()
-    _running = _RunningServer(server, executor, cluster)
+    with contextlib.ExitStack() as stack:
+        settings = stack.enter_context(database(settings or Settings.from_env()))
+        executor = MainThreadExecutor()
+        server = InProcessServer(settings, executor, Engine(), with_api=True, time_limit=False)
+        server.start()
+        _running = _RunningServer(server, executor, stack.pop_all())
     bpy.app.timers.register(drain_queue, persistent=True)
     return url()
 
@@ -84,8 +77,7 @@ def stop(timeout: float = 30.0) -> None:
             break
     if bpy.app.timers.is_registered(drain_queue):
         bpy.app.timers.unregister(drain_queue)
-    if running.cluster is not None:
-        running.cluster.stop()
+    running.database.close()
 
 
 class CONFIGURATOR_OT_server_start(bpy.types.Operator):

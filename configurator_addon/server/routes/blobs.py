@@ -6,28 +6,28 @@ import os
 
 from aiohttp import web
 
-from ...errors import NotFoundError
+from ...errors import BlobPathError, NotFoundError
+from ...storage import IMMUTABLE_CACHE_CONTROL
 from .. import keys
 
 routes = web.RouteTableDef()
-IMMUTABLE = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {".glb": "model/gltf-binary", ".blend": "application/x-blender"}
 
 
 @routes.get("/blobs/{path:.+}")
 async def get_blob(request: web.Request) -> web.StreamResponse:
-    store = request.app[keys.STORE]
+    store = request.app[keys.RESOURCES].store
     if not hasattr(store, "local_file_path"):
         raise NotFoundError("blobs are served by the storage service")
     try:
         path = store.local_file_path(request.match_info["path"])
-    except ValueError:
+    except BlobPathError:
         raise NotFoundError("no such blob") from None
     if not os.path.isfile(path):
         raise NotFoundError("no such blob")
     # Paths are content-addressed (cache key or template version), so the name is the entity tag.
     etag = '"' + os.path.splitext(os.path.basename(path))[0] + '"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE_CACHE_CONTROL}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return web.Response(status=304, headers=headers)
     content_type = CONTENT_TYPES.get(os.path.splitext(path)[1], "application/octet-stream")

@@ -30,11 +30,11 @@ async def health(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     database = storage = "ok"
     try:
-        await asyncio.wait_for(request.app[keys.POOL].fetchval("SELECT 1"), 2.0)
+        await asyncio.wait_for(request.app[keys.RESOURCES].pool.fetchval("SELECT 1"), 2.0)
     except Exception as exc:
         database = f"unavailable: {type(exc).__name__}"
     try:
-        await asyncio.wait_for(request.app[keys.STORE].check(), 2.0)
+        await asyncio.wait_for(request.app[keys.RESOURCES].store.check(), 2.0)
     except Exception as exc:
         storage = f"unavailable: {type(exc).__name__}"
     ok = database == storage == "ok"

@@ -5,10 +5,10 @@ import asyncio
 
 from aiohttp import web
 
-from ...schemas.api import TERMINAL_STATUSES, Job, JobCreate, JobEvent
+from ...jobs.queue import TERMINAL_STATUSES
+from ...schemas.api import Job, JobCreate, JobEvent
 from .. import keys
-from ..problems import read_json
-from ..requests import client_id, path_id, user_id
+from ..requests import client_id, path_id, read_json, user_id
 from ..responses import model_response
 
 routes = web.RouteTableDef()
@@ -26,7 +26,7 @@ async def _with_fresh_url(request: web.Request, row) -> dict:
     """Result URLs are made when answering: signed storage URLs expire, stored ones would go stale."""
     data = dict(row)
     if data.get("result_blob_path"):
-        data["result_url"] = await request.app[keys.STORE].url(
+        data["result_url"] = await request.app[keys.RESOURCES].store.url(
             data["result_blob_path"], request.app[keys.SETTINGS].public_base_url)
     return data
 
@@ -38,7 +38,9 @@ async def job_body(request: web.Request, row) -> Job:
 @routes.post("/api/v1/jobs")
 async def submit_job(request: web.Request) -> web.Response:
     body = await read_json(request, JobCreate)
-    row, _ = await request.app[keys.JOBS].submit(client_id(request), user_id(request), body)
+    row, _ = await request.app[keys.RESOURCES].jobs.submit(
+        client_id(request), user_id(request), product_id=body.product_id, configuration_id=body.configuration_id,
+        config_data=body.config_data, draco=body.options.draco)
     # 202 while the model is being made (a new job, or an identical one already in flight);
     # 200 when it is already there (answered from the result cache).
     status = 200 if row["status"] in TERMINAL_STATUSES else 202
@@ -48,13 +50,13 @@ async def submit_job(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/jobs/{id}")
 async def get_job(request: web.Request) -> web.Response:
-    row = await request.app[keys.JOBS].get(client_id(request), path_id(request))
+    row = await request.app[keys.RESOURCES].jobs.get(client_id(request), path_id(request))
     return model_response(await job_body(request, row), headers=_server_timing(row))
 
 
 @routes.post("/api/v1/jobs/{id}/cancel")
 async def cancel_job(request: web.Request) -> web.Response:
-    row = await request.app[keys.JOBS].cancel(client_id(request), path_id(request))
+    row = await request.app[keys.RESOURCES].jobs.cancel(client_id(request), path_id(request))
     return model_response(await job_body(request, row), status=200)
 
 
@@ -65,7 +67,7 @@ async def _event(request: web.Request, row) -> str:
 @routes.get("/api/v1/jobs/{id}/events")
 async def job_events(request: web.Request) -> web.WebSocketResponse:
     """Status/progress messages until the job reaches a terminal state, then the socket closes."""
-    jobs = request.app[keys.JOBS]
+    jobs = request.app[keys.RESOURCES].jobs
     tenant, job_id = client_id(request), path_id(request)
     hub = request.app[keys.JOB_EVENTS]
     events = hub.subscribe(str(job_id))  # before the first read, so no change falls in between

@@ -7,8 +7,7 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from ...errors import BadRequestError, PayloadTooLargeError
 from ...schemas.api import Page, Product, ProductList, ProductSummary
 from .. import keys
-from ..problems import require_storable_text
-from ..requests import client_id, pagination, path_id
+from ..requests import client_id, pagination, path_id, require_storable_text
 from ..responses import model_response
 
 routes = web.RouteTableDef()
@@ -17,7 +16,7 @@ MAX_TEXT_FIELD = 10_000
 
 async def product_bodies(request: web.Request, rows, model=Product) -> list:
     """Response bodies, each with the preview GLB of its default configuration when there is one."""
-    store, base_url = request.app[keys.STORE], request.app[keys.SETTINGS].public_base_url
+    store, base_url = request.app[keys.RESOURCES].store, request.app[keys.SETTINGS].public_base_url
     return [model.model_validate({
         **dict(row),
         "preview_url": await store.url(row["preview_blob_path"], base_url) if row["preview_blob_path"] else None,
@@ -31,14 +30,14 @@ async def product_body(request: web.Request, row):
 @routes.get("/api/v1/products")
 async def list_products(request: web.Request) -> web.Response:
     limit, offset = pagination(request)
-    rows, total = await request.app[keys.PRODUCTS].list(client_id(request), limit, offset)
+    rows, total = await request.app[keys.RESOURCES].products.list(client_id(request), limit, offset)
     items = await product_bodies(request, rows, ProductSummary)
     return model_response(ProductList(items=items, page=Page(total=total, limit=limit, offset=offset)))
 
 
 @routes.get("/api/v1/products/{id}")
 async def get_product(request: web.Request) -> web.Response:
-    row = await request.app[keys.PRODUCTS].get(client_id(request), path_id(request))
+    row = await request.app[keys.RESOURCES].products.get(client_id(request), path_id(request))
     return model_response(await product_body(request, row))
 
 
@@ -83,7 +82,7 @@ async def create_product(request: web.Request) -> web.Response:
     name = (form.get("name") or "").strip()
     if not 1 <= len(name) <= 200:
         raise BadRequestError("'name' is required (1–200 characters)")
-    row = await request.app[keys.PRODUCTS].create(client_id(request), name, form.get("description", ""),
+    row = await request.app[keys.RESOURCES].products.create(client_id(request), name, form.get("description", ""),
                                                    form["template"])
     return model_response(await product_body(request, row), status=201,
                           headers={"Location": f"/api/v1/products/{row['id']}"})
@@ -92,5 +91,5 @@ async def create_product(request: web.Request) -> web.Response:
 @routes.put("/api/v1/products/{id}/template")
 async def replace_template(request: web.Request) -> web.Response:
     form = await _read_upload(request, set())
-    row = await request.app[keys.PRODUCTS].replace_template(client_id(request), path_id(request), form["template"])
+    row = await request.app[keys.RESOURCES].products.replace_template(client_id(request), path_id(request), form["template"])
     return model_response(await product_body(request, row))

@@ -8,6 +8,7 @@ import os
 from aiohttp import web
 
 from ...errors import NotFoundError
+from ...storage import IMMUTABLE_CACHE_CONTROL
 from .. import keys
 
 routes = web.RouteTableDef()
@@ -29,7 +30,7 @@ async def webapp(request: web.Request) -> web.StreamResponse:
         return web.Response(text=NOT_BUILT, content_type="text/html", status=200)
     candidate = os.path.realpath(os.path.join(root, path.lstrip("/")))
     if candidate.startswith(os.path.realpath(root) + os.sep) and os.path.isfile(candidate):
-        cache = "public, max-age=31536000, immutable" if path.startswith(HASHED_ASSETS) else "no-cache"
+        cache = IMMUTABLE_CACHE_CONTROL if path.startswith(HASHED_ASSETS) else "no-cache"
         return web.FileResponse(candidate, headers={"Cache-Control": cache})
     if os.path.splitext(path)[1]:  # a missing file, not a page of the app
         raise NotFoundError(f"no such file: {path}")
