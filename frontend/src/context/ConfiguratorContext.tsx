@@ -1,162 +1,132 @@
-/** State of the configurator page: the product, the values being edited, the rules they
- * break, and the live preview. The URL's `?c=` always mirrors the values, so the address
- * bar is a share link at every moment. */
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { useSearchParams } from 'react-router';
+/** State of the configurator page, one context per concern, so that a component re-renders
+ * only when what it reads changes (a slider drag re-renders the controls, not the viewer):
+ *
+ * - `useConfiguredProduct()`: the product, its controls and what its link held (fixed);
+ * - `useConfigValues()`: the values being edited;
+ * - `useValidation()`: the rules they break and the server's messages about them;
+ * - `useConfigActions()`: changing the values (functions that never change);
+ * - `usePreview()`: the live preview (`useLivePreviewSession`).
+ *
+ * The URL's `?c=` mirrors the values (`useShareLink`), so the address bar is a share link
+ * at every moment. */
+import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
+import { evaluateRules, sameViolations, type RuleViolation } from '../lib/rules';
+import { controlsFromSchema, groupControls, type ControlDescriptor, type ControlGroup } from '../lib/schemaControls';
+import { encodeConfig } from '../lib/shareLink';
+import type { PreviewState } from '../services/livePreview';
+import type { LoadedModel } from '../services/modelLoader';
 import type { Product } from '../types/api';
 import type { ConfigData, ConfigValue } from '../types/configSchema';
-import { createDebouncer } from '../lib/debounce';
-import { evaluateRules, type RuleViolation } from '../lib/rules';
-import { controlsFromSchema, groupControls, type ControlDescriptor, type ControlGroup } from '../lib/schemaControls';
-import { decodeConfig, encodeConfig, SHARE_PARAM } from '../lib/shareLink';
-import { nonDefaultValues } from '../lib/values';
-import { LivePreview, type PreviewState } from '../services/livePreview';
-import type { LoadedModel } from '../services/modelLoader';
-import { exposeForTests } from '../lib/testHooks';
+import { useLivePreviewSession, type ChangeMode } from './useLivePreviewSession';
+import { useLinkedConfig, useShareLinkSync } from './useShareLink';
 
-/** 'drag': a continuous change (slider move), debounced; 'commit': a finished one, sent at once. */
-export type ChangeMode = 'drag' | 'commit';
-
-const DEBOUNCE_MS = 150;
-const MAX_WAIT_MS = 400;
-const URL_DELAY_MS = 250;
-
-interface ConfiguratorValue {
+interface ConfiguredProduct {
   product: Product;
   controls: ControlDescriptor[];
   groups: ControlGroup[];
-  values: ConfigData;
-  setValue(key: string, value: ConfigValue, mode?: ChangeMode): void;
-  /** Replace several values at once (reset, rule fixes). */
-  applyValues(patch: ConfigData): void;
-  violations: RuleViolation[];
   /** Keys of the link's values that did not fit this product (shown once as a notice). */
   rejectedFromLink: string[];
-  preview: PreviewState;
-  retryPreview(): void;
-  modelDrawn(model: LoadedModel): void;
+}
+
+interface ConfigValues {
+  values: ConfigData;
   isDefault: boolean;
 }
 
-const ConfiguratorContext = createContext<ConfiguratorValue | null>(null);
+interface Validation {
+  violations: RuleViolation[];
+  /** Parameter key → the server's message, when it rejected the values (422). */
+  fieldErrors: Record<string, string>;
+}
 
-export function useConfigurator(): ConfiguratorValue {
-  const value = useContext(ConfiguratorContext);
-  if (!value) throw new Error('useConfigurator outside <ConfiguratorProvider>');
+interface ConfigActions {
+  setValue(key: string, value: ConfigValue, mode?: ChangeMode): void;
+  /** Replace several values at once (reset, rule fixes). */
+  applyValues(patch: ConfigData): void;
+}
+
+interface Preview {
+  preview: PreviewState;
+  retryPreview(): void;
+  modelDrawn(model: LoadedModel): void;
+}
+
+const ProductContext = createContext<ConfiguredProduct | null>(null);
+const ValuesContext = createContext<ConfigValues | null>(null);
+const ValidationContext = createContext<Validation | null>(null);
+const ActionsContext = createContext<ConfigActions | null>(null);
+const PreviewContext = createContext<Preview | null>(null);
+
+function provided<T>(value: T | null, hook: string): T {
+  if (!value) throw new Error(`${hook} outside <ConfiguratorProvider>`);
   return value;
 }
 
+export const useConfiguredProduct = () => provided(useContext(ProductContext), 'useConfiguredProduct');
+export const useConfigValues = () => provided(useContext(ValuesContext), 'useConfigValues');
+export const useValidation = () => provided(useContext(ValidationContext), 'useValidation');
+export const useConfigActions = () => provided(useContext(ActionsContext), 'useConfigActions');
+export const usePreview = () => provided(useContext(PreviewContext), 'usePreview');
+
+const NO_FIELD_ERRORS: Record<string, string> = {};
+
 export function ConfiguratorProvider({ product, children }: { product: Product; children: ReactNode }) {
   const schema = product.config_schema;
-  const [searchParams, setSearchParams] = useSearchParams();
-  const linkParam = searchParams.get(SHARE_PARAM);
   // The provider is keyed by product: the link is read once, then the values lead.
-  const [initial] = useState(() => decodeConfig(schema, linkParam));
+  const initial = useLinkedConfig(schema);
   const [values, setValues] = useState<ConfigData>(initial.values);
   const valuesRef = useRef(values);
-  /** The `?c=` the app last wrote or read; any other value came from outside (back/forward). */
-  const knownParam = useRef<string>(linkParam ?? '');
+  // Kept as state, not derived on each render, so that it is the same array while the same
+  // rules are broken and what shows them does not re-render for every value.
+  const [violations, setViolations] = useState(() => evaluateRules(schema, initial.values));
 
   const controls = useMemo(() => controlsFromSchema(schema), [schema]);
   const groups = useMemo(() => groupControls(controls), [controls]);
-  const violations = useMemo(() => evaluateRules(schema, values), [schema, values]);
 
-  const [preview, setPreview] = useState<PreviewState>({ phase: 'idle', progress: 0, model: null, error: null });
-  const previewRef = useRef<LivePreview | null>(null);
-  const debouncer = useMemo(() => createDebouncer(DEBOUNCE_MS, MAX_WAIT_MS), []);
-
-  const send = useCallback((next: ConfigData, mode: ChangeMode, inputAt: number) => {
-    const live = previewRef.current;
-    if (!live) return;
-    if (evaluateRules(schema, next).length > 0) {
-      debouncer.cancel();
-      live.block();
-      return;
-    }
-    // Only the changed values go to the server, which fills in the defaults itself: its
-    // cache key then matches the product preview's (JSON from a browser writes 1.0 as 1).
-    const changed = nonDefaultValues(schema, next);
-    if (mode === 'drag') {
-      debouncer.schedule(() => live.request(changed, inputAt));
-    } else {
-      debouncer.cancel();
-      live.request(changed, inputAt);
-    }
-  }, [schema, debouncer]);
-
-  // One preview per product; the first request shows the values the page opened with.
-  useEffect(() => {
-    const live = new LivePreview(product.id, setPreview);
-    previewRef.current = live;
-    setPreview(live.getState());
-    send(valuesRef.current, 'commit', performance.now());
-    return () => {
-      debouncer.cancel();
-      live.dispose();
-      previewRef.current = null;
-    };
-  }, [product.id, send, debouncer]);
+  const { preview, send, flush, retryPreview, modelDrawn } = useLivePreviewSession(product.id, schema, valuesRef);
 
   const update = useCallback((next: ConfigData, mode: ChangeMode) => {
     const inputAt = performance.now();
     valuesRef.current = next;
     setValues(next);
+    const found = evaluateRules(schema, next);
+    setViolations((shown) => (sameViolations(shown, found) ? shown : found));
     send(next, mode, inputAt);
-  }, [send]);
+  }, [schema, send]);
 
   const setValue = useCallback((key: string, value: ConfigValue, mode: ChangeMode = 'commit') => {
     if (valuesRef.current[key] === value) {
-      if (mode === 'commit') debouncer.flush(); // the end of a drag: send what is pending now
+      if (mode === 'commit') flush(); // the end of a drag: send what is pending now
       return;
     }
     update({ ...valuesRef.current, [key]: value }, mode);
-  }, [update, debouncer]);
+  }, [update, flush]);
 
   const applyValues = useCallback((patch: ConfigData) => update({ ...valuesRef.current, ...patch }, 'commit'), [update]);
+  const loadLink = useCallback((linked: ConfigData) => update(linked, 'commit'), [update]);
+  useShareLinkSync(schema, values, loadLink);
 
-  // The address bar follows the values, a moment after they settle (browsers limit how
-  // often history may be rewritten) and without adding history entries. Only a change of
-  // the values writes: `knownParam` is what the address bar has (or is about to have).
-  useEffect(() => {
-    const encoded = encodeConfig(schema, values);
-    if (encoded === knownParam.current) return;
-    const timer = setTimeout(() => {
-      knownParam.current = encoded;
-      setSearchParams((params) => {
-        const next = new URLSearchParams(params);
-        if (encoded) next.set(SHARE_PARAM, encoded);
-        else next.delete(SHARE_PARAM);
-        return next;
-      }, { replace: true });
-    }, URL_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [schema, values, setSearchParams]);
+  const isDefault = useMemo(() => encodeConfig(schema, values) === '', [schema, values]);
+  const fieldErrors = preview.error?.fields ?? NO_FIELD_ERRORS;
 
-  // A link the page did not write (back/forward, an edited address): load its values.
-  useEffect(() => {
-    if ((linkParam ?? '') === knownParam.current) return;
-    knownParam.current = linkParam ?? '';
-    update(decodeConfig(schema, linkParam).values, 'commit');
-  }, [linkParam, schema, update]);
+  const productValue = useMemo(
+    () => ({ product, controls, groups, rejectedFromLink: initial.rejected }),
+    [product, controls, groups, initial.rejected],
+  );
+  const valuesValue = useMemo(() => ({ values, isDefault }), [values, isDefault]);
+  const validationValue = useMemo(() => ({ violations, fieldErrors }), [violations, fieldErrors]);
+  const actionsValue = useMemo(() => ({ setValue, applyValues }), [setValue, applyValues]);
+  const previewValue = useMemo(() => ({ preview, retryPreview, modelDrawn }), [preview, retryPreview, modelDrawn]);
 
-  useEffect(() => exposeForTests(() => previewRef.current), []);
-
-  const retryPreview = useCallback(() => previewRef.current?.retry(), []);
-  const modelDrawn = useCallback((model: LoadedModel) => previewRef.current?.markDrawn(model), []);
-
-  const value: ConfiguratorValue = {
-    product,
-    controls,
-    groups,
-    values,
-    setValue,
-    applyValues,
-    violations,
-    rejectedFromLink: initial.rejected,
-    preview,
-    retryPreview,
-    modelDrawn,
-    isDefault: encodeConfig(schema, values) === '',
-  };
-  return <ConfiguratorContext.Provider value={value}>{children}</ConfiguratorContext.Provider>;
+  return (
+    <ProductContext.Provider value={productValue}>
+      <ActionsContext.Provider value={actionsValue}>
+        <ValuesContext.Provider value={valuesValue}>
+          <ValidationContext.Provider value={validationValue}>
+            <PreviewContext.Provider value={previewValue}>{children}</PreviewContext.Provider>
+          </ValidationContext.Provider>
+        </ValuesContext.Provider>
+      </ActionsContext.Provider>
+    </ProductContext.Provider>
+  );
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigSchema } from '../types/configSchema';
 import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
-import { evaluateRules, matches } from './rules';
+import { evaluateRules, matches, sameViolations } from './rules';
 import { defaultConfig } from './values';
 
 describe('evaluateRules', () => {
@@ -63,5 +63,19 @@ describe('evaluateRules', () => {
   it('does not apply an if whose required key is missing', () => {
     expect(matches({ properties: { width: { exclusiveMinimum: 0.9 } }, required: ['width'] }, {})).toBe(false);
     expect(matches({ properties: { width: { exclusiveMinimum: 0.9 } } }, {})).toBe(true);
+  });
+});
+
+describe('sameViolations', () => {
+  const cabinet = defaultConfig(cabinetSchema);
+
+  it('tells the same violations from different ones', () => {
+    const wide = evaluateRules(cabinetSchema, { ...cabinet, width: 1.0, door_count: 1 });
+    const wider = evaluateRules(cabinetSchema, { ...cabinet, width: 1.1, door_count: 1 });
+    expect(wide).not.toBe(wider);
+    expect(sameViolations(wide, wider)).toBe(true);
+    expect(sameViolations([], evaluateRules(cabinetSchema, cabinet))).toBe(true);
+    expect(sameViolations(wide, [])).toBe(false);
+    expect(sameViolations(wide, [{ ...wide[0], fixes: [] }])).toBe(false);
   });
 });

@@ -71,6 +71,11 @@ function describe(keys: string[], branch: SubSchema, schema: ConfigSchema): stri
   return parts.join('; ') || 'This combination is not allowed';
 }
 
+/** True when both lists report the same violations (to keep showing the list already shown). */
+export function sameViolations(a: readonly RuleViolation[], b: readonly RuleViolation[]): boolean {
+  return a === b || (a.length === b.length && JSON.stringify(a) === JSON.stringify(b));
+}
+
 /** Every rule the configuration breaks, with the message the template author wrote. */
 export function evaluateRules(schema: ConfigSchema, config: ConfigData): RuleViolation[] {
   const violations: RuleViolation[] = [];

@@ -5,7 +5,7 @@ import { ControlsPanel } from '../components/controls/ControlsPanel';
 import { Dialog } from '../components/layout/Dialog';
 import { ErrorState, LoadingState } from '../components/layout/StatusViews';
 import { PreviewPanel } from '../components/scene/PreviewPanel';
-import { ConfiguratorProvider, useConfigurator } from '../context/ConfiguratorContext';
+import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfigValues } from '../context/ConfiguratorContext';
 import { useToast } from '../context/ToastContext';
 import { useAsync } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
@@ -32,8 +32,10 @@ export function ConfiguratorPage() {
   );
 }
 
+/** The page's frame: it reads only what never changes, so a change of the values re-renders
+ * the parts that show them, not the whole page. */
 function Configurator() {
-  const { product, values, isDefault, applyValues, rejectedFromLink } = useConfigurator();
+  const { product, rejectedFromLink } = useConfiguredProduct();
   const { notify } = useToast();
   const [saving, setSaving] = useState(false);
 
@@ -42,16 +44,6 @@ function Configurator() {
       notify('Some values in this link do not fit the product any more; they were reset to the defaults.', { tone: 'error' });
     }
   }, [rejectedFromLink, notify]);
-
-  const copyLink = async () => {
-    const url = new URL(configuratorPath(product.id, product.config_schema, values), window.location.origin).href;
-    try {
-      await navigator.clipboard.writeText(url);
-      notify('Link copied. Anyone with it sees this exact configuration.');
-    } catch {
-      window.prompt('Copy this link:', url);
-    }
-  };
 
   return (
     <div className="configurator">
@@ -65,20 +57,7 @@ function Configurator() {
           <h1>{product.name}</h1>
           {product.description && <p className="lede">{product.description}</p>}
         </div>
-        <div className="actions">
-          <button type="button" className="button button-ghost" disabled={isDefault}
-            onClick={() => applyValues(defaultConfig(product.config_schema))}>
-            Reset
-          </button>
-          <button type="button" className="button button-secondary" onClick={copyLink}>
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1" /></svg>
-            Copy link
-          </button>
-          <button type="button" className="button" onClick={() => setSaving(true)}>
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 4h9l3 3v13H6zM9 4v5h6M9 20v-6h6v6" /></svg>
-            Save
-          </button>
-        </div>
+        <ConfigurationActions onSave={() => setSaving(true)} />
       </div>
       <div className="configurator-body">
         <PreviewPanel />
@@ -91,8 +70,44 @@ function Configurator() {
   );
 }
 
+/** Reset, Copy link, Save. */
+function ConfigurationActions({ onSave }: { onSave(): void }) {
+  const { product } = useConfiguredProduct();
+  const { values, isDefault } = useConfigValues();
+  const { applyValues } = useConfigActions();
+  const { notify } = useToast();
+
+  const copyLink = async () => {
+    const url = new URL(configuratorPath(product.id, product.config_schema, values), window.location.origin).href;
+    try {
+      await navigator.clipboard.writeText(url);
+      notify('Link copied. Anyone with it sees this exact configuration.');
+    } catch {
+      window.prompt('Copy this link:', url);
+    }
+  };
+
+  return (
+    <div className="actions">
+      <button type="button" className="button button-ghost" disabled={isDefault}
+        onClick={() => applyValues(defaultConfig(product.config_schema))}>
+        Reset
+      </button>
+      <button type="button" className="button button-secondary" onClick={copyLink}>
+        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1" /></svg>
+        Copy link
+      </button>
+      <button type="button" className="button" onClick={onSave}>
+        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 4h9l3 3v13H6zM9 4v5h6M9 20v-6h6v6" /></svg>
+        Save
+      </button>
+    </div>
+  );
+}
+
 function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
-  const { product, values } = useConfigurator();
+  const { product } = useConfiguredProduct();
+  const { values } = useConfigValues();
   const { notify } = useToast();
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);

@@ -1,6 +1,6 @@
 /** One parameter: label, current value, the control for its kind, hint and problems. */
 import type { ReactNode } from 'react';
-import type { ChangeMode } from '../../context/ConfiguratorContext';
+import type { ChangeMode } from '../../context/useLivePreviewSession';
 import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
 import type { ConfigValue } from '../../types/configSchema';
 import { ChoiceControl } from './ChoiceControl';

@@ -1,12 +1,15 @@
 /** All parameters of the product, grouped (Size, Options, Finish), with rule problems
  * shown at the value to change and a one-click fix where the rule names one. */
 import type { ReactNode } from 'react';
-import { useConfigurator } from '../../context/ConfiguratorContext';
+import { useConfigActions, useConfiguredProduct, useConfigValues, useValidation } from '../../context/ConfiguratorContext';
 import { formatValue } from '../../lib/schemaControls';
 import { ControlField } from './ControlField';
 
 export function ControlsPanel() {
-  const { groups, controls, values, setValue, applyValues, violations, preview } = useConfigurator();
+  const { groups, controls } = useConfiguredProduct();
+  const { values } = useConfigValues();
+  const { violations, fieldErrors } = useValidation();
+  const { setValue, applyValues } = useConfigActions();
   const problemsFor = (key: string): ReactNode[] => {
     const out: ReactNode[] = violations
       .filter((v) => v.keys.includes(key))
@@ -24,7 +27,7 @@ export function ControlsPanel() {
           </p>
         );
       });
-    const serverMessage = preview.error?.fields[key];
+    const serverMessage = fieldErrors[key];
     if (serverMessage) out.push(<p key="server" className="field-error">{serverMessage}</p>);
     return out;
   };

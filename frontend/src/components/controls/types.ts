@@ -1,4 +1,4 @@
-import type { ChangeMode } from '../../context/ConfiguratorContext';
+import type { ChangeMode } from '../../context/useLivePreviewSession';
 import type { ConfigValue } from '../../types/configSchema';
 
 /** What every control gets: its value, how to change it, and the ids of its hint/error text. */

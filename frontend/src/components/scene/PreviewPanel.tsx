@@ -1,7 +1,7 @@
 /** The viewer with what surrounds it: status and progress, dimensions of the model on
  * screen, reframe and download buttons, and the states before/after a model exists. */
 import { lazy, Suspense, useState } from 'react';
-import { useConfigurator } from '../../context/ConfiguratorContext';
+import { useConfigActions, useConfiguredProduct, usePreview, useValidation } from '../../context/ConfiguratorContext';
 import type { RuleViolation } from '../../lib/rules';
 import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
 import { formatCentimetres } from '../../lib/units';
@@ -11,7 +11,10 @@ import { Spinner } from '../layout/StatusViews';
 const Viewer = lazy(() => import('./Viewer').then((m) => ({ default: m.Viewer })));
 
 export function PreviewPanel() {
-  const { product, controls, preview, violations, applyValues, retryPreview, modelDrawn } = useConfigurator();
+  const { product, controls } = useConfiguredProduct();
+  const { preview, retryPreview, modelDrawn } = usePreview();
+  const { violations } = useValidation();
+  const { applyValues } = useConfigActions();
   const [fitRequest, setFitRequest] = useState(0);
   const { phase, progress, model, error } = preview;
   const busy = phase === 'submitting' || phase === 'generating' || phase === 'loading';

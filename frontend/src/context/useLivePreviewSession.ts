@@ -1,0 +1,75 @@
+/** The live preview of the product being configured: one `LivePreview` per product, fed
+ * every change of the values — debounced while a slider is dragged, at once otherwise —
+ * and paused while the values break a rule. */
+import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { createDebouncer } from '../lib/debounce';
+import { evaluateRules } from '../lib/rules';
+import { exposeForTests } from '../lib/testHooks';
+import { nonDefaultValues } from '../lib/values';
+import { LivePreview, type PreviewState } from '../services/livePreview';
+import type { LoadedModel } from '../services/modelLoader';
+import type { ConfigData, ConfigSchema } from '../types/configSchema';
+
+/** 'drag': a continuous change (slider move), debounced; 'commit': a finished one, sent at once. */
+export type ChangeMode = 'drag' | 'commit';
+
+const DEBOUNCE_MS = 150;
+const MAX_WAIT_MS = 400;
+const IDLE: PreviewState = { phase: 'idle', progress: 0, model: null, error: null };
+
+export interface LivePreviewSession {
+  preview: PreviewState;
+  /** Show `values`; `inputAt` is when the user made the change (performance.now()). */
+  send(values: ConfigData, mode: ChangeMode, inputAt: number): void;
+  /** Send a debounced change now (the end of a drag). */
+  flush(): void;
+  retryPreview(): void;
+  /** The viewer drew `model` (ends the timing of the change that asked for it). */
+  modelDrawn(model: LoadedModel): void;
+}
+
+/** `current` holds the values the page shows: the first request of a new preview sends them. */
+export function useLivePreviewSession(productId: string, schema: ConfigSchema, current: RefObject<ConfigData>): LivePreviewSession {
+  const [preview, setPreview] = useState<PreviewState>(IDLE);
+  const previewRef = useRef<LivePreview | null>(null);
+  const debouncer = useMemo(() => createDebouncer(DEBOUNCE_MS, MAX_WAIT_MS), []);
+
+  const send = useCallback((values: ConfigData, mode: ChangeMode, inputAt: number) => {
+    const live = previewRef.current;
+    if (!live) return;
+    if (evaluateRules(schema, values).length > 0) {
+      debouncer.cancel();
+      live.block();
+      return;
+    }
+    // Only the changed values go to the server, which fills in the defaults itself: its
+    // cache key then matches the product preview's (JSON from a browser writes 1.0 as 1).
+    const changed = nonDefaultValues(schema, values);
+    if (mode === 'drag') {
+      debouncer.schedule(() => live.request(changed, inputAt));
+    } else {
+      debouncer.cancel();
+      live.request(changed, inputAt);
+    }
+  }, [schema, debouncer]);
+
+  // One preview per product; the first request shows the values the page opened with.
+  useEffect(() => {
+    const live = new LivePreview(productId, setPreview);
+    previewRef.current = live;
+    setPreview(live.getState());
+    send(current.current, 'commit', performance.now());
+    return () => {
+      debouncer.cancel();
+      live.dispose();
+      previewRef.current = null;
+    };
+  }, [productId, send, debouncer, current]);
+
+  useEffect(() => exposeForTests(() => previewRef.current), []);
+
+  const flush = useCallback(() => debouncer.flush(), [debouncer]);
+  const retryPreview = useCallback(() => previewRef.current?.retry(), []);
+  const modelDrawn = useCallback((model: LoadedModel) => previewRef.current?.markDrawn(model), []);
+  return { preview, send, flush, retryPreview, modelDrawn };
+}
