@@ -17,12 +17,15 @@ FRONTEND_INSTALLED := $(FRONTEND)/node_modules/.installed
 FRONTEND_BUILT := $(FRONTEND)/dist/index.html
 FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
 
-.PHONY: help install templates node-tools frontend chromium test run bench extension clean
+.PHONY: help install lock lint templates node-tools frontend chromium test test-fast run bench extension clean
 
 help:
 	@echo "make run         install, build the sample templates, serve the API with Blender workers"
-	@echo "make test        install everything, then run the whole test suite"
-	@echo "make install     Python 3.11 virtualenv in $(VENV) with the pinned dependencies"
+	@echo "make test        install everything, then lint and run the whole test suite"
+	@echo "make test-fast   lint and the tests not marked slow (under a minute): the loop while you work"
+	@echo "make lint        ruff on the Python tree, ESLint on the web app"
+	@echo "make install     Python 3.11 virtualenv in $(VENV) with the locked dependencies (requirements.lock)"
+	@echo "make lock        re-resolve requirements.lock from pyproject.toml (newest versions, with hashes)"
 	@echo "make templates   build templates/*.blend from the scripts in templates/"
 	@echo "make node-tools  Node tools the tests call (glTF validator, Azurite) into $(NODE_DIR)"
 	@echo "make bench       run the benchmarks (BENCH_ARGS=--quick for a short run)"
@@ -31,14 +34,24 @@ help:
 
 install: $(INSTALLED)
 
-# Re-runs only when the dependencies may have changed.
-$(INSTALLED): pyproject.toml
+# Re-runs only when the dependencies may have changed. Exact versions with hashes come from
+# requirements.lock; the project itself is installed on top without resolving anything.
+$(INSTALLED): pyproject.toml requirements.lock
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3)" >&2; exit 1; }
 	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 		{ echo "$(VENV) must use Python 3.11 (bpy 5.0.1 is built for it); remove it and install python3.11" >&2; exit 1; }
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+# After changing dependencies in pyproject.toml (or to take newer releases): make lock, then
+# make install, run the tests, and commit requirements.lock with the change.
+lock:
+	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --quiet -o requirements.lock
 
 templates: install
 	$(PYTHON) templates/build_templates.py templates/
@@ -66,12 +79,19 @@ $(NODE_INSTALLED): $(NODE_DIR)/package.json $(wildcard $(NODE_DIR)/package-lock.
 	cd $(NODE_DIR) && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	@touch $@
 
+lint: install $(FRONTEND_INSTALLED)
+	$(PYTHON) -m ruff check .
+	cd $(FRONTEND) && npm run --silent lint
+
 # pytest exits 5 when it collected no tests; that fails the target like any other failure.
-test: install templates node-tools frontend chromium
+test: lint templates node-tools frontend chromium
 	cd $(FRONTEND) && npm test
 	@$(PYTHON) -m pytest -q $(PYTEST_ARGS); status=$$?; \
 		if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; \
 		exit $$status
+
+test-fast: PYTEST_ARGS += -m "not slow"
+test-fast: test
 
 # The API on $(PORT) (default 8000) with supervised Blender workers; with no DATABASE_URL an
 # embedded PostgreSQL under var/, with no AZURE_STORAGE_CONNECTION_STRING blobs under var/blobs.

@@ -13,7 +13,7 @@ import os
 import sys
 from contextlib import contextmanager
 
-from .errors import ConfiguratorError, TemplateContractError, ConfigValidationError
+from .errors import ConfiguratorError, ConfigValidationError, TemplateContractError
 
 
 @contextmanager

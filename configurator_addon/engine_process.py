@@ -91,7 +91,7 @@ async def run_engine_async(args: list[str], *, timeout: float, blender_path: str
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
             _, stderr = await asyncio.wait_for(process.communicate(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
             raise EngineTimedOut(f"the engine took longer than {timeout:g} s and was stopped") from None

@@ -51,7 +51,7 @@ class Settings:
         return os.path.join(self.var_dir, "blobs")
 
     @classmethod
-    def from_env(cls, env=None, **overrides) -> "Settings":
+    def from_env(cls, env=None, **overrides) -> Settings:
         env = os.environ if env is None else env
         origins = env.get("CORS_ORIGINS")
         settings = cls(

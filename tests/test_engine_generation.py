@@ -8,7 +8,7 @@ import pytest
 
 import glb_geometry as glb
 from configurator_addon.engine.blender.cache import TemplateCache
-from configurator_addon.engine.blender.datablocks import datablock_counts
+from datablocks import datablock_counts
 from configurator_addon.engine.blender.generation import Engine
 from configurator_addon.errors import ConfigValidationError
 from conftest import run_python

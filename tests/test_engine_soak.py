@@ -7,8 +7,8 @@ from conftest import run_python
 
 SOAK = r'''
 import itertools, json, sys
-sys.path.insert(0, ".")
-from configurator_addon.engine.blender.datablocks import datablock_counts
+sys.path[:0] = [".", "tests"]
+from datablocks import datablock_counts
 from configurator_addon.engine.blender.generation import Engine
 from configurator_addon.process_memory import rss_bytes
 

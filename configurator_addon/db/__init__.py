@@ -6,21 +6,9 @@
   `translate_transient_errors` map outages to `DatabaseError`.
 - `load_queries`: named SQL from `.sql` files kept beside the code that runs it.
 """
-from .embedded import EmbeddedPostgres, find_bin_dir
-from .migrator import discover_migrations, migrate
-from .pool import create_pool, is_transient, register_json_codecs, translate_transient_errors
-from .queries import Queries, load_queries, parse_queries
+from .embedded import EmbeddedPostgres
+from .migrator import migrate
+from .pool import create_pool, is_transient
+from .queries import load_queries, parse_queries
 
-__all__ = [
-    "EmbeddedPostgres",
-    "Queries",
-    "create_pool",
-    "discover_migrations",
-    "find_bin_dir",
-    "is_transient",
-    "load_queries",
-    "migrate",
-    "parse_queries",
-    "register_json_codecs",
-    "translate_transient_errors",
-]
+__all__ = ["EmbeddedPostgres", "create_pool", "is_transient", "load_queries", "migrate", "parse_queries"]

@@ -167,7 +167,7 @@ class EmbeddedPostgres:
         self.stop()
         return self.start()
 
-    def __enter__(self) -> "EmbeddedPostgres":
+    def __enter__(self) -> EmbeddedPostgres:
         self.start()
         return self
 

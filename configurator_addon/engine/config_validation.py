@@ -81,7 +81,8 @@ def validate_config(schema: dict, config: Any) -> dict:
         if details:
             break
     if details:
-        details = sorted({(d.pointer, d.message): d for d in details}.values(), key=lambda d: (d.pointer or "", d.message))
+        unique = {(d.pointer, d.message): d for d in details}.values()
+        details = sorted(unique, key=lambda d: (d.pointer or "", d.message))
         raise ConfigValidationError(f"{len(details)} problem(s) in the configuration", details)
     # One spelling per value, so equal configurations share one cache key: 2.0 -> 2 for
     # integers, 1 -> 1.0 for numbers.

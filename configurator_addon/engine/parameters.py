@@ -154,7 +154,8 @@ def merge_sources(sources: list[ParameterSource], title_of) -> tuple[list[Parame
         if param.minimum is not None and param.maximum is not None and param.minimum > param.maximum:
             errors.append(ErrorDetail(
                 code="PARAMETER_RANGE_EMPTY", location=param.sources[-1].location,
-                message=f"parameter '{param.key}' has no valid value: minimum {param.minimum} > maximum {param.maximum}",
+                message=f"parameter '{param.key}' has no valid value: "
+                        f"minimum {param.minimum} > maximum {param.maximum}",
             ))
     return list(params.values()), errors, warnings
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
@@ -146,7 +146,7 @@ class AzureBlobStore:
         if isinstance(expiry, timedelta):
             # Rounded up to the next UTC midnight so a blob's URL stays the same all day:
             # browsers key their cache by URL, and the blobs are served as immutable.
-            end = datetime.now(timezone.utc) + expiry
+            end = datetime.now(UTC) + expiry
             expiry = end.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         return generate_blob_sas(
             account_name=self._service.account_name,
@@ -166,7 +166,7 @@ def _storage_errors(action: str, path: str, missing_means_blob_not_found: bool =
         if missing_means_blob_not_found:
             raise BlobNotFoundError(f"blob not found: {path}") from exc
         raise StorageError(f"Azure blob storage could not {action} {path}: {_summary(exc)}") from exc
-    except (AzureError, aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, AzureError, aiohttp.ClientError, OSError) as exc:
         raise StorageError(f"Azure blob storage could not {action} {path}: {_summary(exc)}") from exc
 
 

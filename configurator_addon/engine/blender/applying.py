@@ -18,7 +18,7 @@ def _changed(old, new) -> bool:
     """Blender stores many values as 32-bit floats (0.3 reads back as 0.30000001192): compare
     with that precision, or every job would rewrite and re-evaluate unchanged inputs."""
     if isinstance(new, tuple):
-        return len(old) != len(new) or any(_changed(a, b) for a, b in zip(old, new))
+        return len(old) != len(new) or any(_changed(a, b) for a, b in zip(old, new, strict=True))
     if isinstance(new, float) and isinstance(old, (int, float)) and not isinstance(old, bool):
         return not math.isclose(old, new, rel_tol=1e-6, abs_tol=1e-9)
     return old != new

@@ -8,19 +8,18 @@ the template cache itself.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import bpy
 
 from ...errors import ConfiguratorError, GenerationError
+from ..config_validation import validate_config
+from ..result_keys import export_options, result_cache_key, template_version
 from .applying import apply_config
 from .cache import TemplateCache
-from ..config_validation import validate_config
 from .exporting import export_scene_glb
 from .inspection import Inspection
-from ..result_keys import export_options, result_cache_key, template_version
-
 
 
 @dataclass

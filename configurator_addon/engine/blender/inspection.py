@@ -14,6 +14,9 @@ from jsonschema.exceptions import SchemaError
 
 from ...errors import ConfigValidationError, ErrorDetail, TemplateContractError
 from .. import contract
+from ..colors import linear_rgba_to_hex
+from ..config_validation import validate_config
+from ..parameters import Parameter, ParameterSource, build_schema, merge_sources, tidy_number
 from .applying import (
     CollectionPropertyBinding,
     MaterialSlotBinding,
@@ -21,10 +24,7 @@ from .applying import (
     NodeMaterialBinding,
     VariantSetBinding,
 )
-from ..colors import linear_rgba_to_hex
-from ..config_validation import validate_config
 from .loading import LoadedTemplate
-from ..parameters import Parameter, ParameterSource, build_schema, merge_sources, tidy_number
 
 
 @dataclass
@@ -93,7 +93,8 @@ class _Inspector:
                 if driver.type == "SCRIPTED" and not driver.is_simple_expression:
                     self.error(
                         "PYTHON_DRIVER",
-                        f"{_type_name(datablock)} '{self.name(datablock)}' › driver '{fcurve.data_path}[{fcurve.array_index}]'",
+                        f"{_type_name(datablock)} '{self.name(datablock)}' › "
+                        f"driver '{fcurve.data_path}[{fcurve.array_index}]'",
                         f"driver expression {driver.expression!r} needs Python; only simple expressions "
                         "(arithmetic on variables and numbers) are allowed",
                     )
@@ -253,7 +254,7 @@ class _Inspector:
                 for binding in bindings:
                     binding.apply(default)
                 continue
-            targets = list(zip(bindings, [where for _, where, _ in use])) or [(None, location)]
+            targets = [(binding, where) for binding, where, _ in use] or [(None, location)]
             for binding, where in targets:
                 self.sources.append(ParameterSource(
                     key=key, name=group, kind="material", location=f"{location} › {where}" if binding else where,

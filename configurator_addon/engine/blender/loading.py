@@ -95,7 +95,7 @@ def load_template(path: str, version: str) -> LoadedTemplate:
     # (objects, meshes…) undo the ".001" Blender added when the name was already taken here.
     exact = {db.as_pointer(): name for asked, got in ((src.collections, dst.collections),
                                                       (src.materials, dst.materials), (src.texts, dst.texts))
-             for name, db in zip(asked, got) if db is not None}
+             for name, db in zip(asked, got, strict=True) if db is not None}
     for db in added:
         name = exact.get(db.as_pointer(), db.name)
         base, dot, suffix = name.rpartition(".")

@@ -89,7 +89,7 @@ async def job_events(request: web.Request) -> web.WebSocketResponse:
                 break
             try:
                 await asyncio.wait_for(events.get(), POLL_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if socket.closed:
                 break

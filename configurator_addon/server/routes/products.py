@@ -91,5 +91,6 @@ async def create_product(request: web.Request) -> web.Response:
 @routes.put("/api/v1/products/{id}/template")
 async def replace_template(request: web.Request) -> web.Response:
     form = await _read_upload(request, set())
-    row = await request.app[keys.RESOURCES].products.replace_template(client_id(request), path_id(request), form["template"])
+    products = request.app[keys.RESOURCES].products
+    row = await products.replace_template(client_id(request), path_id(request), form["template"])
     return model_response(await product_body(request, row))
