@@ -26,12 +26,9 @@ RUN apt-get update \
 RUN useradd --create-home --uid 10001 configurator
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so code changes do not re-download bpy.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+# Dependencies first, exactly as locked, so code changes do not re-download bpy.
+COPY requirements-runtime.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
 
 COPY blender_manifest.toml server_entry.py ./
 COPY migrations_sql/ migrations_sql/

@@ -46,12 +46,14 @@ $(INSTALLED): pyproject.toml requirements.lock
 	@touch $@
 
 # After changing dependencies in pyproject.toml (or to take newer releases): make lock, then
-# make install, run the tests, and commit requirements.lock with the change.
+# make install, run the tests, and commit both locks with the change. requirements.lock is
+# what make installs (with the test tools); requirements-runtime.lock is what the image installs.
+LOCK_OPTIONS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --quiet
 lock:
 	@test -x $(PYTHON) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
-		--python-platform x86_64-manylinux_2_28 --quiet -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test $(LOCK_OPTIONS) -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_OPTIONS) -o requirements-runtime.lock
 
 templates: install
 	$(PYTHON) templates/build_templates.py templates/
