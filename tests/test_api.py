@@ -2,13 +2,17 @@
 PostgreSQL, the local blob store and the real engine."""
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 
 import pytest
 
+from configurator_addon.server import keys
 from fixtures_api import new_client, run_queued_jobs, tenant, upload_product
 
 PROBLEM = "application/problem+json"
+SECRET = b"not a blob: nothing outside the served folders may be sent"
 
 
 async def problem(response, status: int) -> dict:
@@ -17,6 +21,33 @@ async def problem(response, status: int) -> dict:
     body = await response.json()
     assert body["status"] == status and body["title"] and body["type"].startswith("https://")
     return body
+
+
+async def raw_get(client, target: str) -> tuple[int, dict, bytes]:
+    """GET `target` byte for byte over a plain socket (HTTP/1.1). aiohttp's client (yarl) would
+    resolve `..` and decode `%2e` before sending; this reaches the server's path guards as written."""
+    host, port = client.server.host, client.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode("ascii"))
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, value in (line.split(":", 1) for line in lines)}
+    assert "chunked" not in headers.get("transfer-encoding", ""), headers  # bodies here have a length
+    return int(status_line.split()[1]), headers, body
+
+
+def raw_problem(status: int, headers: dict, body: bytes, expected: int) -> dict:
+    assert status == expected, body[:300]
+    assert headers["content-type"].startswith(PROBLEM), headers
+    parsed = json.loads(body)
+    assert parsed["status"] == expected and parsed["title"] and parsed["type"].startswith("https://")
+    return parsed
 
 
 # -- health -------------------------------------------------------------------------------
@@ -253,6 +284,49 @@ async def test_job_events_stream_until_completed(api, worker, fixture_templates)
     await problem(response, 404)
 
 
+# -- blobs ----------------------------------------------------------------------------------
+BLOB_ESCAPES = {
+    "dot-segments": "/blobs/../../secret.txt",
+    "dot-segments-after-a-valid-prefix": "/blobs/acme/glb/../../../../secret.txt",
+    "dot-segments-to-the-filesystem-root": "/blobs/" + "../" * 16 + "etc/passwd",
+    "encoded-dots": "/blobs/%2e%2e/%2e%2e/secret.txt",
+    "encoded-dots-upper-case": "/blobs/%2E%2E/%2E%2E/secret.txt",
+    "encoded-slashes": "/blobs/..%2f..%2fsecret.txt",
+    "encoded-dots-and-slashes": "/blobs/%2e%2e%2f%2e%2e%2fsecret.txt",
+}
+
+
+@pytest.mark.parametrize("target", BLOB_ESCAPES.values(), ids=BLOB_ESCAPES.keys())
+async def test_blob_paths_escaping_the_blob_directory_are_404(api, tmp_path, target):
+    """Sent unnormalised, so `validate_blob_path` and `local_file_path` see the `..` themselves.
+    The blob directory is `tmp_path/var/blobs`: `../../secret.txt` from there names a real file."""
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    status, headers, body = await raw_get(api, target)
+    raw_problem(status, headers, body, 404)
+    assert SECRET not in body and b"root:" not in body
+
+
+async def test_a_dot_segment_reaches_the_blob_route_unresolved(api):
+    """The control for the test above: the same socket gets a real blob, and the same blob
+    named through `..` is refused (a client or server that resolved `..` would send it)."""
+    await api.server.app[keys.RESOURCES].store.put("acme/glb/control.glb", b"glTF control", "model/gltf-binary")
+    status, _, body = await raw_get(api, "/blobs/acme/glb/control.glb")
+    assert (status, body) == (200, b"glTF control")
+    raw_problem(*await raw_get(api, "/blobs/acme/glb/../glb/control.glb"), 404)
+    raw_problem(*await raw_get(api, "/blobs/acme/glb/%2e%2e/glb/control.glb"), 404)
+
+
+async def test_a_symlink_out_of_the_blob_directory_is_404(api, tmp_path):
+    """A valid blob path whose folder is a symlink leading out: `local_file_path`'s own check."""
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    store = api.server.app[keys.RESOURCES].store
+    await store.put("acme/glb/control.glb", b"glTF control", "model/gltf-binary")  # creates the root
+    (tmp_path / "var" / "blobs" / "acme" / "escape").symlink_to(tmp_path, target_is_directory=True)
+    status, headers, body = await raw_get(api, "/blobs/acme/escape/secret.txt")
+    raw_problem(status, headers, body, 404)
+    assert SECRET not in body
+
+
 async def test_cors_allows_the_frontend_origin(api):
     response = await api.options("/api/v1/products", headers={
         "Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"})
@@ -320,7 +394,9 @@ async def test_a_product_shows_the_preview_of_its_default_configuration(api, wor
     assert (await (await api.get(f"/api/v1/products/{product['id']}")).json())["preview_url"] == preview
 
 
-async def test_the_web_app_is_served_with_spa_fallback(database, tmp_path, engine):
+@pytest.fixture
+async def webapp_client(database, tmp_path, engine):
+    """The app serving a small built web app from `tmp_path/dist`."""
     from aiohttp.test_utils import TestClient, TestServer
 
     from configurator_addon.server.app import create_app
@@ -332,16 +408,43 @@ async def test_the_web_app_is_served_with_spa_fallback(database, tmp_path, engin
     (dist / "assets" / "main-abc123.js").write_text("console.log(1)")
     settings = api_settings(database, str(tmp_path / "var"), webapp_dir=str(dist))
     async with TestClient(TestServer(create_app(settings, inspector=EngineInspector(engine)))) as client:
-        for page in ("/", "/configure/123", "/saved"):
-            response = await client.get(page)
-            assert response.status == 200 and "<title>app</title>" in await response.text()
-        asset = await client.get("/assets/main-abc123.js")
-        assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-        await problem(await client.get("/assets/missing.js"), 404)
-        await problem(await client.get("/api/v1/nothing-here"), 404)
-        escaped = await client.get("/assets/../../../../etc/passwd")
-        assert "root:" not in await escaped.text()
-        assert (await client.get("/health")).status == 200
+        yield client
+
+
+async def test_the_web_app_is_served_with_spa_fallback(webapp_client):
+    client = webapp_client
+    for page in ("/", "/configure/123", "/saved"):
+        response = await client.get(page)
+        assert response.status == 200 and "<title>app</title>" in await response.text()
+    asset = await client.get("/assets/main-abc123.js")
+    assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    await problem(await client.get("/assets/missing.js"), 404)
+    await problem(await client.get("/api/v1/nothing-here"), 404)
+    assert (await client.get("/health")).status == 200
+
+
+STATIC_ESCAPES = {
+    "dot-segments": "/assets/../../secret.txt",
+    "dot-segments-from-the-root": "/../secret.txt",
+    "encoded-dots": "/assets/%2e%2e/%2e%2e/secret.txt",
+    "encoded-dots-from-the-root": "/%2e%2e/secret.txt",
+    "encoded-slashes": "/assets/..%2f..%2fsecret.txt",
+}
+
+
+@pytest.mark.parametrize("target", STATIC_ESCAPES.values(), ids=STATIC_ESCAPES.keys())
+async def test_static_paths_escaping_the_web_app_folder_are_404(webapp_client, tmp_path, target):
+    """Sent unnormalised (see `raw_get`). The web app is `tmp_path/dist`; `secret.txt` beside it."""
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    status, headers, body = await raw_get(webapp_client, target)
+    raw_problem(status, headers, body, 404)
+    assert SECRET not in body
+
+
+async def test_a_static_path_to_a_file_outside_without_a_suffix_gets_the_app_page(webapp_client):
+    status, _, body = await raw_get(webapp_client, "/assets/" + "../" * 16 + "etc/passwd")
+    assert status == 200 and b"<title>app</title>" in body  # a page path: the SPA fallback
+    assert b"root:" not in body
 
 
 async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database, tmp_path, engine):
