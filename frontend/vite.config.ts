@@ -5,21 +5,15 @@ import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
 const api = process.env.CONFIGURATOR_API ?? 'http://localhost:8000';
+const proxy = {
+  '/api': { target: api, ws: true, changeOrigin: true },
+  '/blobs': { target: api, changeOrigin: true },
+};
 
 export default defineConfig({
   plugins: [react()],
-  server: {
-    proxy: {
-      '/api': { target: api, ws: true, changeOrigin: true },
-      '/blobs': { target: api, changeOrigin: true },
-    },
-  },
-  preview: {
-    proxy: {
-      '/api': { target: api, ws: true, changeOrigin: true },
-      '/blobs': { target: api, changeOrigin: true },
-    },
-  },
+  server: { proxy },
+  preview: { proxy },
   build: {
     chunkSizeWarningLimit: 1200,
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayUnitFor, formatDisplay, fromDisplay, niceStep, toDisplay } from './units';
+import { displayUnitFor, formatCentimetres, formatDisplay, fromDisplay, niceStep, toDisplay } from './units';
 
 describe('units', () => {
   const cm = displayUnitFor('m', 0.3, 1.2);
@@ -16,6 +16,13 @@ describe('units', () => {
     expect(toDisplay(0.80049, cm)).toBe(80);
     expect(formatDisplay(0.87, cm)).toBe('87 cm');
     expect(formatDisplay(0.8725, displayUnitFor('m', 0.7, 0.9))).toBe('87.3 cm');
+  });
+
+  it('reads out metres in centimetres', () => {
+    expect(formatCentimetres(0.8)).toBe('80');
+    expect(formatCentimetres(0.805)).toBe('80.5');
+    expect(formatCentimetres(0.80049)).toBe('80');
+    expect(formatCentimetres(1.2345)).toBe('123.5');
   });
 
   it('picks 1-2-5 steps', () => {

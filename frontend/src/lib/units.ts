@@ -69,8 +69,9 @@ export function formatDisplay(value: number, unit: DisplayUnit): string {
   return unit.symbol ? `${text} ${unit.symbol}` : text;
 }
 
+const CENTIMETRES: DisplayUnit = { symbol: '', factor: 100, decimals: 1, sliderStep: 1 };
+
 /** Metres → "80", "80.5" (cm, for dimension read-outs). */
 export function formatCentimetres(metres: number): string {
-  const cm = roundTo(metres * 100, 1);
-  return Number.isInteger(cm) ? String(cm) : cm.toFixed(1);
+  return formatDisplay(metres, CENTIMETRES);
 }

@@ -4,6 +4,11 @@ import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema } from '../t
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
 
+/** A colour value as the templates take it: `#rrggbb`. */
+export function isHexColour(value: string): boolean {
+  return HEX_COLOUR.test(value);
+}
+
 export function schemaTypes(prop: PropertySchema): string[] {
   if (Array.isArray(prop.type)) return prop.type;
   return prop.type ? [prop.type] : [];
@@ -50,7 +55,7 @@ export function isValidValue(prop: PropertySchema, value: unknown): value is Con
   }
   if (typeof value === 'string') {
     if (prop.maxLength !== undefined && value.length > prop.maxLength) return false;
-    if (prop['x-kind'] === 'color' && !HEX_COLOUR.test(value)) return false;
+    if (prop['x-kind'] === 'color' && !isHexColour(value)) return false;
     if (prop.pattern !== undefined) {
       try {
         if (!new RegExp(prop.pattern, 'u').test(value)) return false;

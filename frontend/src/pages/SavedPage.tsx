@@ -114,11 +114,15 @@ function SavedItem({ configuration, product, onRenamed, onDelete }: SavedItemPro
   const [busy, setBusy] = useState(false);
   const inputId = `rename-${configuration.id}`;
 
+  const stopEditing = () => {
+    setEditing(false);
+    setName(configuration.name);
+  };
+
   const rename = async () => {
     const trimmed = name.trim();
     if (!trimmed || trimmed === configuration.name) {
-      setEditing(false);
-      setName(configuration.name);
+      stopEditing();
       return;
     }
     setBusy(true);
@@ -146,9 +150,9 @@ function SavedItem({ configuration, product, onRenamed, onDelete }: SavedItemPro
             <label className="visually-hidden" htmlFor={inputId}>New name</label>
             <input id={inputId} className="text-field" value={name} maxLength={200} autoFocus disabled={busy}
               onChange={(event) => setName(event.target.value)}
-              onKeyDown={(event) => { if (event.key === 'Escape') { setEditing(false); setName(configuration.name); } }} />
+              onKeyDown={(event) => { if (event.key === 'Escape') stopEditing(); }} />
             <button type="submit" className="button button-small" disabled={busy}>Save</button>
-            <button type="button" className="button button-small button-ghost" onClick={() => { setEditing(false); setName(configuration.name); }}>Cancel</button>
+            <button type="button" className="button button-small button-ghost" onClick={stopEditing}>Cancel</button>
           </form>
         ) : (
           <h2><Link to={href}>{configuration.name}</Link></h2>

@@ -46,19 +46,24 @@ export function webSocketUrl(path: string): string {
   return url.href;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
-  let response: Response;
+/** `fetch`, with a network failure turned into an `ApiError` of status 0 saying `unreachable`
+ * (an abort stays an abort). */
+export async function fetchOrFail(url: string, init: RequestInit, unreachable: string): Promise<Response> {
   try {
-    response = await fetch(apiUrl(path), {
-      method,
-      signal,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await fetch(url, init);
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, null, 'The server cannot be reached. Check your connection and try again.');
+    throw new ApiError(0, null, unreachable);
   }
+}
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
+  const response = await fetchOrFail(apiUrl(path), {
+    method,
+    signal,
+    headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }, 'The server cannot be reached. Check your connection and try again.');
   if (response.status === 204) return { status: 204, data: undefined as T };
   const type = response.headers.get('Content-Type') ?? '';
   const data = type.includes('json') ? await response.json().catch(() => null) : null;

@@ -3,7 +3,7 @@
  * three.js is imported on first use: pages without a model never download it. */
 import type { Group, Material, Mesh, Object3D } from 'three';
 import type { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
-import { ApiError, resolveApiUrl } from './api';
+import { ApiError, fetchOrFail, resolveApiUrl } from './api';
 
 export interface LoadedModel {
   /** The URL the API gave (as given: relative or absolute). */
@@ -26,13 +26,8 @@ export function loadToolkit() {
 }
 
 export async function fetchGlb(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
-  let response: Response;
-  try {
-    response = await fetch(resolveApiUrl(url), { signal });
-  } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error;
-    throw new ApiError(0, null, 'The 3D model could not be downloaded. Check your connection and try again.');
-  }
+  const response = await fetchOrFail(resolveApiUrl(url), { signal },
+    'The 3D model could not be downloaded. Check your connection and try again.');
   if (!response.ok) throw new ApiError(response.status, null, `The 3D model could not be downloaded (${response.status}).`);
   return response.arrayBuffer();
 }

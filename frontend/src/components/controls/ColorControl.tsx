@@ -1,15 +1,15 @@
 /** A colour (`#rrggbb`): the system colour picker plus the hex code. */
 import { useEffect, useState } from 'react';
 import type { ColorControl as ColorDescriptor } from '../../lib/schemaControls';
+import { isHexColour } from '../../lib/values';
 import type { ControlProps } from './types';
-
-const HEX = /^#?[0-9a-fA-F]{6}$/;
 
 export function ColorControl({ control, id, value, onChange, invalid, describedBy }: ControlProps<ColorDescriptor, string>) {
   const [text, setText] = useState(value);
   useEffect(() => setText(value), [value]);
   const commitText = () => {
-    if (HEX.test(text.trim())) onChange(`#${text.trim().replace('#', '').toLowerCase()}`, 'commit');
+    const code = `#${text.trim().replace(/^#/, '').toLowerCase()}`; // the # may be left out
+    if (isHexColour(code)) onChange(code, 'commit');
     else setText(value);
   };
   return (

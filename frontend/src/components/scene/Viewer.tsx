@@ -3,10 +3,10 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Canvas, addAfterEffect, useThree } from '@react-three/fiber';
 import { ContactShadows, OrbitControls } from '@react-three/drei';
-import { NeutralToneMapping, Vector3, type PerspectiveCamera } from 'three';
+import type { PerspectiveCamera, Vector3 } from 'three';
 import { antialiasIsCheap } from '../../lib/renderer';
 import type { LoadedModel } from '../../services/modelLoader';
-import { createStudioEnvironment, fitDistance, VIEW_DIRECTION } from './studio';
+import { frameModel, lightWithStudio, STUDIO_TONE_MAPPING } from './studio';
 
 interface ViewerProps {
   model: LoadedModel | null;
@@ -29,7 +29,7 @@ export function Viewer({ model, fitRequest, onDrawn }: ViewerProps) {
       frameloop="demand"
       dpr={[1, 2]}
       camera={{ fov: 32, near: 0.01, far: 100, position: [1.6, 1.3, 2.8] }}
-      gl={{ antialias: antialiasIsCheap(), alpha: true, toneMapping: NeutralToneMapping }}
+      gl={{ antialias: antialiasIsCheap(), alpha: true, toneMapping: STUDIO_TONE_MAPPING }}
       aria-hidden="true"
     >
       <StudioLight />
@@ -46,14 +46,9 @@ function StudioLight() {
   const scene = useThree((s) => s.scene);
   const invalidate = useThree((s) => s.invalidate);
   useEffect(() => {
-    const environment = createStudioEnvironment(gl);
-    scene.environment = environment.texture;
-    scene.environmentIntensity = environment.intensity;
+    const undo = lightWithStudio(scene, gl);
     invalidate();
-    return () => {
-      scene.environment = null;
-      environment.dispose();
-    };
+    return undo;
   }, [gl, scene, invalidate]);
   return <directionalLight position={[2.5, 4, 3]} intensity={0.6} />;
 }
@@ -124,14 +119,7 @@ function CameraFit({ model, fitRequest }: { model: LoadedModel | null; fitReques
   useEffect(() => {
     if (!model || !controls || fitted.current === fitRequest) return;
     fitted.current = fitRequest;
-    const [w, h, d] = model.size;
-    const radius = Math.hypot(w, h, d) / 2;
-    const target = new Vector3(0, h / 2, 0);
-    const distance = fitDistance(radius, camera.fov, size.width / Math.max(size.height, 1));
-    camera.position.copy(target).add(new Vector3(...VIEW_DIRECTION).normalize().multiplyScalar(distance));
-    camera.near = distance / 100;
-    camera.far = distance * 20;
-    camera.updateProjectionMatrix();
+    const { target, radius, distance } = frameModel(camera, model.size, size.width / Math.max(size.height, 1));
     controls.target.copy(target);
     controls.minDistance = radius * 1.1;
     controls.maxDistance = distance * 4;

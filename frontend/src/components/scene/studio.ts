@@ -1,5 +1,9 @@
-/** The soft studio light every product is seen in: three's RoomEnvironment, prefiltered
- * into a PMREM-shaped cube map. Built locally, so nothing is fetched from the internet.
+/** How every product is seen, in the viewer and in the catalogue's thumbnails alike: the
+ * soft studio light (`lightWithStudio`), the tone mapping, and the camera placed to frame a
+ * model (`frameModel`).
+ *
+ * The light is three's RoomEnvironment, prefiltered into a PMREM-shaped cube map. Built
+ * locally, so nothing is fetched from the internet.
  *
  * three's PMREMGenerator integrates 256 GGX samples per texel; on a software renderer
  * (SwiftShader: headless browsers, machines without a usable GPU) that stalls the page for
@@ -9,7 +13,8 @@
  * texture, one mip per roughness level, `isPMREMTexture`), so the renderer uses it as is. */
 import {
   BackSide, BoxGeometry, CubeCamera, HalfFloatType, LinearMipmapLinearFilter, LinearSRGBColorSpace, Mesh,
-  NoBlending, NoToneMapping, UnsignedByteType, SRGBColorSpace, ShaderChunk, ShaderMaterial, WebGLCubeRenderTarget, type Texture, type WebGLRenderer,
+  NeutralToneMapping, NoBlending, NoToneMapping, UnsignedByteType, SRGBColorSpace, ShaderChunk, ShaderMaterial, Vector3,
+  WebGLCubeRenderTarget, type PerspectiveCamera, type Scene, type Texture, type WebGLRenderer,
 } from 'three';
 import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
 
@@ -59,14 +64,28 @@ function lodToRoughness(lod: number, maxLod: number): number {
   return maxLod > 0 ? 1 - Math.sqrt(1 - lod / maxLod) : 0;
 }
 
-export interface StudioEnvironment {
+/** The renderer's tone mapping for the studio light. */
+export const STUDIO_TONE_MAPPING = NeutralToneMapping;
+
+interface StudioEnvironment {
   texture: Texture;
   /** Set as the scene's environmentIntensity. */
   intensity: number;
   dispose(): void;
 }
 
-export function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironment {
+/** Light `scene` with the studio environment, prefiltered with `renderer`; returns the undo. */
+export function lightWithStudio(scene: Scene, renderer: WebGLRenderer): () => void {
+  const environment = createStudioEnvironment(renderer);
+  scene.environment = environment.texture;
+  scene.environmentIntensity = environment.intensity;
+  return () => {
+    scene.environment = null;
+    environment.dispose();
+  };
+}
+
+function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironment {
   const maxLod = Math.log2(SIZE) - LOD_MIN;
   const source = new WebGLCubeRenderTarget(SIZE, {
     type: HalfFloatType, colorSpace: LinearSRGBColorSpace, generateMipmaps: true, minFilter: LinearMipmapLinearFilter,
@@ -135,11 +154,36 @@ export function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironm
 }
 
 /** Camera distance at which a sphere of `radius` fills the view with a margin. */
-export function fitDistance(radius: number, verticalFovDeg: number, aspect: number, margin = 1.15): number {
+function fitDistance(radius: number, verticalFovDeg: number, aspect: number, margin = 1.15): number {
   const vertical = (verticalFovDeg * Math.PI) / 180;
   const horizontal = 2 * Math.atan(Math.tan(vertical / 2) * aspect);
   return (radius * margin) / Math.sin(Math.min(vertical, horizontal) / 2);
 }
 
 /** Where the camera looks from: front, a little right and above, like a showroom photo. */
-export const VIEW_DIRECTION: [number, number, number] = [0.55, 0.42, 1];
+const VIEW_DIRECTION = new Vector3(0.55, 0.42, 1).normalize();
+
+export interface Framing {
+  /** The point looked at: the middle of the model's height, above its centre. */
+  target: Vector3;
+  /** Radius of the model's bounding sphere. */
+  radius: number;
+  /** Distance of the camera from `target`. */
+  distance: number;
+}
+
+/** Put `camera` where a model of `size` [w, h, d] (standing on the floor, centred, as the
+ * model loader places it) fills a view of `aspect` with `margin` to spare, seen from the
+ * showroom direction, with clipping planes fitted to that distance. */
+export function frameModel(camera: PerspectiveCamera, size: readonly [number, number, number], aspect: number, margin?: number): Framing {
+  const [width, height, depth] = size;
+  const radius = Math.hypot(width, height, depth) / 2;
+  const target = new Vector3(0, height / 2, 0);
+  const distance = fitDistance(radius, camera.fov, aspect, margin);
+  camera.position.copy(target).addScaledVector(VIEW_DIRECTION, distance);
+  camera.near = distance / 100;
+  camera.far = distance * 20;
+  camera.lookAt(target);
+  camera.updateProjectionMatrix();
+  return { target, radius, distance };
+}

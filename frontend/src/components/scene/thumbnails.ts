@@ -2,10 +2,10 @@
  * studio light as the viewer, and hands out image URLs. A catalogue page of many products
  * then costs one WebGL context, not one per card. */
 import {
-  CanvasTexture, Mesh, MeshBasicMaterial, NeutralToneMapping, PerspectiveCamera, PlaneGeometry, Scene, Vector3, WebGLRenderer,
+  CanvasTexture, Mesh, MeshBasicMaterial, PerspectiveCamera, PlaneGeometry, Scene, WebGLRenderer,
 } from 'three';
 import { disposeModel, loadModel } from '../../services/modelLoader';
-import { createStudioEnvironment, fitDistance, VIEW_DIRECTION } from './studio';
+import { frameModel, lightWithStudio, STUDIO_TONE_MAPPING } from './studio';
 
 const WIDTH = 480;
 const HEIGHT = 360;
@@ -22,11 +22,9 @@ function setUp(): { renderer: WebGLRenderer; scene: Scene } {
     renderer = new WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: true });
     renderer.setPixelRatio(2); // sharp on high-density screens, supersampled elsewhere
     renderer.setSize(WIDTH, HEIGHT, false);
-    renderer.toneMapping = NeutralToneMapping;
+    renderer.toneMapping = STUDIO_TONE_MAPPING;
     scene = new Scene();
-    const environment = createStudioEnvironment(renderer); // lives as long as the page
-    scene.environment = environment.texture;
-    scene.environmentIntensity = environment.intensity;
+    lightWithStudio(scene, renderer); // lives as long as the page
     shadow = softShadow();
     scene.add(shadow);
   }
@@ -37,12 +35,9 @@ async function draw(url: string): Promise<string> {
   const model = await loadModel(url);
   const { renderer, scene } = setUp();
   try {
-    const [w, h, d] = model.size;
-    const target = new Vector3(0, h / 2, 0);
-    const camera = new PerspectiveCamera(FOV, WIDTH / HEIGHT, 0.01, 100);
-    const distance = fitDistance(Math.hypot(w, h, d) / 2, FOV, WIDTH / HEIGHT, 1.05);
-    camera.position.copy(target).add(new Vector3(...VIEW_DIRECTION).normalize().multiplyScalar(distance));
-    camera.lookAt(target);
+    const [w, , d] = model.size;
+    const camera = new PerspectiveCamera(FOV, WIDTH / HEIGHT);
+    frameModel(camera, model.size, WIDTH / HEIGHT, 1.05);
     shadow?.scale.set(w * 1.35 + 0.1, d * 1.5 + 0.1, 1);
     scene.add(model.object);
     renderer.render(scene, camera);
