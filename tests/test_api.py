@@ -99,16 +99,32 @@ async def test_another_clients_products_are_invisible(api, fixture_templates):
     await problem(await api.get("/api/v1/products", headers={"X-Client-Id": "nope"}), 400)
 
 
-async def test_upload_errors(api, fixture_templates):
+async def assert_no_products(api) -> None:
+    listing = await (await api.get("/api/v1/products")).json()
+    assert listing["page"]["total"] == 0  # a rejected upload changes nothing
+
+
+async def test_an_upload_without_a_name_is_400(api, fixture_templates):
     with open(fixture_templates["valid"], "rb") as handle:
-        await problem(await api.post("/api/v1/products", data={"template": handle}), 400)  # no name
-    await problem(await api.post("/api/v1/products", json={"name": "x"}), 400)  # not multipart
+        await problem(await api.post("/api/v1/products", data={"template": handle}), 400)
+    await assert_no_products(api)
+
+
+async def test_an_upload_that_is_not_multipart_is_400(api):
+    await problem(await api.post("/api/v1/products", json={"name": "x"}), 400)
+    await assert_no_products(api)
+
+
+async def test_an_upload_without_a_template_file_is_400(api):
     await problem(await api.post("/api/v1/products", data={"name": "No file"}), 400)
+    await assert_no_products(api)
+
+
+async def test_an_upload_breaking_the_template_contract_is_422_with_its_error(api, fixture_templates):
     with open(fixture_templates["type_conflict"], "rb") as handle:
         body = await problem(await api.post("/api/v1/products", data={"name": "Bad", "template": handle}), 422)
     assert body["errors"][0]["code"] == "PARAMETER_TYPE_CONFLICT" and "width" in body["errors"][0]["message"]
-    listing = await (await api.get("/api/v1/products")).json()
-    assert listing["page"]["total"] == 0  # a rejected upload changes nothing
+    await assert_no_products(api)
 
 
 @pytest.mark.api_settings(max_upload_bytes=4096)
@@ -151,24 +167,46 @@ async def test_configuration_lifecycle(api, fixture_templates):
     await problem(await api.delete(f"/api/v1/configurations/{saved['id']}"), 404)
 
 
-async def test_configuration_errors(api, fixture_templates):
+async def assert_no_configurations(api) -> None:
+    listing = await (await api.get("/api/v1/configurations")).json()
+    assert listing["page"]["total"] == 0  # a refused request saves nothing
+
+
+async def test_a_configuration_outside_the_schema_is_422_with_a_pointer_per_error(api, fixture_templates):
     product = await upload_product(api, fixture_templates["valid"])
     body = await problem(await api.post("/api/v1/configurations", json={
         "product_id": product["id"], "name": "Too wide", "config_data": {"width": 3, "colour": "red"}}), 422)
     assert {(e["pointer"], e["code"]) for e in body["errors"]} == {("/width", "SCHEMA_MAXIMUM"),
                                                                     ("/colour", "UNKNOWN_PARAMETER")}
+    await assert_no_configurations(api)
+
+
+async def test_a_configuration_without_a_name_is_422_pointing_at_it(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
     body = await problem(await api.post("/api/v1/configurations", json={"product_id": product["id"]}), 422)
     assert body["errors"][0]["pointer"] == "/name"
-    await problem(await api.post("/api/v1/configurations", json={
-        "product_id": str(uuid.uuid4()), "name": "Ghost", "config_data": {}}), 404)
-    await problem(await api.post("/api/v1/configurations", data=b"{not json", headers={
-        "Content-Type": "application/json"}), 400)
-    await problem(await api.post("/api/v1/configurations", data=b"x" * (2 << 20), headers={
-        "Content-Type": "application/json"}), 413)
-    await problem(await api.get("/api/v1/configurations?product_id=nope"), 400)
-    await problem(await api.patch(f"/api/v1/configurations/{uuid.uuid4()}", json={"name": "x"}), 404)
-    listing = await (await api.get("/api/v1/configurations")).json()
-    assert listing["page"]["total"] == 0
+    await assert_no_configurations(api)
+
+
+JSON = {"Content-Type": "application/json"}
+CONFIGURATION_REQUEST_ERRORS = [
+    pytest.param("POST", "/api/v1/configurations", {"json": {
+        "product_id": str(uuid.uuid4()), "name": "Ghost", "config_data": {}}}, 404, id="of-an-unknown-product-is-404"),
+    pytest.param("POST", "/api/v1/configurations", {"data": b"{not json", "headers": JSON}, 400,
+                 id="a-body-that-is-not-json-is-400"),
+    pytest.param("POST", "/api/v1/configurations", {"data": b"x" * (2 << 20), "headers": JSON}, 413,
+                 id="a-body-over-the-size-limit-is-413"),
+    pytest.param("GET", "/api/v1/configurations?product_id=nope", {}, 400,
+                 id="listing-by-a-malformed-product-id-is-400"),
+    pytest.param("PATCH", f"/api/v1/configurations/{uuid.uuid4()}", {"json": {"name": "x"}}, 404,
+                 id="renaming-an-unknown-configuration-is-404"),
+]
+
+
+@pytest.mark.parametrize("method, path, request_args, status", CONFIGURATION_REQUEST_ERRORS)
+async def test_a_configuration_request_is_refused(api, method, path, request_args, status):
+    await problem(await api.request(method, path, **request_args), status)
+    await assert_no_configurations(api)
 
 
 async def test_another_clients_configurations_are_invisible(api, fixture_templates):
@@ -237,21 +275,48 @@ async def test_job_from_saved_configuration_and_draco(api, worker, fixture_templ
     assert b"KHR_draco_mesh_compression" in data[:4096]
 
 
-async def test_job_errors(api, fixture_templates):
+async def assert_no_jobs(api) -> None:
+    assert await api.server.app[keys.RESOURCES].pool.fetchval("SELECT count(*) FROM jobs") == 0
+
+
+async def test_a_job_breaking_a_template_rule_is_422_with_the_rule_message(api, fixture_templates):
     product = await upload_product(api, fixture_templates["valid"])
     body = await problem(await api.post("/api/v1/jobs", json={
         "product_id": product["id"], "config_data": {"width": 1.1, "shelf_count": 1}}), 422)
     assert body["errors"][0]["pointer"] == "/shelf_count" and "2 shelves" in body["errors"][0]["message"]
-    await problem(await api.post("/api/v1/jobs", json={}), 400)
-    await problem(await api.post("/api/v1/jobs", json={"configuration_id": str(uuid.uuid4()),
-                                                       "product_id": product["id"]}), 400)
-    await problem(await api.post("/api/v1/jobs", json={"configuration_id": str(uuid.uuid4())}), 404)
-    await problem(await api.post("/api/v1/jobs", json={"product_id": product["id"], "speed": "fast"}), 422)
-    await problem(await api.get(f"/api/v1/jobs/{uuid.uuid4()}"), 404)
-    await problem(await api.post(f"/api/v1/jobs/{uuid.uuid4()}/cancel"), 404)
+    await assert_no_jobs(api)
+
+
+PRODUCT = "<the uploaded product>"
+JOB_SUBMISSION_ERRORS = [
+    pytest.param({}, 400, id="naming-neither-product-nor-configuration-is-400"),
+    pytest.param({"configuration_id": str(uuid.uuid4()), "product_id": PRODUCT}, 400,
+                 id="naming-both-product-and-configuration-is-400"),
+    pytest.param({"configuration_id": str(uuid.uuid4())}, 404, id="of-an-unknown-configuration-is-404"),
+    pytest.param({"product_id": PRODUCT, "speed": "fast"}, 422, id="with-an-unknown-field-is-422"),
+]
+
+
+@pytest.mark.parametrize("submission, status", JOB_SUBMISSION_ERRORS)
+async def test_a_job_submission_is_refused(api, fixture_templates, submission, status):
+    product = await upload_product(api, fixture_templates["valid"])
+    submission = {key: product["id"] if value == PRODUCT else value for key, value in submission.items()}
+    await problem(await api.post("/api/v1/jobs", json=submission), status)
+    await assert_no_jobs(api)
+
+
+async def test_a_job_for_another_clients_product_is_404(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
     other = await new_client(api)
     await problem(await api.post("/api/v1/jobs", headers=tenant(other),
                                  json={"product_id": product["id"], "config_data": {}}), 404)
+    await assert_no_jobs(api)
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/api/v1/jobs/{id}"), ("POST", "/api/v1/jobs/{id}/cancel")],
+                         ids=["reading-it-is-404", "cancelling-it-is-404"])
+async def test_an_unknown_job(api, method, path):
+    await problem(await api.request(method, path.format(id=uuid.uuid4())), 404)
 
 
 async def test_cancel_queued_job_and_conflict_on_completed(api, worker, fixture_templates):
