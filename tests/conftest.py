@@ -1,17 +1,16 @@
-"""Shared fixtures: real bpy in the test process, templates built in subprocesses."""
+"""Shared fixtures: real bpy in the test process, templates built in subprocesses (`processes.py`)."""
 from __future__ import annotations
 
 import json
 import os
 import socket
-import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from processes import ROOT, last_json_line, run_python
+
 sys.path.insert(0, ROOT)
-PYTHON = sys.executable
 
 # Fixtures for real services live beside the tests that need them.
 pytest_plugins = ["fixtures_db", "fixtures_storage", "fixtures_api"]
@@ -23,10 +22,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_python(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="session")
 def marker_dir(tmp_path_factory):
     """Where a template's malicious script would write if Python ever ran it."""
@@ -36,17 +31,15 @@ def marker_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fixture_templates(tmp_path_factory, marker_dir) -> dict[str, str]:
     out = tmp_path_factory.mktemp("fixture_templates")
-    done = run_python(os.path.join(ROOT, "tests", "template_fixtures.py"), str(out), marker_dir)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    done = run_python(os.path.join(ROOT, "tests", "template_fixtures.py"), str(out), marker_dir, check=True)
+    return last_json_line(done)
 
 
 @pytest.fixture(scope="session")
 def sample_catalog(tmp_path_factory) -> list[dict]:
     """The sample products, built fresh from `templates/` scripts into a temporary folder."""
     out = tmp_path_factory.mktemp("samples")
-    done = run_python(os.path.join(ROOT, "templates", "build_templates.py"), str(out))
-    assert done.returncode == 0, done.stderr[-4000:]
+    run_python(os.path.join(ROOT, "templates", "build_templates.py"), str(out), check=True)
     with open(os.path.join(ROOT, "templates", "catalog.json"), encoding="utf-8") as handle:
         catalog = json.load(handle)
     for sample in catalog:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import aiohttp
 
+import processes
 from conftest import ROOT, free_port
 
 
@@ -20,16 +18,14 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = os.path.join(var_dir, "server.log")
         os.makedirs(var_dir, exist_ok=True)
-        environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "AZURE_STORAGE_CONNECTION_STRING")}
-        environment.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CONFIGURATOR_VAR_DIR": var_dir,
-                            "LOG_FORMAT": "json", **(env or {})})
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen([sys.executable, os.path.join(ROOT, "server_entry.py"), "serve", *args],
-                                        cwd=ROOT, env=environment, stdout=self._log, stderr=subprocess.STDOUT)
+        environment = processes.child_environment({
+            "PORT": str(self.port), "HOST": "127.0.0.1", "CONFIGURATOR_VAR_DIR": var_dir, "LOG_FORMAT": "json",
+            **(env or {})}, drop=processes.SERVICE_VARIABLES)
+        self.process = processes.start([processes.PYTHON, os.path.join(ROOT, "server_entry.py"), "serve", *args],
+                                       self.log_path, env=environment)
 
     def log(self) -> str:
-        with open(self.log_path) as handle:
-            return handle.read()[-6000:]
+        return processes.log_tail(self.log_path)
 
     async def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -66,7 +62,8 @@ class ServerProcess:
         return body
 
     async def submit(self, product_id: str, config: dict) -> dict:
-        status, body = await self.request("POST", "/api/v1/jobs", json={"product_id": product_id, "config_data": config})
+        submission = {"product_id": product_id, "config_data": config}
+        status, body = await self.request("POST", "/api/v1/jobs", json=submission)
         assert status in (200, 202), body
         return body
 
@@ -80,12 +77,4 @@ class ServerProcess:
         raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s:\n{self.log()}")
 
     def stop(self, timeout: float = 60) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return self.process.returncode
+        return processes.stop(self.process, timeout)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import time
 import uuid
 
 import pytest
 import pytest_asyncio
 
+import processes
 from conftest import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,14 +43,6 @@ def _accepts_connections(port: int) -> bool:
         return False
 
 
-def _log_tail(log_path: str, limit: int = 4000) -> str:
-    try:
-        with open(log_path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()[-limit:]
-    except OSError:
-        return ""
-
-
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory):
     """A real Azurite blob service on a free local port; yields its connection string."""
@@ -63,47 +55,40 @@ def azurite(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("azurite")
     log_path = os.path.join(workdir, "azurite.log")
     port = free_port()
-    with open(log_path, "wb") as log:
-        # cwd is a scratch folder: Azurite's default --location (for any files it writes).
-        process = subprocess.Popen(
-            [
-                AZURITE_BLOB,
-                "--inMemoryPersistence",
-                "--skipApiVersionCheck",
-                "--blobHost", "127.0.0.1",
-                "--blobPort", str(port),
-                "--silent",
-                # With telemetry on, Azurite lingers 10-20 s after SIGTERM flushing it.
-                "--disableTelemetry",
-            ],
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    # cwd is a scratch folder: Azurite's default --location (for any files it writes).
+    process = processes.start(
+        [
+            AZURITE_BLOB,
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--blobHost", "127.0.0.1",
+            "--blobPort", str(port),
+            "--silent",
+            # With telemetry on, Azurite lingers 10-20 s after SIGTERM flushing it.
+            "--disableTelemetry",
+        ],
+        log_path,
+        cwd=str(workdir),
+    )
     try:
         deadline = time.monotonic() + AZURITE_START_TIMEOUT_SECONDS
         while not _accepts_connections(port):
             if process.poll() is not None:
                 pytest.fail(
                     f"Azurite exited with code {process.returncode} before listening on "
-                    f"port {port}:\n{_log_tail(log_path)}",
+                    f"port {port}:\n{processes.log_tail(log_path, 4000)}",
                     pytrace=False,
                 )
             if time.monotonic() > deadline:
                 pytest.fail(
                     f"Azurite did not listen on port {port} within "
-                    f"{AZURITE_START_TIMEOUT_SECONDS} s:\n{_log_tail(log_path)}",
+                    f"{AZURITE_START_TIMEOUT_SECONDS} s:\n{processes.log_tail(log_path, 4000)}",
                     pytrace=False,
                 )
             time.sleep(0.1)
         yield azurite_connection_string(port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process, timeout=10)
 
 
 @pytest_asyncio.fixture(params=["local", "azure"])

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable
+
+from processes import run
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 SCRIPT = os.path.join(NODE_DIR, "validate_gltf.mjs")
@@ -48,8 +49,7 @@ def validate_glbs(glbs: Iterable[Glb], timeout: float = 120) -> list[dict]:
             else:
                 path = os.path.abspath(os.fspath(glb))
             paths.append(path)
-        finished = subprocess.run([node, SCRIPT, *paths], cwd=NODE_DIR, capture_output=True, text=True,
-                                  timeout=timeout)
+        finished = run([node, SCRIPT, *paths], cwd=NODE_DIR, timeout=timeout)
     # Exit code 1 only says some report has errors; the reports themselves are the answer.
     lines = finished.stdout.strip().splitlines()
     if finished.returncode not in (0, 1) or len(lines) != len(paths):

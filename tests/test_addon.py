@@ -7,10 +7,7 @@ the process, which other tests share.
 from __future__ import annotations
 
 import glob
-import json
 import os
-import subprocess
-import sys
 import textwrap
 import zipfile
 
@@ -19,8 +16,8 @@ import pytest
 import glb_geometry as glb
 from conftest import free_port
 from gltf_validation import validate_glb
+from processes import ROOT, last_json_line, output_tail, run_python
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTS = os.path.join(ROOT, "tests")
 EXTENSION_ID = "bl_ext.user_default.configurator"
 OUR_TYPES = {
@@ -73,20 +70,14 @@ def activate_collection(name):
 
 
 def run_bpy(script: str, *args: str, env: dict | None = None, timeout: float = 300):
-    """Run `script` in a fresh Python with bpy; return what it passed to `result()`."""
-    finished = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(script), *args], cwd=ROOT,
-                              capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    lines = [line for line in finished.stdout.splitlines() if line.startswith("RESULT ")]
-    assert lines, finished.stdout[-3000:] + finished.stderr[-3000:]
-    return json.loads(lines[-1][len("RESULT "):])
+    """Run `script` in a fresh Python with bpy, after PRELUDE; return what it passed to `result()`."""
+    finished = run_python("-c", PRELUDE + textwrap.dedent(script), *args, env=env, timeout=timeout, check=True)
+    return last_json_line(finished, prefix="RESULT ")
 
 
 def build_extension(output_dir) -> str:
-    finished = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "build_extension.py"),
-                               "--output-dir", str(output_dir)], capture_output=True, text=True, check=True)
-    return finished.stdout.strip()
+    return run_python(os.path.join(ROOT, "tools", "build_extension.py"), "--output-dir", str(output_dir),
+                      check=True).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +99,7 @@ def templates(tmp_path_factory) -> dict[str, str]:
 
 # -- the extension archive ----------------------------------------------------------------
 def test_extension_archive_passes_blenders_own_validator(extension_zip):
-    finished = subprocess.run([sys.executable, VALIDATOR, "validate", "--valid-tags", VALID_TAGS, extension_zip],
-                              capture_output=True, text=True, timeout=120)
+    finished = run_python(VALIDATOR, "validate", "--valid-tags", VALID_TAGS, extension_zip, timeout=120)
     output = finished.stdout + finished.stderr
     assert finished.returncode == 0, output
     assert "Success" in output
@@ -345,12 +335,14 @@ def client():
         with open(template, "rb") as handle:
             body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nBox\r\n"
                     f"--{boundary}\r\nContent-Disposition: form-data; name=\"template\"; filename=\"t.blend\"\r\n"
-                    "Content-Type: application/octet-stream\r\n\r\n").encode() + handle.read() + f"\r\n--{boundary}--\r\n".encode()
+                    "Content-Type: application/octet-stream\r\n\r\n").encode() + handle.read()
+        body += f"\r\n--{boundary}--\r\n".encode()
         request = urllib.request.Request(base + "/api/v1/products", data=body, method="POST",
                                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
         product = json.load(urllib.request.urlopen(request, timeout=60))
-        request = urllib.request.Request(base + "/api/v1/jobs", method="POST", headers={"Content-Type": "application/json"},
-                                         data=json.dumps({"product_id": product["id"], "config_data": {"width": 0.9}}).encode())
+        submission = {"product_id": product["id"], "config_data": {"width": 0.9}}
+        request = urllib.request.Request(base + "/api/v1/jobs", method="POST", data=json.dumps(submission).encode(),
+                                         headers={"Content-Type": "application/json"})
         job = json.load(urllib.request.urlopen(request, timeout=30))
         for _ in range(600):
             job = json.load(urllib.request.urlopen(f"{base}/api/v1/jobs/{job['id']}", timeout=30))
@@ -375,11 +367,10 @@ print(json.dumps({**outcome, "stopped": stopped}))
 
 def test_server_runs_inside_blender_driven_by_the_gui_timer(templates, tmp_path, empty_database):
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": empty_database, "PORT": str(port), "HOST": "127.0.0.1",
+    env = {"DATABASE_URL": empty_database, "PORT": str(port), "HOST": "127.0.0.1",
            "CONFIGURATOR_VAR_DIR": str(tmp_path / "var"), "LOG_FORMAT": "text"}
-    done = subprocess.run([sys.executable, "-c", GUI_SERVER, templates["valid"], str(port)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    done = run_python("-c", GUI_SERVER, templates["valid"], str(port), env=env, timeout=300)
+    assert done.returncode == 0, output_tail(done)
+    result = last_json_line(done)
     assert result.get("job", {}).get("status") == "COMPLETED", result
     assert result["stopped"] is True

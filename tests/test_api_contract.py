@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 
-from conftest import ROOT
 from fixtures_server import ServerProcess
+from processes import run
 
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")  # beside our python
 CHECKS = ",".join(["not_a_server_error", "status_code_conformance", "content_type_conformance",
@@ -21,11 +20,11 @@ async def test_generated_requests_find_no_5xx_and_no_contract_violation(tmp_path
     try:
         await server.wait_ready()
         await server.upload(fixture_templates["valid"], "Box")
-        done = await asyncio.to_thread(subprocess.run, [
+        done = await asyncio.to_thread(run, [
             SCHEMATHESIS, "run", f"{server.url}/api/v1/openapi.json", "--checks", CHECKS,
             "--exclude-path-regex", ".*/events$",  # a WebSocket, not HTTP
             "--max-time", "60", "--seed", "20261125", "--workers", "2",
-        ], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        ], timeout=600)
     finally:
         server.stop()
     assert done.returncode == 0, done.stdout[-6000:]

@@ -8,10 +8,10 @@ import pytest
 
 import glb_geometry as glb
 from configurator_addon.engine.blender.cache import TemplateCache
-from datablocks import datablock_counts
 from configurator_addon.engine.blender.generation import Engine
 from configurator_addon.errors import ConfigValidationError
-from conftest import run_python
+from datablocks import datablock_counts
+from processes import run_python
 
 
 def test_dimensions_follow_the_configuration(engine, fixture_templates):

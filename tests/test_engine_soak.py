@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_python
+from processes import run_python
 
 SOAK = r'''
 import itertools, json, sys

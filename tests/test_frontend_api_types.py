@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from processes import ROOT, run
+
 FRONTEND = os.path.join(ROOT, "frontend")
 
 
@@ -18,6 +18,5 @@ def test_frontend_api_types_match_the_openapi_document(tmp_path):
     assert os.path.isdir(os.path.join(FRONTEND, "node_modules")), "run `cd frontend && npm ci` first"
     path = tmp_path / "openapi.json"
     path.write_text(json.dumps(openapi_document(), indent=2))
-    done = subprocess.run(["npm", "run", "--silent", "api-types:check", "--", str(path)], cwd=FRONTEND,
-                          capture_output=True, text=True, timeout=120)
+    done = run(["npm", "run", "--silent", "api-types:check", "--", str(path)], cwd=FRONTEND, timeout=120)
     assert done.returncode == 0, f"api-types:check failed ({done.returncode}):\n{done.stdout}{done.stderr}"

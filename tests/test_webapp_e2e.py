@@ -6,10 +6,9 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 
-from conftest import ROOT
 from fixtures_server import ServerProcess
+from processes import ROOT, run
 
 E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "configurator.e2e.mjs")
 ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
@@ -23,8 +22,7 @@ async def test_configure_a_cabinet_in_the_browser(tmp_path, database):
         await server.wait_ready(timeout=240)
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
         os.makedirs(ARTIFACTS)
-        done = await asyncio.to_thread(subprocess.run, ["node", E2E_SCRIPT, server.url, ARTIFACTS], cwd=ROOT,
-                                       capture_output=True, text=True, timeout=600)
+        done = await asyncio.to_thread(run, ["node", E2E_SCRIPT, server.url, ARTIFACTS], timeout=600)
     finally:
         server.stop()
     assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-4000:])
