@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 
-import pytest_asyncio
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from configurator_addon.jobs.worker import Worker
@@ -43,7 +43,7 @@ def api_settings(database: str, var_dir: str, **overrides) -> Settings:
                     cors_origins=("http://localhost:5173",), **overrides)
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def api(database, tmp_path, engine, request):
     """An HTTP client of the app. `@pytest.mark.api_settings(max_upload_bytes=…)` overrides settings;
     `@pytest.mark.azure_storage` stores blobs in Azurite instead of local files."""
@@ -59,7 +59,7 @@ async def api(database, tmp_path, engine, request):
         yield client
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def worker(api, engine):
     app = api.server.app
     resources = app[keys.RESOURCES]
@@ -88,4 +88,5 @@ def tenant(client_id) -> dict:
 
 
 async def new_client(api, name: str = "Other Manufacturer") -> uuid.UUID:
-    return await api.server.app[keys.RESOURCES].pool.fetchval("INSERT INTO clients (name) VALUES ($1) RETURNING id", name)
+    pool = api.server.app[keys.RESOURCES].pool
+    return await pool.fetchval("INSERT INTO clients (name) VALUES ($1) RETURNING id", name)

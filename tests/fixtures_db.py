@@ -14,7 +14,6 @@ import uuid
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
 from configurator_addon.db import EmbeddedPostgres, migrate
 
@@ -47,7 +46,7 @@ def cluster_dir():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def empty_database(postgres):
     name = f"test_{uuid.uuid4().hex}"
     admin = await asyncpg.connect(postgres.dsn_for("postgres"))
@@ -67,7 +66,7 @@ async def empty_database(postgres):
             await admin.close()
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def database(empty_database):
     await migrate(empty_database)
     yield empty_database

@@ -11,7 +11,6 @@ import time
 import uuid
 
 import pytest
-import pytest_asyncio
 
 import processes
 from conftest import free_port
@@ -91,7 +90,7 @@ def azurite(tmp_path_factory):
         processes.stop(process, timeout=10)
 
 
-@pytest_asyncio.fixture(params=["local", "azure"])
+@pytest.fixture(params=["local", "azure"])
 async def blob_store(request, tmp_path):
     """A fresh, empty store: a temporary folder, or a new container in Azurite."""
     from configurator_addon.storage import AzureBlobStore, LocalBlobStore

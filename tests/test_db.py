@@ -13,11 +13,20 @@ import asyncpg
 import pytest
 
 from configurator_addon.db import (
-    EmbeddedPostgres, create_pool, embedded, is_transient, load_queries, migrate, parse_queries,
+    EmbeddedPostgres,
+    create_pool,
+    embedded,
+    is_transient,
+    load_queries,
+    migrate,
+    parse_queries,
 )
 from configurator_addon.db.migrator import DEFAULT_DIRECTORY
 from configurator_addon.errors import (
-    ConfiguratorError, DatabaseError, EmbeddedDatabaseError, MigrationError,
+    ConfiguratorError,
+    DatabaseError,
+    EmbeddedDatabaseError,
+    MigrationError,
 )
 
 TABLES = {"clients", "users", "products", "product_versions", "configurations", "results",
@@ -64,7 +73,6 @@ async def schema_snapshot(dsn: str) -> list:
 # -- migrations ------------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_migrations_create_the_tables_and_the_demo_client(database):
     tables = {row["table_name"] for row in await fetch(
         database, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
@@ -81,14 +89,12 @@ async def test_migrations_create_the_tables_and_the_demo_client(database):
     assert len(recorded) == len(MIGRATION_FILES)
 
 
-@pytest.mark.asyncio
 async def test_migrating_again_applies_and_changes_nothing(database):
     before = await schema_snapshot(database)
     assert await migrate(database) == []
     assert await schema_snapshot(database) == before
 
 
-@pytest.mark.asyncio
 async def test_migrate_accepts_a_connection(empty_database):
     connection = await asyncpg.connect(empty_database)
     try:
@@ -100,7 +106,6 @@ async def test_migrate_accepts_a_connection(empty_database):
         await connection.close()
 
 
-@pytest.mark.asyncio
 async def test_a_failing_migration_rolls_back_whole_and_names_the_file(empty_database, tmp_path):
     directory = copy_migrations(tmp_path / "migrations")
     broken = f"{NEXT_VERSION:04d}_broken.sql"
@@ -124,7 +129,6 @@ async def test_a_failing_migration_rolls_back_whole_and_names_the_file(empty_dat
     assert await migrate(empty_database, directory) == [broken]
 
 
-@pytest.mark.asyncio
 async def test_a_syntax_error_is_reported_with_its_line(empty_database, tmp_path):
     directory = copy_migrations(tmp_path / "migrations")
     typo = f"{NEXT_VERSION:04d}_typo.sql"
@@ -136,7 +140,6 @@ async def test_a_syntax_error_is_reported_with_its_line(empty_database, tmp_path
     assert failure.value.errors[0].code == "42601"
 
 
-@pytest.mark.asyncio
 async def test_concurrent_migrations_apply_each_file_once(empty_database, tmp_path):
     directory = copy_migrations(tmp_path / "migrations")
     # Slow enough that the three runs overlap; the insert counts how often it ran.
@@ -156,7 +159,6 @@ async def test_concurrent_migrations_apply_each_file_once(empty_database, tmp_pa
         == [(len(MIGRATION_FILES) + 1,)]
 
 
-@pytest.mark.asyncio
 async def test_an_applied_migration_that_changed_is_refused(database, tmp_path):
     directory = copy_migrations(tmp_path / "migrations")
     with open(tmp_path / "migrations" / "0001_initial.sql", "a", encoding="utf-8") as handle:
@@ -165,7 +167,6 @@ async def test_an_applied_migration_that_changed_is_refused(database, tmp_path):
         await migrate(database, directory)
 
 
-@pytest.mark.asyncio
 @pytest.mark.parametrize("file_name", ["1_initial.sql", "0009-dash.sql", "0009_Upper.sql",
                                        "0009_.sql", "00009_long.sql"])
 async def test_a_malformed_file_name_is_refused_before_connecting(tmp_path, file_name):
@@ -176,7 +177,6 @@ async def test_a_malformed_file_name_is_refused_before_connecting(tmp_path, file
         await migrate("postgresql://app@127.0.0.1:1/none", tmp_path)
 
 
-@pytest.mark.asyncio
 async def test_an_unreachable_database_is_a_recoverable_database_error(tmp_path):
     with pytest.raises(DatabaseError) as failure:
         await migrate("postgresql://app@127.0.0.1:1/none", copy_migrations(tmp_path / "m"))
@@ -186,7 +186,6 @@ async def test_an_unreachable_database_is_a_recoverable_database_error(tmp_path)
 # -- embedded cluster ------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_restarting_the_cluster_keeps_data_and_the_pool_recovers(postgres, database):
     pool = await create_pool(database, min_size=2, max_size=2)
     try:
@@ -307,7 +306,6 @@ async def _fetchval(dsn: str, sql: str):
 # -- pool ------------------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_json_and_jsonb_round_trip_as_python_objects(database):
     document = {"width": 600, "finish": "oak", "doors": [{"hinge": "left"}], "ratio": 0.5,
                 "label": "Küche", "nothing": None}
@@ -328,7 +326,6 @@ async def test_json_and_jsonb_round_trip_as_python_objects(database):
         await pool.close()
 
 
-@pytest.mark.asyncio
 async def test_an_unreachable_database_fails_the_pool_with_database_error():
     with pytest.raises(DatabaseError) as failure:
         await create_pool("postgresql://app@127.0.0.1:1/none")

@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-import pytest_asyncio
 
 from configurator_addon.db.pool import create_pool
 from configurator_addon.errors import ConfigValidationError, GenerationError
@@ -17,14 +16,14 @@ from fixtures_api import run_queued_jobs, upload_product
 SCHEMA = {"type": "object", "properties": {}}
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def pool(database):
     pool = await create_pool(database, min_size=2, max_size=24)
     yield pool
     await pool.close()
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def product_id(pool):
     return await pool.fetchval(
         "INSERT INTO products (client_id, name, template_blob_path, template_version, config_schema) "
@@ -34,7 +33,8 @@ async def product_id(pool):
 async def add_jobs(pool, product_id, count: int, status: str = "QUEUED", max_retries: int = 3) -> list:
     return [row["id"] for row in await pool.fetch(
         "INSERT INTO jobs (client_id, product_id, template_blob_path, template_version, config_data, cache_key, "
-        "status, max_retries) SELECT $1, $2, 'p', 'v', '{}', 'key-' || gen_random_uuid(), $3, $5 FROM generate_series(1, $4) g "
+        "status, max_retries) SELECT $1, $2, 'p', 'v', '{}', 'key-' || gen_random_uuid(), $3, $5 "
+        "FROM generate_series(1, $4) g "
         "RETURNING id", DEMO_CLIENT_ID, product_id, status, count, max_retries)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -75,7 +75,6 @@ def test_invalid_paths_are_refused(path):
         validate_blob_path(path)
 
 
-@pytest.mark.asyncio
 async def test_create_blob_store_picks_backend(tmp_path):
     local = create_blob_store(Settings(var_dir=str(tmp_path)))
     assert isinstance(local, LocalBlobStore)
@@ -98,7 +97,6 @@ def test_azure_store_refuses_invalid_container_names(name):
 # --- both stores -------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
 @pytest.mark.parametrize("size", [0, 1, 1000, 3 * 1024 * 1024 + 17], ids=lambda n: f"{n}B")
 async def test_put_get_round_trip(blob_store, size):
     data = os.urandom(size)
@@ -106,14 +104,12 @@ async def test_put_get_round_trip(blob_store, size):
     assert await blob_store.get("acme/glb/blob.glb") == data
 
 
-@pytest.mark.asyncio
 async def test_put_overwrites(blob_store):
     await blob_store.put("acme/glb/x.glb", b"first version", GLB)
     await blob_store.put("acme/glb/x.glb", b"second", GLB)
     assert await blob_store.get("acme/glb/x.glb") == b"second"
 
 
-@pytest.mark.asyncio
 async def test_exists_and_idempotent_delete(blob_store):
     path = "acme/templates/chair/1.blend"
     assert not await blob_store.exists(path)
@@ -126,7 +122,6 @@ async def test_exists_and_idempotent_delete(blob_store):
     await blob_store.delete("never/written.glb")
 
 
-@pytest.mark.asyncio
 async def test_get_missing_blob_raises_blob_not_found(blob_store):
     with pytest.raises(BlobNotFoundError):
         await blob_store.get("acme/glb/missing.glb")
@@ -137,7 +132,6 @@ async def test_get_missing_blob_raises_blob_not_found(blob_store):
         await blob_store.get("acme/glb")
 
 
-@pytest.mark.asyncio
 @pytest.mark.parametrize(
     "path", ["../x", "/abs", "a//b", "a/./b", "with space.glb", "a\\b"], ids=repr
 )
@@ -154,7 +148,6 @@ async def test_every_operation_refuses_invalid_paths(blob_store, path):
         await blob_store.url(path)
 
 
-@pytest.mark.asyncio
 async def test_url_is_where_a_browser_fetches_the_blob(blob_store):
     data = os.urandom(2048)
     path = "acme/glb/abc123.glb"
@@ -182,12 +175,10 @@ async def test_url_is_where_a_browser_fetches_the_blob(blob_store):
     assert await blob_store.get(path) == data
 
 
-@pytest.mark.asyncio
 async def test_check_passes_when_store_is_up(blob_store):
     await blob_store.check()
 
 
-@pytest.mark.asyncio
 async def test_concurrent_puts_are_all_readable(blob_store):
     blobs = {f"acme/glb/concurrent-{i}.glb": os.urandom(10_000 + i) for i in range(20)}
     await asyncio.gather(*(blob_store.put(path, data, GLB) for path, data in blobs.items()))
@@ -198,7 +189,6 @@ async def test_concurrent_puts_are_all_readable(blob_store):
 # --- one store ---------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_azure_check_raises_storage_error_when_nothing_listens():
     store = AzureBlobStore(azurite_connection_string(free_port()), "unreachable")
     try:
@@ -210,7 +200,6 @@ async def test_azure_check_raises_storage_error_when_nothing_listens():
         await store.close()
 
 
-@pytest.mark.asyncio
 async def test_local_check_raises_storage_error_when_root_is_unusable(tmp_path):
     not_a_directory = tmp_path / "file"
     not_a_directory.write_bytes(b"")
@@ -218,7 +207,6 @@ async def test_local_check_raises_storage_error_when_root_is_unusable(tmp_path):
         await LocalBlobStore(str(not_a_directory)).check()
 
 
-@pytest.mark.asyncio
 async def test_local_put_leaves_no_temporary_files(tmp_path):
     store = LocalBlobStore(str(tmp_path))
     await store.put("acme/glb/x.glb", b"one", GLB)
@@ -226,7 +214,6 @@ async def test_local_put_leaves_no_temporary_files(tmp_path):
     assert os.listdir(tmp_path / "acme" / "glb") == ["x.glb"]
 
 
-@pytest.mark.asyncio
 async def test_azure_url_is_unsigned_for_a_public_container(azurite):
     container = f"public-{uuid.uuid4().hex}"
     async with BlobServiceClient.from_connection_string(azurite) as service:
@@ -243,10 +230,9 @@ async def test_azure_url_is_unsigned_for_a_public_container(azurite):
         await store.close()
 
 
-@pytest.mark.asyncio
 async def test_azure_sas_expiry_can_be_a_fixed_time(azurite):
     store = AzureBlobStore(
-        azurite, f"test-{uuid.uuid4().hex}", sas_expiry=datetime(2035, 1, 1, tzinfo=timezone.utc)
+        azurite, f"test-{uuid.uuid4().hex}", sas_expiry=datetime(2035, 1, 1, tzinfo=UTC)
     )
     try:
         await store.put("acme/glb/x.glb", b"x", GLB)
@@ -255,7 +241,6 @@ async def test_azure_sas_expiry_can_be_a_fixed_time(azurite):
         await store.close()
 
 
-@pytest.mark.asyncio
 async def test_azure_put_recreates_a_container_deleted_behind_its_back(azurite):
     container = f"test-{uuid.uuid4().hex}"
     store = AzureBlobStore(azurite, container)
