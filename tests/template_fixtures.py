@@ -90,8 +90,9 @@ def _save(path):
     return path
 
 
-def build_valid(path, rules=True):
-    """Every parameter source of contract v1 in one small product."""
+def build_valid(path, rules=True, handle_depth=0.3):
+    """Every parameter source of contract v1 in one small product. Another `handle_depth` gives
+    the same parameters and other geometry: a revised version of the same product."""
     _reset()
     product = _product()
     tree, sockets, set_material = _box_node_group(extra_inputs=(
@@ -135,7 +136,7 @@ def build_valid(path, rules=True):
         handle = _mesh_object(f"{option} Handle", option_collection)
         handle.data.materials.append(steel)
         # Sits on the front face, at mid-height, wherever width/height put it.
-        for axis, expression in ((1, "-0.3"), (2, "height / 2")):
+        for axis, expression in ((1, f"-{handle_depth}"), (2, "height / 2")):
             curve = handle.driver_add("location", axis)
             driver = curve.driver
             driver.type = "SCRIPTED"
@@ -268,6 +269,7 @@ def build_all(out_dir: str, marker_dir: str) -> dict[str, str]:
     os.makedirs(out_dir, exist_ok=True)
     paths = {"valid": build_valid(os.path.join(out_dir, "valid.blend")),
              "valid_without_rules": build_valid(os.path.join(out_dir, "valid_without_rules.blend"), rules=False),
+             "valid_revised": build_valid(os.path.join(out_dir, "valid_revised.blend"), handle_depth=0.32),
              "slow": build_slow(os.path.join(out_dir, "slow.blend"))}
     for name, (builder, _) in BAD_TEMPLATES.items():
         path = os.path.join(out_dir, f"{name}.blend")

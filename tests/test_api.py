@@ -448,6 +448,34 @@ async def test_a_new_template_version_keeps_saved_configurations_on_theirs(api, 
     assert response.status == 202
 
 
+async def test_a_new_template_version_is_not_answered_with_the_old_versions_result(api, worker, fixture_templates):
+    """The result cache key includes the template version: the same configuration of a revised
+    template is a new job that runs, and gives the revised geometry."""
+    product = await upload_product(api, fixture_templates["valid"])
+    request = {"product_id": product["id"], "config_data": {"width": 0.9, "handle": "Bar"}}
+    before = await (await api.post("/api/v1/jobs", json=request)).json()
+    assert await run_queued_jobs(worker) == 1
+    before = await (await api.get(f"/api/v1/jobs/{before['id']}")).json()
+    old_glb = await (await api.get(before["result_url"])).read()
+
+    with open(fixture_templates["valid_revised"], "rb") as handle:  # same parameters, handles moved
+        response = await api.put(f"/api/v1/products/{product['id']}/template", data={"template": handle})
+    assert response.status == 200, await response.text()
+    revised = await response.json()
+    assert revised["config_schema"] == product["config_schema"]
+    assert revised["template_version"] != product["template_version"]
+
+    response = await api.post("/api/v1/jobs", json=request)
+    after = await response.json()
+    assert response.status == 202 and after["status"] == "QUEUED", after  # not from the result cache
+    assert after["config_data"] == before["config_data"] and after["cache_key"] != before["cache_key"]
+    assert await run_queued_jobs(worker) == 1
+    after = await (await api.get(f"/api/v1/jobs/{after['id']}")).json()
+    assert after["status"] == "COMPLETED" and after["result_url"] != before["result_url"]
+    new_glb = await (await api.get(after["result_url"])).read()
+    assert new_glb[:4] == b"glTF" and new_glb != old_glb
+
+
 async def test_a_product_shows_the_preview_of_its_default_configuration(api, worker, fixture_templates):
     product = await upload_product(api, fixture_templates["valid"])
     assert product["preview_url"] is None
