@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 
+import aiohttp
 import pytest
 
 from configurator_addon.server import keys
@@ -102,6 +103,62 @@ async def test_another_clients_products_are_invisible(api, fixture_templates):
 async def assert_no_products(api) -> None:
     listing = await (await api.get("/api/v1/products")).json()
     assert listing["page"]["total"] == 0  # a rejected upload changes nothing
+
+
+async def test_a_product_never_shows_a_preview_another_client_generated(api, worker, fixture_templates):
+    """Results are per client: the same template uploaded by another client has the same default
+    cache key, yet no preview until that client generates it (list, get, and replaced template)."""
+    mine = await upload_product(api, fixture_templates["valid"])
+    await api.post("/api/v1/jobs", json={"product_id": mine["id"], "config_data": {}})
+    assert await run_queued_jobs(worker) == 1
+    assert (await (await api.get(f"/api/v1/products/{mine['id']}")).json())["preview_url"]  # mine has it
+
+    other = await new_client(api)
+    same = await upload_product(api, fixture_templates["valid"], "Same template", client_id=other)
+    replaced = await upload_product(api, fixture_templates["valid_revised"], "Replaced template", client_id=other)
+    with open(fixture_templates["valid"], "rb") as handle:
+        response = await api.put(f"/api/v1/products/{replaced['id']}/template", data={"template": handle},
+                                 headers=tenant(other))
+    assert response.status == 200, await response.text()
+    assert (await response.json())["preview_url"] is None
+    listing = await (await api.get("/api/v1/products", headers=tenant(other))).json()
+    assert {p["name"]: p["preview_url"] for p in listing["items"]} == {"Same template": None,
+                                                                      "Replaced template": None}
+    for product in (same, replaced):
+        shown = await (await api.get(f"/api/v1/products/{product['id']}", headers=tenant(other))).json()
+        assert shown["preview_url"] is None
+
+
+async def test_another_client_cannot_replace_a_products_template(api, fixture_templates):
+    mine = await upload_product(api, fixture_templates["valid"])
+    other = await new_client(api)
+    with open(fixture_templates["valid_revised"], "rb") as handle:
+        await problem(await api.put(f"/api/v1/products/{mine['id']}/template", data={"template": handle},
+                                    headers=tenant(other)), 404)
+    # The statement itself is scoped too (the API looks the product up first, which hides it).
+    from configurator_addon.services.products import SQL
+
+    pool = api.server.app[keys.RESOURCES].pool
+    assert await pool.fetchrow(SQL.update_product_template, other, uuid.UUID(mine["id"]), "x/templates/p/v.blend",
+                               "v2", {}, [], "key") is None
+    kept = await (await api.get(f"/api/v1/products/{mine['id']}")).json()
+    assert (kept["template_version"], kept["schema_version"]) == (mine["template_version"], 1)
+
+
+async def test_seeding_a_client_ignores_another_clients_product_of_the_same_name(api, fixture_templates, tmp_path):
+    import shutil
+
+    from configurator_addon.services.seeding import DEMO_CLIENT_ID, seed_samples
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    shutil.copy(fixture_templates["valid"], samples / "box.blend")
+    (samples / "catalog.json").write_text(json.dumps([{"slug": "box", "blend": "box.blend", "name": "Box"}]))
+    resources = api.server.app[keys.RESOURCES]
+    other = await new_client(api)
+    assert await seed_samples(resources, other, str(samples)) == ["Box"]
+    assert await seed_samples(resources, DEMO_CLIENT_ID, str(samples)) == ["Box"]
+    assert await seed_samples(resources, DEMO_CLIENT_ID, str(samples)) == []  # already there: not twice
 
 
 async def test_an_upload_without_a_name_is_400(api, fixture_templates):
@@ -221,6 +278,27 @@ async def test_another_clients_configurations_are_invisible(api, fixture_templat
     assert (await api.get(f"/api/v1/configurations/{saved['id']}")).status == 200
 
 
+async def test_another_clients_configurations_are_neither_listed_nor_counted(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    await api.post("/api/v1/configurations", json={"product_id": product["id"], "name": "Mine", "config_data": {}})
+    other = await new_client(api)
+    for query in ("", f"?product_id={product['id']}"):
+        listing = await (await api.get(f"/api/v1/configurations{query}", headers=tenant(other))).json()
+        assert listing["items"] == [] and listing["page"]["total"] == 0, query
+        mine = await (await api.get(f"/api/v1/configurations{query}")).json()
+        assert len(mine["items"]) == mine["page"]["total"] == 1, query
+
+
+async def test_another_client_cannot_rename_a_configuration(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    saved = await (await api.post("/api/v1/configurations", json={
+        "product_id": product["id"], "name": "Mine", "config_data": {}})).json()
+    other = await new_client(api)
+    await problem(await api.patch(f"/api/v1/configurations/{saved['id']}", json={"name": "Theirs"},
+                                  headers=tenant(other)), 404)
+    assert (await (await api.get(f"/api/v1/configurations/{saved['id']}")).json())["name"] == "Mine"
+
+
 # -- jobs ---------------------------------------------------------------------------------
 async def test_job_generates_a_glb_and_a_repeat_is_answered_from_cache(api, worker, fixture_templates):
     product = await upload_product(api, fixture_templates["valid"])
@@ -317,6 +395,59 @@ async def test_a_job_for_another_clients_product_is_404(api, fixture_templates):
                          ids=["reading-it-is-404", "cancelling-it-is-404"])
 async def test_an_unknown_job(api, method, path):
     await problem(await api.request(method, path.format(id=uuid.uuid4())), 404)
+
+
+async def test_another_clients_job_is_404_to_read_follow_and_cancel_and_stays_untouched(api, worker,
+                                                                                        fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    job = await (await api.post("/api/v1/jobs", json={"product_id": product["id"],
+                                                      "config_data": {"width": 0.61}})).json()
+    other = await new_client(api)
+    await problem(await api.get(f"/api/v1/jobs/{job['id']}", headers=tenant(other)), 404)
+    await problem(await api.post(f"/api/v1/jobs/{job['id']}/cancel", headers=tenant(other)), 404)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await api.ws_connect(f"/api/v1/jobs/{job['id']}/events", headers=tenant(other))
+    assert refused.value.status == 404
+
+    mine = await (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    assert (mine["status"], mine["requesters"]) == ("QUEUED", 1), mine  # the other's cancel withdrew nothing
+    assert await run_queued_jobs(worker) == 1
+    assert (await (await api.get(f"/api/v1/jobs/{job['id']}")).json())["status"] == "COMPLETED"
+
+
+async def test_a_job_is_never_answered_from_another_clients_results(api, worker, fixture_templates):
+    mine = await upload_product(api, fixture_templates["valid"])
+    config = {"width": 0.77}
+    first = await (await api.post("/api/v1/jobs", json={"product_id": mine["id"], "config_data": config})).json()
+    assert await run_queued_jobs(worker) == 1
+    first = await (await api.get(f"/api/v1/jobs/{first['id']}")).json()
+
+    other = await new_client(api)
+    theirs = await upload_product(api, fixture_templates["valid"], client_id=other)  # same template, same key
+    response = await api.post("/api/v1/jobs", json={"product_id": theirs["id"], "config_data": config},
+                              headers=tenant(other))
+    job = await response.json()
+    assert response.status == 202 and job["status"] == "QUEUED", job
+    assert job["cache_key"] == first["cache_key"]
+    assert await run_queued_jobs(worker) == 1
+    done = await (await api.get(f"/api/v1/jobs/{job['id']}", headers=tenant(other))).json()
+    assert done["status"] == "COMPLETED" and done["result_url"] != first["result_url"]
+    assert str(other) in done["result_url"]  # the other client's own blob
+
+
+async def test_identical_jobs_of_two_clients_are_not_shared(api, fixture_templates):
+    mine = await upload_product(api, fixture_templates["valid"])
+    other = await new_client(api)
+    theirs = await upload_product(api, fixture_templates["valid"], client_id=other)
+    config = {"width": 0.78}
+    my_job = await (await api.post("/api/v1/jobs", json={"product_id": mine["id"], "config_data": config})).json()
+    their_job = await (await api.post("/api/v1/jobs", json={"product_id": theirs["id"], "config_data": config},
+                                      headers=tenant(other))).json()
+    assert their_job["id"] != my_job["id"] and their_job["requesters"] == 1
+    again = await (await api.post("/api/v1/jobs", json={"product_id": mine["id"], "config_data": config})).json()
+    assert (again["id"], again["requesters"]) == (my_job["id"], 2)
+    theirs_now = await (await api.get(f"/api/v1/jobs/{their_job['id']}", headers=tenant(other))).json()
+    assert theirs_now["requesters"] == 1  # my second request joined my job only
 
 
 async def test_cancel_queued_job_and_conflict_on_completed(api, worker, fixture_templates):
