@@ -1,6 +1,11 @@
 """Shared parts of the benchmarks: the sample templates, the configuration mix derived from a
 template's JSON Schema, percentiles, tables, results files, and silencing Blender's stdout.
 
+Every benchmark ends the same way: its summary rows (`summary_row`: metric, measured, target,
+pass) go with its data through `save_results`, which writes bench/results/<name>.json and prints
+the summary; `run_all.py` and `run_service.py` read them back (`read_summary`) and print them
+together (`print_summary`).
+
 No bpy here: the benchmarks import the engine themselves, after `quiet()` is in place.
 """
 from __future__ import annotations
@@ -152,29 +157,62 @@ def print_table(title: str, headers: list[str], rows: list[list]) -> None:
     print("\n".join([f"\n{title}", rule, line(headers), rule, *map(line, cells)]), flush=True)
 
 
-def summary_row(metric: str, measured, target: str, passed: bool, unit: str = "") -> dict:
-    return {"metric": metric, "measured": f"{fmt(measured, 2)}{unit}", "target": target, "pass": bool(passed)}
+def summary_row(metric: str, measured, target: str = "—", passed: bool | None = None, unit: str = "") -> dict:
+    """One line of a benchmark's summary. `measured` is a number (shown with 2 decimals and
+    `unit`) or text; `passed` None means reported for information, with no target."""
+    shown = measured if isinstance(measured, str) else f"{fmt(measured, 2)}{unit}"
+    return {"metric": metric, "measured": shown, "target": target, "pass": None if passed is None else bool(passed)}
 
 
-def _rounded(value):
+def verdict(passed: bool | None) -> str:
+    return "info" if passed is None else "pass" if passed else "FAIL"
+
+
+def print_summary(title: str, summary: list[dict]) -> None:
+    print_table(title, ["metric", "measured", "target", "result"],
+                [[r["metric"], r["measured"], r["target"], verdict(r["pass"])] for r in summary])
+
+
+def all_passed(summary: list[dict]) -> bool:
+    """No target missed (information rows never fail)."""
+    return all(r["pass"] is not False for r in summary)
+
+
+def _rounded(value, digits: int):
     if isinstance(value, float):
-        return round(value, 3)
+        return round(value, digits)
     if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
+        return {k: _rounded(v, digits) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rounded(v) for v in value]
+        return [_rounded(v, digits) for v in value]
     return value
 
 
-def write_results(name: str, data: dict) -> str:
+def write_results(name: str, data: dict, digits: int = 3) -> str:
     """bench/results/<name>.json, floats rounded so the files stay small and diff well."""
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"{name}.json")
     data = {**data, "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(_rounded(data), handle, indent=1)
+        json.dump(_rounded(data, digits), handle, indent=1)
         handle.write("\n")
     return path
+
+
+def save_results(name: str, summary: list[dict], data: dict, *, quick: bool, digits: int = 3) -> dict:
+    """How every benchmark ends: bench/results/<name>.json holds `data` with the benchmark's
+    name, `quick` and its `summary` rows; the summary is printed, then where the file is."""
+    data = {"benchmark": name, "quick": quick, **data, "summary": summary}
+    path = write_results(name, data, digits)
+    print_summary(f"{name}{' (quick)' if quick else ''}: summary", summary)
+    print(f"results: {os.path.relpath(path, ROOT)}", flush=True)
+    return data
+
+
+def read_summary(name: str) -> list[dict]:
+    """The summary rows bench/results/<name>.json holds (written by `save_results`)."""
+    with open(os.path.join(RESULTS_DIR, f"{name}.json"), encoding="utf-8") as handle:
+        return json.load(handle)["summary"]
 
 
 def log(message: str) -> None:

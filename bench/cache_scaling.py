@@ -74,10 +74,7 @@ def run(quick: bool = False) -> dict:
           f"{r['ratio_p50']:.2f}x", f"{r['paired_ratio_p50']:.2f}x"] for slug, r in results.items()])
     summary = [bc.summary_row(f"{CACHED} vs 1 cached p50 [{slug}]", r["ratio_p50"], f"<= {TARGET_RATIO:.2f}x",
                               r["ratio_p50"] <= TARGET_RATIO, "x") for slug, r in results.items()]
-    data = {"benchmark": "cache_scaling", "quick": quick,
-            "samples": results, "summary": summary}
-    bc.write_results("cache_scaling", data)
-    return data
+    return bc.save_results("cache_scaling", summary, {"samples": results}, quick=quick)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,7 @@ def run(quick: bool = False) -> dict:  # sizes are deterministic: `quick` change
                    [[name, r["plain_bytes"], r["draco_bytes"], f"{r['ratio']:.2f}"] for name, r in results.items()])
     summary = [bc.summary_row(f"draco/plain size [{name}]", r["ratio"], "< 1.00", r["ratio"] < 1.0)
                for name, r in results.items()]
-    data = {"benchmark": "glb_size", "results": results, "summary": summary}
-    bc.write_results("glb_size", data)
-    return data
+    return bc.save_results("glb_size", summary, {"results": results}, quick=quick)
 
 
 if __name__ == "__main__":

@@ -115,10 +115,7 @@ def run(quick: bool = False) -> dict:
     print(f"\nProfile of {PROFILE_JOBS} jobs of '{slowest.slug}': {os.path.relpath(profile_path, bc.ROOT)}")
     summary = [bc.summary_row(f"job/bare export p50 [{slug}]", r["ratio_p50"], f"<= {TARGET_RATIO:g}x",
                               r["ratio_p50"] <= TARGET_RATIO, "x") for slug, r in results.items()]
-    data = {"benchmark": "overhead", "quick": quick, "profiled": slowest.slug,
-            "samples": results, "summary": summary}
-    bc.write_results("overhead", data)
-    return data
+    return bc.save_results("overhead", summary, {"profiled": slowest.slug, "samples": results}, quick=quick)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ the next), then print one summary: metric, measured, target, pass/fail.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,20 +16,18 @@ BENCHMARKS = ("warm_vs_fresh", "overhead", "cache_scaling", "glb_size")
 
 def main() -> int:
     args = bc.parse_args(__doc__)
-    rows = []
+    summary = []
     for name in BENCHMARKS:
         script = os.path.join(bc.ROOT, "bench", f"{name}.py")
         code = subprocess.run([bc.PYTHON, script, *(["--quick"] if args.quick else [])]).returncode
         if code != 0:
-            rows.append([name, f"crashed (exit {code})", "", "FAIL"])
+            summary.append(bc.summary_row(name, f"crashed (exit {code})", "", False))
             continue
-        with open(os.path.join(bc.RESULTS_DIR, f"{name}.json"), encoding="utf-8") as handle:
-            summary = json.load(handle)["summary"]
-        rows += [[r["metric"], r["measured"], r["target"], "pass" if r["pass"] else "FAIL"] for r in summary]
+        summary += bc.read_summary(name)
     load = os.getloadavg()[0]
-    bc.print_table(f"Summary{' (quick)' if args.quick else ''}; load average {load:.1f} on {os.cpu_count()} CPUs",
-                   ["metric", "measured", "target", "result"], rows)
-    return 0 if all(row[3] == "pass" for row in rows) else 1
+    bc.print_summary(f"Summary{' (quick)' if args.quick else ''}; load average {load:.1f} on {os.cpu_count()} CPUs",
+                     summary)
+    return 0 if bc.all_passed(summary) else 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ in a process of its own, then print one summary: metric, measured, target, pass/
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -16,10 +15,6 @@ import bench_common as bc
 
 BENCHMARKS = ("service_latency", "service_throughput", "service_api")
 TIMEOUT_SECONDS = 1800
-
-
-def verdict(passed) -> str:
-    return "info" if passed is None else "pass" if passed else "FAIL"
 
 
 def run_bounded(command: list[str]):
@@ -39,20 +34,18 @@ def run_bounded(command: list[str]):
 
 def main() -> int:
     args = bc.parse_args(__doc__)
-    rows = []
+    summary = []
     for name in BENCHMARKS:
         script = os.path.join(bc.ROOT, "bench", f"{name}.py")
         code = run_bounded([bc.PYTHON, script, *(["--quick"] if args.quick else [])])
         if code != 0:
-            rows.append([name, f"crashed (exit {code})", "", "FAIL"])
+            summary.append(bc.summary_row(name, f"crashed (exit {code})", "", False))
             continue
-        with open(os.path.join(bc.RESULTS_DIR, f"{name}.json"), encoding="utf-8") as handle:
-            summary = json.load(handle)["summary"]
-        rows += [[r["metric"], r["measured"], r["target"], verdict(r["pass"])] for r in summary]
+        summary += bc.read_summary(name)
     load = os.getloadavg()[0]
-    bc.print_table(f"Service summary{' (quick)' if args.quick else ''}; load average {load:.1f} on "
-                   f"{os.cpu_count()} CPUs", ["metric", "measured", "target", "result"], rows)
-    return 0 if all(row[3] != "FAIL" for row in rows) else 1
+    bc.print_summary(f"Service summary{' (quick)' if args.quick else ''}; load average {load:.1f} on "
+                     f"{os.cpu_count()} CPUs", summary)
+    return 0 if bc.all_passed(summary) else 1
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ real process in a throw-away var dir (embedded PostgreSQL, seeded samples) on a 
 and talk to it over HTTP: submit jobs, wait for them (WebSocket events, polling as fallback),
 and make distinct cabinet configurations from the product's JSON Schema.
 
-Statistics, tables and results files come from `bench_common` (the colleague's helpers).
+Statistics, tables, summaries and results files come from `bench_common`.
 All traffic goes to 127.0.0.1; every wait is bounded in time.
 """
 from __future__ import annotations
@@ -236,16 +236,3 @@ def median_timings(jobs: list[dict]) -> dict:
     return {name: round(bc.p50([j["timings"][name] for j in jobs if name in j["timings"]]), 2) for name in names}
 
 
-def rounded(value, digits: int = 2):
-    """`value` with every float rounded, for small results files."""
-    if isinstance(value, float):
-        return round(value, digits)
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rounded(v, digits) for v in value]
-    return value
-
-
-def write_results(name: str, data: dict) -> str:
-    return bc.write_results(name, rounded(data))

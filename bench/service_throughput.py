@@ -100,15 +100,13 @@ def main() -> int:
                    headers, [[r["workers"], r["jobs"], r["submit_s"], r["wall_s"], r["jobs_per_s"], r["server_span_s"],
                               r["server_jobs_per_s"], r["engine_share"],
                               *[r["server_timings_p50_ms"].get(n) for n in timing_names]] for r in runs])
-    data = {"jobs": count, "runs": runs, "scaling_2_over_1": round(scaling, 3)}
-    data["summary"] = [
-        {"metric": "service throughput, 1 worker", "measured": f"{one['jobs_per_s']:.1f} jobs/s", "target": "—",
-         "pass": None},
-        {"metric": "service throughput, 2 workers", "measured": f"{two['jobs_per_s']:.1f} jobs/s", "target": "—",
-         "pass": None},
-        {"metric": "service scaling 2 workers ÷ 1", "measured": f"{scaling:.2f}x", "target": "—", "pass": None},
+    summary = [
+        bc.summary_row("service throughput, 1 worker", f"{one['jobs_per_s']:.1f} jobs/s"),
+        bc.summary_row("service throughput, 2 workers", f"{two['jobs_per_s']:.1f} jobs/s"),
+        bc.summary_row("service scaling 2 workers ÷ 1", f"{scaling:.2f}x"),
     ]
-    print(f"results: {sc.write_results('service_throughput', data)}")
+    bc.save_results("service_throughput", summary, {"jobs": count, "runs": runs, "scaling_2_over_1": round(scaling, 3)},
+                    quick=args.quick, digits=2)
     return 0 if all(r["cache_hits"] == 0 for r in runs) else 1
 
 

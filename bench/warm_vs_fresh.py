@@ -98,10 +98,7 @@ def run(quick: bool = False) -> dict:
                               r["ratio_p50"] >= TARGET_RATIO, "x") for slug, r in results.items()]
     summary += [bc.summary_row(f"fresh GLB == warm GLB [{slug}]", len(r["glb_mismatches"]), "0 diffs",
                                not r["glb_mismatches"]) for slug, r in results.items()]
-    data = {"benchmark": "warm_vs_fresh", "quick": quick,
-            "samples": results, "summary": summary}
-    bc.write_results("warm_vs_fresh", data)
-    return data
+    return bc.save_results("warm_vs_fresh", summary, {"samples": results}, quick=quick)
 
 
 if __name__ == "__main__":
