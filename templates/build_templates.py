@@ -19,6 +19,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import bpy  # noqa: E402,F401  (bpy before the modules that use it)
+
 import fireplace_surround  # noqa: E402
 import kitchen_base_cabinet  # noqa: E402
 import range_hood  # noqa: E402

@@ -26,9 +26,10 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import bpy  # noqa: E402
+from mathutils import Vector  # noqa: E402
+
 import build_templates  # noqa: E402
 import template_building as tb  # noqa: E402
-from mathutils import Vector  # noqa: E402
 
 SKIPPED_SOCKETS = {"NodeSocketGeometry", "NodeSocketObject", "NodeSocketCollection", "NodeSocketImage"}
 
