@@ -167,6 +167,7 @@ def test_reloaded_package_registers_each_class_once():
     assert counts["clean"]
 
 
+@pytest.mark.slow
 def test_installed_extension_registers_under_its_extension_package_name(extension_zip, templates, tmp_path):
     """Installed from the archive, the package is `bl_ext.user_default.configurator`: preferences are
     found under that name and the operators still reach the engine."""
@@ -220,6 +221,7 @@ def test_inspect_operator_stores_parameters_of_the_open_file_and_leaves_it_untou
     assert found["unchanged"] and found["scene"] == "Scene"
 
 
+@pytest.mark.slow
 def test_export_operator_writes_the_default_configuration_as_a_valid_glb(templates, tmp_path):
     output = tmp_path / "exported.glb"
     found = run_bpy("""
@@ -237,6 +239,7 @@ def test_export_operator_writes_the_default_configuration_as_a_valid_glb(templat
     assert issues["numErrors"] == 0, issues["messages"]
 
 
+@pytest.mark.slow
 def test_inspect_operator_reports_contract_errors_and_where_they_are(templates):
     found = run_bpy("""
         import configurator_addon
@@ -255,6 +258,7 @@ def test_inspect_operator_reports_contract_errors_and_where_they_are(templates):
     assert [e["code"] for e in error["errors"]] == ["NO_PRODUCT_COLLECTION"]
 
 
+@pytest.mark.slow
 def test_marking_a_collection_makes_it_the_only_product_collection(templates):
     found = run_bpy("""
         import configurator_addon
@@ -272,6 +276,7 @@ def test_marking_a_collection_makes_it_the_only_product_collection(templates):
     assert found == {"scene_collection": False, "flagged": ["Second"], "product": "Second"}
 
 
+@pytest.mark.slow
 def test_sidebar_shows_the_product_collection_and_the_inspected_parameters(templates):
     shown = run_bpy("""
         import configurator_addon
@@ -365,6 +370,7 @@ print(json.dumps({**outcome, "stopped": stopped}))
 '''
 
 
+@pytest.mark.slow
 def test_server_runs_inside_blender_driven_by_the_gui_timer(templates, tmp_path, empty_database):
     port = free_port()
     env = {"DATABASE_URL": empty_database, "PORT": str(port), "HOST": "127.0.0.1",

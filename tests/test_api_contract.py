@@ -6,6 +6,8 @@ import asyncio
 import os
 import sys
 
+import pytest
+
 from fixtures_server import ServerProcess
 from processes import run
 
@@ -14,6 +16,7 @@ CHECKS = ",".join(["not_a_server_error", "status_code_conformance", "content_typ
                    "response_schema_conformance", "response_headers_conformance"])
 
 
+@pytest.mark.slow
 async def test_generated_requests_find_no_5xx_and_no_contract_violation(tmp_path, fixture_templates, database):
     # One process doing everything (`--workers 0`): the API beside Blender work.
     server = ServerProcess(str(tmp_path / "var"), "--workers", "0", "--no-seed", env={"DATABASE_URL": database})

@@ -210,6 +210,7 @@ async def test_restarting_the_cluster_keeps_data_and_the_pool_recovers(postgres,
         await pool.close()
 
 
+@pytest.mark.slow
 def test_a_cluster_survives_a_killed_run_and_a_recycled_pid(cluster_dir):
     data_dir = os.path.join(cluster_dir, "data")
     began = time.monotonic()
@@ -248,6 +249,7 @@ def test_a_cluster_survives_a_killed_run_and_a_recycled_pid(cluster_dir):
     assert restart_seconds < 3
 
 
+@pytest.mark.slow
 def test_a_server_left_running_by_a_killed_run_is_replaced_by_ours(cluster_dir):
     data_dir = os.path.join(cluster_dir, "data")
     earlier = EmbeddedPostgres(data_dir, fast=True)

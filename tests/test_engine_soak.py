@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from processes import run_python
 
 SOAK = r'''
@@ -25,6 +27,7 @@ print(json.dumps({"before": baseline_counts, "after": datablock_counts(), "rss_g
 '''
 
 
+@pytest.mark.slow
 def test_500_jobs_leave_datablocks_and_memory_at_baseline(sample_catalog):
     catalog = [{"path": s["path"], "examples": s["examples"]} for s in sample_catalog]
     done = run_python("-c", SOAK, json.dumps(catalog), "500", timeout=1800)

@@ -7,6 +7,7 @@ import os
 import signal
 
 import asyncpg
+import pytest
 
 from configurator_addon.db import EmbeddedPostgres
 from fixtures_server import ServerProcess
@@ -18,6 +19,7 @@ def worker_pid(job: dict) -> int:
     return int(job["worker_id"].split(":")[1])
 
 
+@pytest.mark.slow
 async def test_fresh_serve_starts_its_own_database_seeds_samples_and_answers(tmp_path, sample_catalog):
     server = ServerProcess(str(tmp_path / "var"), "--workers", "1")
     try:
@@ -38,6 +40,7 @@ async def test_fresh_serve_starts_its_own_database_seeds_samples_and_answers(tmp
     assert not os.path.exists(tmp_path / "var" / "postgres" / "postmaster.pid")
 
 
+@pytest.mark.slow
 async def test_killed_worker_job_is_rescued_and_completed(tmp_path, fixture_templates, empty_database):
     server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed",
                            env={"DATABASE_URL": empty_database})
@@ -61,6 +64,7 @@ async def test_killed_worker_job_is_rescued_and_completed(tmp_path, fixture_temp
         server.stop()
 
 
+@pytest.mark.slow
 async def test_job_over_the_time_limit_fails_with_timeout(tmp_path, fixture_templates, empty_database):
     server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed", env={
         "DATABASE_URL": empty_database, "BLENDER_TIMEOUT_SECONDS": "2", "JOB_MAX_RETRIES": "1"})
@@ -77,6 +81,7 @@ async def test_job_over_the_time_limit_fails_with_timeout(tmp_path, fixture_temp
         server.stop()
 
 
+@pytest.mark.slow
 async def test_database_restart_mid_run_loses_no_job(tmp_path, fixture_templates, cluster_dir):
     cluster = EmbeddedPostgres(os.path.join(cluster_dir, "data"), fast=True)
     server = ServerProcess(str(tmp_path / "var"), "--workers", "2", "--no-seed",
@@ -114,6 +119,7 @@ async def test_sigterm_lets_the_running_job_finish(tmp_path, fixture_templates, 
 
 
 
+@pytest.mark.slow
 async def test_workers_recycle_after_their_job_count(tmp_path, fixture_templates, empty_database):
     server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed",
                            env={"DATABASE_URL": empty_database, "WORKER_RECYCLE_JOBS": "2"})

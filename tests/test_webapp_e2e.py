@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 
+import pytest
+
 from fixtures_server import ServerProcess
 from processes import ROOT, run
 
@@ -28,6 +30,7 @@ def artifacts_dir(tmp_path) -> str:
     return folder
 
 
+@pytest.mark.slow
 async def test_configure_a_cabinet_in_the_browser(tmp_path, database):
     assert os.path.isfile(os.path.join(ROOT, "frontend", "dist", "index.html")), "run `make frontend` first"
     assert shutil.which("chromium"), "run `make chromium` first"
