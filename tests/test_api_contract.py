@@ -1,5 +1,6 @@
 """The OpenAPI document is the contract: schemathesis generates requests from it against a
-running server and finds no server error and no response that contradicts the document."""
+running server and finds no server error and no response that contradicts the document.
+It runs in the test's temporary folder, where it keeps its `.hypothesis/` and `.schemathesis/`."""
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +28,7 @@ async def test_generated_requests_find_no_5xx_and_no_contract_violation(tmp_path
             SCHEMATHESIS, "run", f"{server.url}/api/v1/openapi.json", "--checks", CHECKS,
             "--exclude-path-regex", ".*/events$",  # a WebSocket, not HTTP
             "--max-time", "60", "--seed", "20261125", "--workers", "2",
-        ], timeout=600)
+        ], cwd=str(tmp_path), timeout=600)
     finally:
         server.stop()
     assert done.returncode == 0, done.stdout[-6000:]
