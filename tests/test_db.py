@@ -6,12 +6,12 @@ import hashlib
 import os
 import shutil
 import signal
-import subprocess
 import time
 
 import asyncpg
 import pytest
 
+import processes
 from configurator_addon.db import (
     EmbeddedPostgres,
     create_pool,
@@ -229,7 +229,7 @@ def test_a_cluster_survives_a_killed_run_and_a_recycled_pid(cluster_dir):
 
     # After a reboot the old pid may belong to an unrelated process; postgres would take
     # it for a live server (in the pid file and in the socket lock file) and refuse.
-    stranger = subprocess.Popen(["sleep", "60"])
+    stranger = processes.start(["sleep", "60"], os.devnull)
     try:
         with open(os.path.join(data_dir, "postmaster.pid"), "w", encoding="ascii") as handle:
             handle.write(f"{stranger.pid}\n{data_dir}\n")
@@ -242,8 +242,7 @@ def test_a_cluster_survives_a_killed_run_and_a_recycled_pid(cluster_dir):
             assert asyncio.run(_fetchval(third.dsn, "SELECT value FROM kept")) == "x"
         assert stranger.poll() is None  # we did not signal it
     finally:
-        stranger.kill()
-        stranger.wait()
+        processes.stop(stranger, sig=signal.SIGKILL)
     assert not os.path.exists(os.path.join(data_dir, "postmaster.pid"))
     print(f"first start (initdb) {first_start_seconds:.2f} s, start {restart_seconds:.2f} s")
     assert restart_seconds < 3
