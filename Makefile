@@ -108,6 +108,6 @@ extension: install
 	$(PYTHON) tools/build_extension.py
 
 clean:
-	rm -rf dist build test-artifacts .pytest_cache *.egg-info $(NODE_DIR)/node_modules $(FRONTEND)/dist $(FRONTEND)/node_modules
+	rm -rf dist build .pytest_cache *.egg-info $(NODE_DIR)/node_modules $(FRONTEND)/dist $(FRONTEND)/node_modules
 	rm -f templates/*.blend templates/*.blend1
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -2,7 +2,7 @@
 
 Blender loads this package as an extension (see `blender_manifest.toml` at the repository
 root). `register()` adds the authoring UI; nothing happens at import time. The headless
-server and CLI enter through `server_entry.py`.
+server and CLI enter through `server_entry.py` (child processes through `engine_process.py`).
 """
 
 
