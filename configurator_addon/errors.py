@@ -145,6 +145,12 @@ class BadRequestError(ConfiguratorError):
     title = "Malformed request"
 
 
+class ForbiddenError(ConfiguratorError):
+    code = "FORBIDDEN"
+    status = 403
+    title = "Forbidden"
+
+
 class NotFoundError(ConfiguratorError):
     """Unknown, or belongs to another client (which must look the same)."""
 

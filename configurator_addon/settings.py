@@ -38,6 +38,7 @@ class Settings:
     max_upload_bytes: int = 64 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
     public_base_url: str | None = None  # how clients reach us, for result URLs
+    frame_ancestors: str = "'self'"  # CSP frame-ancestors: who may embed the web app
     webapp_dir: str = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "frontend", "dist")
 
     @property
@@ -71,6 +72,7 @@ class Settings:
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins
             else ("http://localhost:5173",),
             public_base_url=env.get("PUBLIC_BASE_URL") or None,
+            frame_ancestors=env.get("FRAME_ANCESTORS") or cls.frame_ancestors,
             webapp_dir=env.get("CONFIGURATOR_WEBAPP_DIR") or cls.webapp_dir,
         )
         return replace(settings, **overrides)

@@ -12,6 +12,7 @@ from .openapi import routes as openapi_routes
 from .problems import setup_problems
 from .request_context import setup_request_context
 from .routes import blobs, configurations, health, jobs, products, webapp
+from .security_headers import setup_security_headers
 
 
 def _resources_context(settings, inspector):
@@ -34,6 +35,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     app = web.Application(client_max_size=settings.max_upload_bytes)
     setup_request_context(app)
     setup_problems(app)
+    setup_security_headers(app, settings.frame_ancestors)
     app[keys.SETTINGS] = settings
     app[keys.ROLE] = role
     if executor is not None:

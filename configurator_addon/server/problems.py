@@ -15,6 +15,10 @@ log = logging.getLogger("configurator.server")
 
 
 def problem_response(error: ConfiguratorError, instance: str | None = None) -> web.Response:
+    if error.status >= 500 and error.retry_after_seconds is None:
+        # What failed inside (a child's stderr, a server path) is for the log, not the caller.
+        log.error("%s: %s", error.code, error, extra={"path": instance})
+        error = type(error)("an unexpected error occurred; it has been logged")
     body = {
         "type": PROBLEM_TYPE_BASE + error.code.lower().replace("_", "-"),
         "title": error.title,
@@ -58,7 +62,7 @@ async def problem_middleware(request: web.Request, handler):
         error.status, error.title = exc.status, exc.reason
         error.code = exc.reason.upper().replace(" ", "_")
         return problem_response(error, request.path)
-    except Exception as exc:
+    except Exception as exc:  # never a traceback or a server path in the answer
         if is_transient(exc):  # the database went away mid-request: try again shortly
             log.warning("database unavailable: %s: %s", type(exc).__name__, exc, extra={"path": request.path})
             return problem_response(DatabaseError("the database is unavailable; try again shortly"), request.path)

@@ -1,8 +1,9 @@
-"""Every request gets an id (taken from `X-Request-Id` when given), carried by its log lines
-and its reply, and one access log line with its status and duration."""
+"""Every request gets an id (taken from `X-Request-Id` when it is a plausible id), carried by
+its log lines and its reply, and one access log line with its status and duration."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -11,11 +12,13 @@ from aiohttp import web
 from .. import logs
 
 log = logging.getLogger("configurator.http")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # what a proxy or client sends; nothing to inject into logs
 
 
 @web.middleware
 async def request_context_middleware(request: web.Request, handler):
-    rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    given = request.headers.get("X-Request-Id", "")
+    rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
     token = logs.request_id.set(rid)
     started = time.perf_counter()
     try:

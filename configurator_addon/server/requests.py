@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import uuid
 
 from aiohttp import web
@@ -58,20 +59,58 @@ def pagination(request: web.Request) -> tuple[int, int]:
     return limit, offset
 
 
+MAX_JSON_DEPTH = 32
+MAX_INTEGER_DIGITS = 20  # no parameter needs more; Python would parse 4,300 digits slowly
+
+
+def _refuse_constant(name: str):
+    raise BadRequestError(f"the body holds {name}, which is not a JSON number")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise BadRequestError(f"the body holds an integer of more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadRequestError(f"the body holds a number too large to represent: {text[:40]}")
+    return value
+
+
+def _check_depth(value, limit: int = MAX_JSON_DEPTH) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                raise BadRequestError(f"the body is nested more than {limit} levels deep")
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+
+
 async def read_json(request: web.Request, model):
-    """Parse a JSON body into a pydantic model: 400 for bad JSON, 413 for too big, 422 for shape."""
+    """Parse a JSON body into a pydantic model: 400 for bad JSON (NaN, Infinity, huge numbers
+    and deep nesting included), 413 for too big, 422 for shape. Chunked bodies are read whole."""
     if request.content_type != "application/json":
         raise BadRequestError(f"expected a JSON body (Content-Type: application/json), got {request.content_type!r}")
     limit = request.app[SETTINGS].max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(1 << 16):
+        raw += chunk
+        if len(raw) > limit:
+            raise PayloadTooLargeError(f"the body is larger than {limit} bytes")
     try:
-        data = json.loads(raw or b"null")
+        data = json.loads(bytes(raw) or b"null", parse_constant=_refuse_constant, parse_int=_bounded_int,
+                          parse_float=_finite_float)
+    except RecursionError:
+        raise BadRequestError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestError(f"the body is not valid JSON: {exc}") from None
+    _check_depth(data)
     require_storable_text(data)
     return model.model_validate(data)
 

@@ -22,7 +22,7 @@ NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Configurator</title>
 @routes.get("/{path:.*}")
 async def webapp(request: web.Request) -> web.StreamResponse:
     path = "/" + request.match_info["path"]
-    if path.startswith(RESERVED_PREFIXES):
+    if path.startswith(RESERVED_PREFIXES) or "\x00" in path:
         raise NotFoundError(f"no such resource: {path}")
     root = request.app[keys.SETTINGS].webapp_dir
     index = os.path.join(root, "index.html")
