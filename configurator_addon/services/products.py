@@ -4,10 +4,12 @@ from __future__ import annotations
 import os
 import uuid
 
+import asyncpg
+
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key, template_version
-from ..errors import ConflictError
+from ..errors import ConflictError, NotFoundError
 from ..storage import template_blob_path
 from .rows import found
 
@@ -36,12 +38,16 @@ class ProductService:
         preview_key = default_cache_key(version, inspection["schema"])
         product_id = product_id or uuid.uuid4()
         path = template_blob_path(client_id, product_id, version)
-        await self.store.put(path, template, "application/x-blender")
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(SQL.insert_product, client_id, product_id, name, description, path, version,
-                                      inspection["schema"], inspection["parameters"], preview_key)
+            try:
+                row = await conn.fetchrow(SQL.insert_product, client_id, product_id, name, description, path,
+                                          version, inspection["schema"], inspection["parameters"], preview_key)
+            except asyncpg.ForeignKeyViolationError:
+                raise NotFoundError(f"no client {client_id}") from None
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
+            # Stored inside the transaction: a refused row stores no blob, a failed store no row.
+            await self.store.put(path, template, "application/x-blender")
         return row
 
     async def replace_template(self, client_id, product_id, template: bytes):
@@ -53,13 +59,13 @@ class ProductService:
         inspection = await self.inspector.inspect(template)
         preview_key = default_cache_key(version, inspection["schema"])
         path = template_blob_path(client_id, product_id, version)
-        await self.store.put(path, template, "application/x-blender")
         async with self.pool.acquire() as conn, conn.transaction():
             row = found(await conn.fetchrow(SQL.update_product_template, client_id, product_id, path, version,
                                             inspection["schema"], inspection["parameters"], preview_key),
                         f"no product {product_id}")
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
+            await self.store.put(path, template, "application/x-blender")
         return row
 
     async def find_by_name(self, client_id, name: str):
