@@ -29,6 +29,7 @@ class Settings:
     blender_path: str | None = None
     workers: int = 2  # BLENDER_MAX_CONCURRENT: worker processes under the supervisor
     job_timeout_seconds: float = 300.0  # BLENDER_TIMEOUT_SECONDS: per-job limit
+    inspection_timeout_seconds: float = 120.0  # an upload's inspection in a child Blender
     job_max_retries: int = 3
     retry_base_delay_seconds: float = 1.0
     heartbeat_seconds: float = 2.0
@@ -66,6 +67,7 @@ class Settings:
             blender_path=env.get("BLENDER_PATH") or None,
             workers=_int(env, "BLENDER_MAX_CONCURRENT", cls.workers),
             job_timeout_seconds=_float(env, "BLENDER_TIMEOUT_SECONDS", cls.job_timeout_seconds),
+            inspection_timeout_seconds=_float(env, "INSPECTION_TIMEOUT_SECONDS", cls.inspection_timeout_seconds),
             job_max_retries=_int(env, "JOB_MAX_RETRIES", cls.job_max_retries),
             worker_recycle_jobs=_int(env, "WORKER_RECYCLE_JOBS", cls.worker_recycle_jobs),
             worker_recycle_rss_mb=_int(env, "WORKER_RECYCLE_RSS_MB", cls.worker_recycle_rss_mb),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 
 import aiohttp
 import pytest
@@ -120,3 +121,11 @@ async def test_an_upload_for_an_unknown_client_is_404_and_stores_nothing(api, fi
     root = api.server.app[keys.RESOURCES].store.root
     stored = [name for _, _, names in os.walk(root) for name in names] if os.path.isdir(root) else []
     assert stored == []
+
+
+async def test_templates_are_never_served_over_http(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])
+    row = await api.server.app[keys.RESOURCES].pool.fetchrow(
+        "SELECT client_id, template_blob_path FROM products WHERE id = $1", uuid.UUID(product["id"]))
+    assert row["template_blob_path"].startswith(f"{row['client_id']}/templates/")
+    await problem(await api.get("/blobs/" + row["template_blob_path"]), 404)

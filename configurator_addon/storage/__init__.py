@@ -11,6 +11,7 @@ from .blob_store import (
     MAX_BLOB_PATH_LENGTH,
     BlobStore,
     glb_blob_path,
+    is_served_blob,
     template_blob_path,
     validate_blob_path,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "LocalBlobStore",
     "create_blob_store",
     "glb_blob_path",
+    "is_served_blob",
     "template_blob_path",
     "validate_blob_path",
 ]

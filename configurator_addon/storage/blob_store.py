@@ -56,6 +56,12 @@ def template_blob_path(client_id: object, product_id: object, template_version: 
     return validate_blob_path(f"{client}/templates/{product}/{version}.blend")
 
 
+def is_served_blob(path: str) -> bool:
+    """Whether browsers may fetch the blob: generated GLBs only, never templates."""
+    parts = path.split("/")
+    return len(parts) == 3 and parts[1] == "glb" and parts[2].endswith(".glb")
+
+
 def glb_blob_path(client_id: object, cache_key: object) -> str:
     """Where a generated GLB is stored, keyed by its result cache key."""
     client = _single_segment(client_id, "client_id")

@@ -1,4 +1,5 @@
-"""`/blobs/…`: the local blob store over HTTP (Azure serves its own URLs)."""
+"""`/blobs/…`: generated GLBs of the local blob store over HTTP (Azure serves its own URLs).
+Templates are a client's property and never served: workers read them from the store."""
 from __future__ import annotations
 
 import asyncio
@@ -7,11 +8,10 @@ import os
 from aiohttp import web
 
 from ...errors import BlobPathError, NotFoundError
-from ...storage import IMMUTABLE_CACHE_CONTROL
+from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob
 from .. import keys
 
 routes = web.RouteTableDef()
-CONTENT_TYPES = {".glb": "model/gltf-binary", ".blend": "application/x-blender"}
 
 
 @routes.get("/blobs/{path:.+}")
@@ -19,6 +19,8 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     store = request.app[keys.RESOURCES].store
     if not hasattr(store, "local_file_path"):
         raise NotFoundError("blobs are served by the storage service")
+    if not is_served_blob(request.match_info["path"]):
+        raise NotFoundError("no such blob")
     try:
         path = store.local_file_path(request.match_info["path"])
     except BlobPathError:
@@ -30,9 +32,8 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE_CACHE_CONTROL}
     if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
         return web.Response(status=304, headers=headers)
-    content_type = CONTENT_TYPES.get(os.path.splitext(path)[1], "application/octet-stream")
     data = await asyncio.to_thread(_read, path)
-    return web.Response(body=data, headers=headers, content_type=content_type)
+    return web.Response(body=data, headers=headers, content_type="model/gltf-binary")
 
 
 def _read(path: str) -> bytes:
