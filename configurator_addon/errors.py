@@ -37,6 +37,7 @@ class ConfiguratorError(Exception):
     title = "Internal error"
     recoverable = False
     retry_after_seconds: int | None = None  # set on errors that say "try again shortly" (503)
+    retry_limit: int | None = None  # a recoverable error's own cap on a job's retries
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -127,9 +128,13 @@ class WorkerDied(ConfiguratorError):
 
 
 class JobTimedOut(ConfiguratorError):
+    """Deterministic as far as we know (the same job will likely run as long again): retried
+    once, in case the machine was only busy, then failed."""
+
     code = "TIMEOUT"
     title = "The job exceeded its time limit"
     recoverable = True
+    retry_limit = 1
 
 
 class JobCancelled(ConfiguratorError):

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from configurator_addon.db.pool import create_pool
-from configurator_addon.errors import ConfigValidationError, GenerationError
+from configurator_addon.errors import ConfigValidationError, GenerationError, JobTimedOut
 from configurator_addon.jobs.queue import JobQueue, Lease
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from fixtures_api import run_queued_jobs, upload_product
@@ -167,3 +167,14 @@ async def test_queued_jobs_are_announced_with_notify(pool, product_id, database)
         assert await asyncio.wait_for(heard.get(), 5) == str(job_id)
     finally:
         await listener.close()
+
+
+async def test_a_deterministic_failure_is_retried_once_then_fails(pool, product_id):
+    (job_id,) = await add_jobs(pool, product_id, 1, max_retries=3)
+    queue = JobQueue(pool, retry_base_delay_seconds=0.0)
+    row = await queue.claim("w")
+    first = await queue.release(Lease(row["id"], row["lease_id"]), JobTimedOut("ran past the limit"))
+    assert (first["status"], first["retry_count"]) == ("QUEUED", 1)
+    row = await queue.claim("w")
+    final = await queue.release(Lease(row["id"], row["lease_id"]), JobTimedOut("ran past the limit again"))
+    assert (final["status"], final["retry_count"], final["error_code"]) == ("FAILED", 1, "TIMEOUT")

@@ -73,16 +73,19 @@ SELECT * FROM done;
 
 -- name: release_job
 -- After an error: retry later (recoverable, attempts left), else fail; a requested cancel wins.
--- $3 error_code, $4 error_message, $5 recoverable, $6 base delay in seconds.
+-- $3 error_code, $4 error_message, $5 recoverable, $6 base delay in seconds, $7 the error's own
+-- retry limit (NULL: the job's max_retries; 1 for a deterministic failure of the job itself).
 UPDATE jobs
 SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'CANCELLED'
-                  WHEN $5 AND retry_count < max_retries THEN 'QUEUED'
+                  WHEN $5 AND retry_count < least(max_retries, coalesce($7, max_retries)) THEN 'QUEUED'
                   ELSE 'FAILED' END,
-    retry_count = retry_count + CASE WHEN cancel_requested_at IS NULL AND $5 AND retry_count < max_retries
+    retry_count = retry_count + CASE WHEN cancel_requested_at IS NULL AND $5
+                                          AND retry_count < least(max_retries, coalesce($7, max_retries))
                                      THEN 1 ELSE 0 END,
     run_after = now() + make_interval(secs => $6 * power(2, retry_count)),
     error_code = $3, error_message = $4, lease_id = NULL, progress = 0,
-    completed_at = CASE WHEN cancel_requested_at IS NOT NULL OR NOT ($5 AND retry_count < max_retries)
+    completed_at = CASE WHEN cancel_requested_at IS NOT NULL
+                             OR NOT ($5 AND retry_count < least(max_retries, coalesce($7, max_retries)))
                         THEN now() END,
     updated_at = now()
 WHERE id = $1 AND lease_id = $2 AND status = 'PROCESSING'

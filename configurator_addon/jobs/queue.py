@@ -68,9 +68,11 @@ class JobQueue:
                                         timings, byte_size)
 
     async def release(self, lease: Lease, error: ConfiguratorError):
-        """Retry later if the error is recoverable and attempts remain, else fail."""
+        """Retry later if the error is recoverable and attempts remain (its own limit included),
+        else fail."""
         return await self.pool.fetchrow(SQL.release_job, lease.job_id, lease.lease_id, error.code,
-                                        error.detail[:2000], error.recoverable, self.retry_base_delay_seconds)
+                                        error.detail[:2000], error.recoverable, self.retry_base_delay_seconds,
+                                        error.retry_limit)
 
     async def cancel_processing(self, lease: Lease):
         return await self.pool.fetchrow(SQL.cancel_processing_job, lease.job_id, lease.lease_id)
