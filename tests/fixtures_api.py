@@ -63,7 +63,7 @@ async def api(database, tmp_path, engine, request):
 async def worker(api, engine):
     app = api.server.app
     resources = app[keys.RESOURCES]
-    return Worker(resources.settings, resources.queue, resources.store, InlineExecutor(), engine, time_limit=False)
+    return Worker(app[keys.SETTINGS], resources.queue, resources.store, InlineExecutor(), engine, time_limit=False)
 
 
 async def run_queued_jobs(worker) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -16,8 +17,9 @@ log = logging.getLogger("configurator.server")
 
 def problem_response(error: ConfiguratorError, instance: str | None = None) -> web.Response:
     if error.status >= 500 and error.retry_after_seconds is None:
-        # What failed inside (a child's stderr, a server path) is for the log, not the caller.
-        log.error("%s: %s", error.code, error, extra={"path": instance})
+        # What failed inside (a child's stderr, a server path, a traceback) is for the log,
+        # not the caller. Called while handling an exception, the log gets its traceback.
+        log.error("%s: %s", error.code, error, extra={"path": instance}, exc_info=sys.exc_info()[0] is not None)
         error = type(error)("an unexpected error occurred; it has been logged")
     body = {
         "type": PROBLEM_TYPE_BASE + error.code.lower().replace("_", "-"),
@@ -66,8 +68,7 @@ async def problem_middleware(request: web.Request, handler):
         if is_transient(exc):  # the database went away mid-request: try again shortly
             log.warning("database unavailable: %s: %s", type(exc).__name__, exc, extra={"path": request.path})
             return problem_response(DatabaseError("the database is unavailable; try again shortly"), request.path)
-        log.exception("unhandled error", extra={"path": request.path})
-        return problem_response(ConfiguratorError("an unexpected error occurred; it has been logged"), request.path)
+        return problem_response(ConfiguratorError(f"unhandled {type(exc).__name__}: {exc}"), request.path)
 
 
 def setup_problems(app: web.Application) -> None:

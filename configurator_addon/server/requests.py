@@ -80,16 +80,6 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _check_depth(value, limit: int = MAX_JSON_DEPTH) -> None:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                raise BadRequestError(f"the body is nested more than {limit} levels deep")
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-
-
 async def read_json(request: web.Request, model):
     """Parse a JSON body into a pydantic model: 400 for bad JSON (NaN, Infinity, huge numbers
     and deep nesting included), 413 for too big, 422 for shape. Chunked bodies are read whole."""
@@ -110,21 +100,24 @@ async def read_json(request: web.Request, model):
         raise BadRequestError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequestError(f"the body is not valid JSON: {exc}") from None
-    _check_depth(data)
     require_storable_text(data)
     return model.model_validate(data)
 
 
-def require_storable_text(value, pointer: str = "") -> None:
+def require_storable_text(value, pointer: str = "", depth: int = 1) -> None:
     """PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not text: refuse both
-    up front (400) instead of failing in the database."""
+    up front (400) instead of failing in the database; and nothing nested deeper than
+    `MAX_JSON_DEPTH` (the parser already stopped anything near the recursion limit)."""
     if isinstance(value, str):
         if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
             raise BadRequestError(f"the text at '{pointer or '/'}' contains a NUL character or an unpaired surrogate")
-    elif isinstance(value, dict):
-        for key, item in value.items():
+        return
+    if not isinstance(value, (dict, list)):
+        return
+    if depth > MAX_JSON_DEPTH:
+        raise BadRequestError(f"the body is nested more than {MAX_JSON_DEPTH} levels deep")
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        if isinstance(key, str):
             require_storable_text(key, pointer)
-            require_storable_text(item, f"{pointer}/{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            require_storable_text(item, f"{pointer}/{index}")
+        require_storable_text(item, f"{pointer}/{key}", depth + 1)

@@ -49,7 +49,6 @@ def database(settings: Settings) -> Iterator[Settings]:
 
 @dataclasses.dataclass
 class Resources:
-    settings: Settings
     pool: asyncpg.Pool
     store: BlobStore
     queue: JobQueue
@@ -69,7 +68,7 @@ async def open_resources(settings: Settings, *, pool_size: int = 10, inspector=N
         products = ProductService(pool, store, inspector)
         configurations = ConfigurationService(pool, products)
         jobs = JobService(queue, products, configurations, max_retries=settings.job_max_retries)
-        yield Resources(settings, pool, store, queue, products, configurations, jobs)
+        yield Resources(pool, store, queue, products, configurations, jobs)
     finally:
         await store.close()
         await pool.close()

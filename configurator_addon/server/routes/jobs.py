@@ -5,10 +5,10 @@ import asyncio
 
 from aiohttp import web
 
-from ...errors import ForbiddenError
 from ...jobs.queue import TERMINAL_STATUSES
 from ...schemas.api import Job, JobCreate, JobEvent
 from .. import keys
+from ..cors import require_allowed_origin
 from ..requests import client_id, path_id, read_json, user_id
 from ..responses import model_response
 
@@ -65,20 +65,10 @@ async def _event(request: web.Request, row) -> str:
     return JobEvent.model_validate(await _with_fresh_url(request, row)).model_dump_json()
 
 
-def _require_allowed_origin(request: web.Request) -> None:
-    """Browsers send `Origin` on WebSocket handshakes and CORS does not apply to them: a page
-    of another site must not follow our jobs with the visitor's credentials."""
-    origin = request.headers.get("Origin")
-    if origin is None:  # not a browser
-        return
-    if origin != f"{request.scheme}://{request.host}" and origin not in request.app[keys.SETTINGS].cors_origins:
-        raise ForbiddenError(f"origin {origin!r} may not open this socket")
-
-
 @routes.get("/api/v1/jobs/{id}/events")
 async def job_events(request: web.Request) -> web.WebSocketResponse:
     """Status/progress messages until the job reaches a terminal state, then the socket closes."""
-    _require_allowed_origin(request)
+    require_allowed_origin(request, request.app[keys.SETTINGS].cors_origins)
     jobs = request.app[keys.RESOURCES].jobs
     tenant, job_id = client_id(request), path_id(request)
     hub = request.app[keys.JOB_EVENTS]
