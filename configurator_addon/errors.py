@@ -137,6 +137,24 @@ class JobTimedOut(ConfiguratorError):
     retry_limit = 1
 
 
+class MemoryLimitExceeded(ConfiguratorError):
+    """The engine process grew past ENGINE_MEMORY_LIMIT_MB and was stopped: retried once."""
+
+    code = "MEMORY_LIMIT"
+    title = "The job exceeded its memory limit"
+    recoverable = True
+    retry_limit = 1
+
+
+class GeometryLimitExceeded(ConfiguratorError):
+    """The evaluated model has more vertices or faces than the budget: the same
+    configuration always will, so it is not retried."""
+
+    code = "GEOMETRY_LIMIT"
+    status = 422
+    title = "The model exceeds the geometry budget"
+
+
 class JobCancelled(ConfiguratorError):
     """Raised between stages when cancellation was requested (or the lease was lost)."""
 
@@ -154,6 +172,13 @@ class ForbiddenError(ConfiguratorError):
     code = "FORBIDDEN"
     status = 403
     title = "Forbidden"
+
+
+class RateLimitedError(ConfiguratorError):
+    code = "RATE_LIMITED"
+    status = 429
+    title = "Too many requests"
+    retry_after_seconds = 1
 
 
 class NotFoundError(ConfiguratorError):
@@ -192,6 +217,16 @@ class BlobNotFoundError(StorageError):
     title = "Blob not found"
     recoverable = False
     retry_after_seconds = None
+
+
+class OverCapacityError(ConfiguratorError):
+    """Every slot of a bounded pool is busy (e.g. upload inspection): try again shortly."""
+
+    code = "OVER_CAPACITY"
+    status = 503
+    title = "Busy: try again shortly"
+    recoverable = True
+    retry_after_seconds = 5
 
 
 class BlobPathError(ConfiguratorError, ValueError):

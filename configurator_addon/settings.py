@@ -40,6 +40,19 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     public_base_url: str | None = None  # how clients reach us, for result URLs
     frame_ancestors: str = "'self'"  # CSP frame-ancestors: who may embed the web app
+    # Untrusted templates (docs/security.md): limits of every engine process and job.
+    engine_sandbox: bool = True  # ENGINE_SANDBOX=0 only where Landlock is missing (logged)
+    engine_memory_limit_mb: int = 4096  # ENGINE_MEMORY_LIMIT_MB: one engine process, hard
+    geometry_limit_vertices: int = 5_000_000  # GEOMETRY_LIMIT_VERTICES: evaluated, per job
+    geometry_limit_faces: int = 5_000_000  # GEOMETRY_LIMIT_FACES: evaluated, per job
+    inspection_concurrency: int = 2  # INSPECTION_CONCURRENCY: uploads inspected at once
+    # Fairness: job submissions per client (a token bucket: rate per second, burst).
+    job_submit_rate: float = 20.0  # JOB_SUBMIT_RATE
+    job_submit_burst: int = 200  # JOB_SUBMIT_BURST
+    # Retention: what is kept, and how often the sweep runs.
+    job_retention_days: float = 30.0  # JOB_RETENTION_DAYS: terminal jobs older are deleted
+    blob_grace_hours: float = 24.0  # BLOB_GRACE_HOURS: unreferenced GLBs younger are kept
+    retention_interval_seconds: float = 3600.0  # RETENTION_INTERVAL_SECONDS
     webapp_dir: str = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "frontend", "dist")
 
     @property
@@ -75,6 +88,16 @@ class Settings:
             else ("http://localhost:5173",),
             public_base_url=env.get("PUBLIC_BASE_URL") or None,
             frame_ancestors=env.get("FRAME_ANCESTORS") or cls.frame_ancestors,
+            engine_sandbox=env.get("ENGINE_SANDBOX", "1").strip().lower() not in ("0", "false", "no", "off"),
+            engine_memory_limit_mb=_int(env, "ENGINE_MEMORY_LIMIT_MB", cls.engine_memory_limit_mb),
+            geometry_limit_vertices=_int(env, "GEOMETRY_LIMIT_VERTICES", cls.geometry_limit_vertices),
+            geometry_limit_faces=_int(env, "GEOMETRY_LIMIT_FACES", cls.geometry_limit_faces),
+            inspection_concurrency=_int(env, "INSPECTION_CONCURRENCY", cls.inspection_concurrency),
+            job_submit_rate=_float(env, "JOB_SUBMIT_RATE", cls.job_submit_rate),
+            job_submit_burst=_int(env, "JOB_SUBMIT_BURST", cls.job_submit_burst),
+            job_retention_days=_float(env, "JOB_RETENTION_DAYS", cls.job_retention_days),
+            blob_grace_hours=_float(env, "BLOB_GRACE_HOURS", cls.blob_grace_hours),
+            retention_interval_seconds=_float(env, "RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),
             webapp_dir=env.get("CONFIGURATOR_WEBAPP_DIR") or cls.webapp_dir,
         )
         return replace(settings, **overrides)
