@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -22,6 +22,7 @@ from configurator_addon.storage import (
     validate_blob_path,
 )
 from configurator_addon.storage.azure import IMMUTABLE_CACHE_CONTROL
+from configurator_addon.storage.blob_store import BlobInfo, validate_blob_prefix
 from conftest import free_port
 from fixtures_storage import azurite_connection_string
 
@@ -186,6 +187,94 @@ async def test_concurrent_puts_are_all_readable(blob_store):
     assert contents == list(blobs.values())
 
 
+async def listed(store, prefix: str = "") -> list[BlobInfo]:
+    return [info async for info in store.list_blobs(prefix)]
+
+
+async def test_list_blobs_gives_every_blob_with_its_last_modified_time(blob_store):
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    paths = ["acme/glb/a.glb", "acme/glb/b.glb", "acme/templates/chair/v1.blend", "other/glb/c.glb"]
+    for path in paths:
+        await blob_store.put(path, b"x", GLB)
+    after = datetime.now(UTC) + timedelta(seconds=1)
+
+    blobs = await listed(blob_store)
+    assert [info.path for info in blobs] == sorted(paths), "each blob once, in path order"
+    for info in blobs:
+        assert info.last_modified.tzinfo is not None
+        assert before <= info.last_modified <= after
+    path, modified = blobs[0]  # a (path, last_modified) pair
+    assert (path, modified) == (blobs[0].path, blobs[0].last_modified)
+
+
+async def test_list_blobs_gives_only_paths_under_the_prefix(blob_store):
+    for path in ["acme/glb/a.glb", "acme/glb/b.glb", "acme/templates/chair/v1.blend", "acme2/glb/c.glb",
+                 "other/glb/acme.glb"]:
+        await blob_store.put(path, b"x", GLB)
+
+    async def paths(prefix):
+        return [info.path for info in await listed(blob_store, prefix)]
+
+    assert await paths("acme/glb/") == ["acme/glb/a.glb", "acme/glb/b.glb"]
+    assert await paths("acme/gl") == ["acme/glb/a.glb", "acme/glb/b.glb"]
+    assert await paths("acme/") == ["acme/glb/a.glb", "acme/glb/b.glb", "acme/templates/chair/v1.blend"]
+    assert await paths("acme") == ["acme/glb/a.glb", "acme/glb/b.glb", "acme/templates/chair/v1.blend",
+                                   "acme2/glb/c.glb"]
+    assert await paths("acme/glb/a.glb") == ["acme/glb/a.glb"]
+    assert await paths("nobody/") == []
+
+
+async def test_list_blobs_of_an_empty_store_is_empty(blob_store):
+    assert await listed(blob_store) == []  # no folder, no container yet
+    await blob_store.put("acme/glb/a.glb", b"x", GLB)
+    await blob_store.delete("acme/glb/a.glb")
+    assert await listed(blob_store) == []
+    assert await listed(blob_store, "acme/glb/") == []
+
+
+@pytest.mark.parametrize("prefix", ["../", "a/../", "/abs", "a//b", "a/./", "with space", "a\\b", "ü"], ids=repr)
+async def test_list_blobs_refuses_invalid_prefixes(blob_store, prefix):
+    with pytest.raises(ValueError):
+        validate_blob_prefix(prefix)
+    with pytest.raises(ValueError):
+        await listed(blob_store, prefix)
+
+
+async def test_delete_says_whether_it_removed_a_blob(blob_store):
+    await blob_store.put("acme/glb/a.glb", b"x", GLB)
+    assert await blob_store.delete("acme/glb/a.glb") is True
+    assert await blob_store.delete("acme/glb/a.glb") is False
+    assert await blob_store.delete("acme/glb") is False  # a prefix is not a blob
+
+
+async def test_conditional_delete_removes_a_blob_unchanged_since_it_was_listed(blob_store):
+    await blob_store.put("acme/glb/a.glb", b"x", GLB)
+    await blob_store.put("acme/glb/b.glb", b"x", GLB)
+    (info, _) = await listed(blob_store)
+    assert await blob_store.delete(info.path, if_unmodified_since=info.last_modified) is True
+    assert [info.path for info in await listed(blob_store)] == ["acme/glb/b.glb"]
+    assert await blob_store.delete(info.path, if_unmodified_since=info.last_modified) is False
+
+
+async def test_conditional_delete_spares_a_blob_written_again_since_it_was_listed(blob_store):
+    path = "acme/glb/a.glb"
+    await blob_store.put(path, b"old", GLB)
+    if isinstance(blob_store, LocalBlobStore):  # listed as old, then written again now
+        hour_ago = datetime.now(UTC).timestamp() - 3600
+        os.utime(blob_store.local_file_path(path), (hour_ago, hour_ago))
+    (listing,) = await listed(blob_store)
+    if not isinstance(blob_store, LocalBlobStore):
+        await asyncio.sleep(1.1)  # Azure keeps whole seconds
+    await blob_store.put(path, b"new", GLB)
+
+    assert await blob_store.delete(path, if_unmodified_since=listing.last_modified) is False
+    assert await blob_store.get(path) == b"new"
+    (fresh,) = await listed(blob_store)
+    assert fresh.last_modified > listing.last_modified
+    assert await blob_store.delete(path, if_unmodified_since=fresh.last_modified) is True
+    assert not await blob_store.exists(path)
+
+
 # --- one store ---------------------------------------------------------------------------
 
 
@@ -252,3 +341,40 @@ async def test_azure_put_recreates_a_container_deleted_behind_its_back(azurite):
         assert await store.get("acme/glb/b.glb") == b"b"
     finally:
         await store.close()
+
+
+async def test_local_list_blobs_skips_what_is_not_a_blob(tmp_path):
+    store = LocalBlobStore(str(tmp_path / "blobs"))
+    await store.put("acme/glb/a.glb", b"x", GLB)
+    folder = tmp_path / "blobs" / "acme" / "glb"
+    (folder / ".tmpwrite.part").write_bytes(b"half")  # a write in progress
+    (folder / "with space.glb").write_bytes(b"x")  # not a valid blob path
+    outside = tmp_path / "outside.glb"
+    outside.write_bytes(b"secret")
+    os.symlink(outside, folder / "link.glb")
+    os.symlink(tmp_path, tmp_path / "blobs" / "acme" / "escape")
+
+    assert [info.path for info in await listed(store)] == ["acme/glb/a.glb"]
+    with pytest.raises(ValueError):
+        await listed(store, "acme/escape/")  # a folder that resolves outside the store
+
+
+async def test_local_list_blobs_reports_file_modification_times(tmp_path):
+    store = LocalBlobStore(str(tmp_path))
+    await store.put("acme/glb/a.glb", b"x", GLB)
+    when = datetime(2020, 5, 17, 12, 30, 15, 250000, tzinfo=UTC)
+    os.utime(store.local_file_path("acme/glb/a.glb"), (when.timestamp(), when.timestamp()))
+    assert await listed(store) == [BlobInfo("acme/glb/a.glb", when)]
+    assert await store.delete("acme/glb/a.glb", if_unmodified_since=when - timedelta(microseconds=1)) is False
+    assert await store.delete("acme/glb/a.glb", if_unmodified_since=when) is True
+
+
+async def test_local_list_blobs_reads_large_folders_in_batches(tmp_path, monkeypatch):
+    from configurator_addon.storage import local
+
+    monkeypatch.setattr(local, "_LIST_BATCH", 3)
+    store = LocalBlobStore(str(tmp_path))
+    paths = [f"acme/glb/{i:02d}.glb" for i in range(10)]
+    for path in paths:
+        await store.put(path, b"x", GLB)
+    assert [info.path for info in await listed(store)] == paths

@@ -3,23 +3,25 @@
 The container is created (private) on first use. Browsers fetch blobs straight from Azure:
 `url()` returns the blob URL, signed with a read-only SAS token when the container is
 private. SDK and transport errors become `StorageError`; a missing blob on `get` becomes
-`BlobNotFoundError`.
+`BlobNotFoundError`. Listing a container that does not exist yet lists nothing; a delete with
+`if_unmodified_since` is conditional on the service's side (If-Unmodified-Since), so a blob
+written again after it was listed is never removed.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient, ExponentialRetry
 
-from ..errors import BlobNotFoundError, StorageError
-from .blob_store import IMMUTABLE_CACHE_CONTROL, validate_blob_path
+from ..errors import BlobNotFoundError, BlobPathError, StorageError
+from .blob_store import IMMUTABLE_CACHE_CONTROL, BlobInfo, validate_blob_path, validate_blob_prefix
 
 # Blob contents never change under a path (templates are versioned, GLBs keyed by content),
 # so browsers and CDNs may cache them for good.
@@ -91,13 +93,30 @@ class AzureBlobStore:
         with _storage_errors("look up", path):
             return await blob.exists()
 
-    async def delete(self, path: str) -> None:
+    async def delete(self, path: str, *, if_unmodified_since: datetime | None = None) -> bool:
         blob = self._container.get_blob_client(validate_blob_path(path))
+        conditions = {} if if_unmodified_since is None else {"if_unmodified_since": if_unmodified_since}
         with _storage_errors("delete", path):
             try:
-                await blob.delete_blob(delete_snapshots="include")
+                await blob.delete_blob(delete_snapshots="include", **conditions)
             except ResourceNotFoundError:
-                pass
+                return False
+            except ResourceModifiedError:
+                return False  # written again since it was listed
+            return True
+
+    async def list_blobs(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        validate_blob_prefix(prefix)
+        with _storage_errors("list blobs under", prefix or "(all)"):
+            try:
+                async for blob in self._container.list_blobs(name_starts_with=prefix or None):
+                    try:
+                        path = validate_blob_path(blob.name)
+                    except BlobPathError:
+                        continue  # not a blob this store wrote
+                    yield BlobInfo(path, blob.last_modified)
+            except ResourceNotFoundError:
+                return  # no container yet, so no blobs
 
     async def url(self, path: str, base_url: str | None = None) -> str:
         """The blob's URL, read-only signed unless the container is public. `base_url` is

@@ -3,11 +3,17 @@
 Blob paths are client-prefixed (`{client_id}/templates/...`, `{client_id}/glb/...`) and are
 checked by `validate_blob_path` before any backend touches them: they end up as file names
 (local store) and URL paths (Azure), so only a small, safe alphabet is accepted.
+
+Stores also list their blobs with last-modified times (`list_blobs`) and delete blobs,
+optionally only if unchanged since a listing (`delete(..., if_unmodified_since=...)`): the
+retention sweep (`services/retention.py`) collects unreferenced GLBs that way.
 """
 from __future__ import annotations
 
 import re
-from typing import Protocol, runtime_checkable
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from ..errors import BlobPathError
 
@@ -37,6 +43,28 @@ def validate_blob_path(path: str) -> str:
     for segment in path.split("/"):
         _validate_segment(segment, path)
     return path
+
+
+def validate_blob_prefix(prefix: str) -> str:
+    """Return `prefix` unchanged if it can start blob paths ("" for all, "acme/glb/" or "acme/gl"),
+    else raise `BlobPathError`: every complete segment must be valid, the last may be partial."""
+    if not isinstance(prefix, str):
+        raise BlobPathError(f"blob prefix must be a string, not {type(prefix).__name__}")
+    if len(prefix) > MAX_BLOB_PATH_LENGTH:
+        raise BlobPathError(f"blob prefix is longer than {MAX_BLOB_PATH_LENGTH} characters")
+    *complete, partial = prefix.split("/")
+    for segment in complete:
+        _validate_segment(segment, prefix)
+    if partial and not _SEGMENT.fullmatch(partial):
+        raise BlobPathError(f"invalid blob prefix {prefix!r}: only A-Z a-z 0-9 . _ - and '/' are allowed")
+    return prefix
+
+
+class BlobInfo(NamedTuple):
+    """One listed blob: its path and when it was last written (an aware UTC datetime)."""
+
+    path: str
+    last_modified: datetime
 
 
 def _single_segment(value: object, what: str) -> str:
@@ -83,8 +111,15 @@ class BlobStore(Protocol):
     async def exists(self, path: str) -> bool:
         """Whether a blob exists at `path`."""
 
-    async def delete(self, path: str) -> None:
-        """Remove the blob at `path`; deleting a missing blob is not an error."""
+    async def delete(self, path: str, *, if_unmodified_since: datetime | None = None) -> bool:
+        """Remove the blob at `path`; return whether a blob was removed. Deleting a missing
+        blob is not an error (False). With `if_unmodified_since` (a `last_modified` from
+        `list_blobs`), a blob written again after that time is left alone (False)."""
+
+    def list_blobs(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        """The blobs whose paths start with `prefix` (`validate_blob_prefix`), each once, with
+        its last-modified time; in path order where the backend keeps one. Blobs written or
+        deleted while the listing runs may or may not appear."""
 
     async def url(self, path: str, base_url: str | None = None) -> str:
         """Where a browser fetches the blob. `base_url` is this server's public address,

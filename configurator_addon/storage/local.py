@@ -3,15 +3,25 @@
 Blobs are plain files under `root`, served by the app under `/blobs/{path}` (the HTTP layer
 resolves them with `local_file_path` and sends them with `web.FileResponse`). File I/O runs
 in worker threads so the event loop never blocks on the disk.
+
+A blob's last-modified time is its file's mtime. Listing skips what is not a blob: the
+temporary files of writes in progress (`.*.part`), symbolic links, and names that are not
+valid blob paths. Deleting leaves the emptied folders in place (a concurrent `put` may be
+about to write into them).
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import stat
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 
 from ..errors import BlobNotFoundError, BlobPathError, StorageError
 from ..files import write_atomically
-from .blob_store import validate_blob_path
+from .blob_store import BlobInfo, validate_blob_path, validate_blob_prefix
+
+_LIST_BATCH = 1000  # entries read per trip to a worker thread while listing
 
 
 class LocalBlobStore:
@@ -47,16 +57,33 @@ class LocalBlobStore:
     async def exists(self, path: str) -> bool:
         return await asyncio.to_thread(os.path.isfile, self.local_file_path(path))
 
-    async def delete(self, path: str) -> None:
+    async def delete(self, path: str, *, if_unmodified_since: datetime | None = None) -> bool:
         target = self.local_file_path(path)
         try:
-            await asyncio.to_thread(os.remove, target)
+            return await asyncio.to_thread(_remove, target, if_unmodified_since)
         except (FileNotFoundError, NotADirectoryError):
-            pass
+            return False
         except IsADirectoryError:
-            pass  # a "directory" is a path prefix of other blobs, never a blob itself
+            return False  # a "directory" is a path prefix of other blobs, never a blob itself
         except OSError as exc:
             raise StorageError(f"could not delete blob {path}: {exc}") from exc
+
+    async def list_blobs(self, prefix: str = "") -> AsyncIterator[BlobInfo]:
+        folder = validate_blob_prefix(prefix).rpartition("/")[0]
+        start = self.local_file_path(folder) if folder else self.root
+        entries = _walk(self.root, start, prefix)
+        try:
+            while True:
+                try:
+                    batch = await asyncio.to_thread(_take, entries, _LIST_BATCH)
+                except OSError as exc:
+                    raise StorageError(f"could not list blobs under {prefix or '(all)'}: {exc}") from exc
+                for info in batch:
+                    yield info
+                if len(batch) < _LIST_BATCH:
+                    return
+        finally:
+            entries.close()
 
     async def url(self, path: str, base_url: str | None = None) -> str:
         validate_blob_path(path)
@@ -75,6 +102,52 @@ class LocalBlobStore:
 def _read(target: str) -> bytes:
     with open(target, "rb") as handle:
         return handle.read()
+
+
+def _modified(status: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(status.st_mtime, UTC)
+
+
+def _remove(target: str, unmodified_since: datetime | None) -> bool:
+    if unmodified_since is not None and _modified(os.stat(target)) > unmodified_since:
+        return False  # written again since it was listed
+    os.remove(target)
+    return True
+
+
+def _raise(error: OSError) -> None:
+    if not isinstance(error, FileNotFoundError | NotADirectoryError):  # gone meanwhile: nothing to list
+        raise error
+
+
+def _walk(root: str, start: str, prefix: str) -> Iterator[BlobInfo]:
+    for folder, folders, files in os.walk(start, onerror=_raise):
+        folders.sort()  # path order, like Azure's listing
+        relative = os.path.relpath(folder, root)
+        base = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        for name in sorted(files):
+            path = base + name
+            if not path.startswith(prefix) or (name.startswith(".") and name.endswith(".part")):
+                continue
+            try:
+                validate_blob_path(path)
+            except BlobPathError:
+                continue  # not a file this store wrote
+            try:
+                status = os.lstat(os.path.join(folder, name))
+            except FileNotFoundError:
+                continue  # deleted since the folder was read
+            if stat.S_ISREG(status.st_mode):
+                yield BlobInfo(path, _modified(status))
+
+
+def _take(entries: Iterator[BlobInfo], count: int) -> list[BlobInfo]:
+    batch = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == count:
+            break
+    return batch
 
 
 def _check_writable_dir(root: str) -> None:
