@@ -61,10 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--config", default="{}", help="configuration as JSON, or @file.json")
     generate.add_argument("-o", "--output", required=True, help="where to write the .glb")
     generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
+    inspect.add_argument("--confine", action="store_true",
+                         help="confine this process first: it may read only the template's folder")
     serve = commands.add_parser("serve", help="run the API server and/or GLB workers")
     from .runtime.serve import add_arguments
 
     add_arguments(serve)
+    from .sandbox import engine_host
+
+    engine_host.add_arguments(commands.add_parser("engine-host", help="(internal) a worker's engine process"))
     return parser
 
 
@@ -74,11 +79,22 @@ def main(argv: list[str]) -> int:
         from .runtime.serve import serve
 
         return serve(args)
+    if args.command == "engine-host":
+        from .sandbox.engine_host import serve
+
+        return serve(args)
     try:
         with stdout_redirected():
             from .engine.blender.generation import Engine
+            from .engine.blender.geometry_budget import GeometryBudget
+            from .settings import Settings
 
-            engine = Engine()
+            settings = Settings.from_env()
+            engine = Engine(budget=GeometryBudget(settings.geometry_limit_vertices, settings.geometry_limit_faces))
+            if args.command == "inspect" and args.confine:
+                from .sandbox import engine_host
+
+                engine_host.confine_to_template(args.template, args.answer)
             if args.command == "inspect":
                 output = engine.inspect(args.template).as_dict()
             else:

@@ -83,11 +83,12 @@ def run_engine(args: list[str], *, timeout: float, blender_path: str | None = No
         return _read_answer(answer, finished.returncode, finished.stderr)
 
 
-async def run_engine_async(args: list[str], *, timeout: float, blender_path: str | None = None) -> dict:
-    """`run_engine` for the event loop."""
+async def run_engine_async(args: list[str], *, timeout: float, blender_path: str | None = None,
+                           env: dict[str, str] | None = None) -> dict:
+    """`run_engine` for the event loop; `env` replaces the child's whole environment."""
     with _answer_file() as answer:
         process = await asyncio.create_subprocess_exec(
-            *child_command([*args, "--answer", answer], blender_path),
+            *child_command([*args, "--answer", answer], blender_path), env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         try:
             _, stderr = await asyncio.wait_for(process.communicate(), timeout)

@@ -155,6 +155,14 @@ class GeometryLimitExceeded(ConfiguratorError):
     title = "The model exceeds the geometry budget"
 
 
+class SandboxUnavailable(ConfiguratorError):
+    """The kernel cannot confine the engine process (no Landlock): the engine refuses to
+    start unless ENGINE_SANDBOX=0 says to go without."""
+
+    code = "SANDBOX_UNAVAILABLE"
+    title = "The engine sandbox cannot be set up on this machine"
+
+
 class JobCancelled(ConfiguratorError):
     """Raised between stages when cancellation was requested (or the lease was lost)."""
 

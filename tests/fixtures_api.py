@@ -9,6 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from configurator_addon.jobs.worker import Worker
+from configurator_addon.runtime.in_process import InProcessEngine
 from configurator_addon.server import keys
 from configurator_addon.server.app import create_app
 from configurator_addon.settings import Settings
@@ -63,7 +64,7 @@ async def api(database, tmp_path, engine, request):
 async def worker(api, engine):
     app = api.server.app
     resources = app[keys.RESOURCES]
-    return Worker(app[keys.SETTINGS], resources.queue, resources.store, InlineExecutor(), engine, time_limit=False)
+    return Worker(app[keys.SETTINGS], resources.queue, resources.store, InProcessEngine(InlineExecutor(), engine))
 
 
 async def run_queued_jobs(worker) -> int:

@@ -1,10 +1,13 @@
-"""The worker: claim a job, run it through the engine on the main thread, store the GLB,
-complete the job — heart-beating all along, honouring cancel between stages, and handing
-every failure back to the queue so no job is lost."""
+"""The worker: claim a job, run it through the engine, store the GLB, complete the job —
+heart-beating all along, honouring cancel between stages, and handing every failure back to
+the queue so no job is lost.
+
+The engine is a `SandboxedEngine` (a confined engine process beside this one: the service
+runs so) or an `InProcessEngine` (Blender in this process: the authoring GUI, tests); both
+`await engine.generate(path, config, draco=, version=, before_stage=)`."""
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import json
 import logging
 import os
@@ -17,7 +20,6 @@ from .. import logs
 from ..db.listen import listen_forever
 from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
-from ..process_memory import rss_bytes
 from ..storage import glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import until_it_lands
@@ -30,40 +32,37 @@ PROGRESS_AFTER_SECONDS = 0.2
 GLB_CONTENT_TYPE = "model/gltf-binary"
 
 
+def templates_dir(settings) -> str:
+    """Where a worker keeps the templates it fetched (the only folder its engine may read)."""
+    return os.path.join(settings.var_dir, "worker-templates")
+
+
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Worker:
-    def __init__(self, settings, queue: JobQueue, store, executor, engine, *, worker_id: str | None = None,
-                 status_file: str | None = None, time_limit: bool = True):
+    def __init__(self, settings, queue: JobQueue, store, engine, *, worker_id: str | None = None,
+                 status_file: str | None = None):
         self.settings = settings
         self.queue = queue
         self.store = store
-        self.executor = executor
         self.engine = engine
         self.worker_id = worker_id or new_worker_id()
         self.status_file = status_file
-        self.time_limit = time_limit
-        self.templates = TemplateFiles(store, os.path.join(settings.var_dir, "worker-templates"))
+        self.templates = TemplateFiles(store, templates_dir(settings))
         self.jobs_done = 0
         self._wake = asyncio.Event()
 
     # -- the loop ------------------------------------------------------------------------
-    async def run(self, stop: asyncio.Event, *, max_jobs: int | None = None,
-                  max_rss_bytes: int | None = None) -> None:
-        """Until `stop` is set, or (recycling) after `max_jobs` jobs or past `max_rss_bytes`."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set."""
         # LISTEN for queued jobs: a hint to claim now instead of at the next poll.
         listener = asyncio.create_task(listen_forever(self.settings.database_url, QUEUED_CHANNEL,
                                                       lambda *_: self._wake.set()))
         last_rescue = 0.0
         try:
             while not stop.is_set():
-                if max_jobs is not None and self.jobs_done >= max_jobs:
-                    return
-                if max_rss_bytes is not None and rss_bytes() > max_rss_bytes:
-                    log.info("recycling: memory limit reached", extra={"worker_id": self.worker_id})
-                    return
                 try:
                     if time.monotonic() - last_rescue > self.settings.heartbeat_seconds:
                         last_rescue = time.monotonic()
@@ -99,7 +98,7 @@ class Worker:
 
         job_started = time.monotonic()
 
-        def before_stage(stage: str) -> None:  # runs on the main thread, between engine stages
+        def before_stage(stage: str) -> None:  # between engine stages (on the main thread in process)
             if stop_requested.is_set():
                 raise JobCancelled(stage)
             # Progress is for jobs long enough to watch; a quick job would only pay for it.
@@ -109,9 +108,8 @@ class Worker:
         try:
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
             self._write_status(row)
-            result = await self.executor.run(self._generate, path, row["config_data"],
-                                             bool(row["options"].get("draco")), row["template_version"],
-                                             before_stage)
+            result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
+                                                version=row["template_version"], before_stage=before_stage)
             # One round trip reports progress and tells whether the job is still wanted.
             if await until_it_lands(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
                 raise JobCancelled("upload")
@@ -141,16 +139,6 @@ class Worker:
     async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> None:
         """Retry later or fail, as the error and the attempts left decide."""
         await until_it_lands(lambda: self.queue.release(lease, error))
-
-    def _generate(self, path, config, draco, version, before_stage):
-        """On the main thread. The watchdog is C code: it fires even while Blender holds the GIL."""
-        if self.time_limit:
-            faulthandler.dump_traceback_later(self.settings.job_timeout_seconds, exit=True)
-        try:
-            return self.engine.generate(path, config, draco=draco, version=version, before_stage=before_stage)
-        finally:
-            if self.time_limit:
-                faulthandler.cancel_dump_traceback_later()
 
     async def _heartbeat(self, lease: Lease, stop_requested: threading.Event) -> None:
         while True:

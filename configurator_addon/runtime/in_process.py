@@ -1,9 +1,12 @@
-"""API and worker in one process: asyncio runs in a daemon thread, Blender work runs on the
-main thread through the executor. Headless, the main thread blocks in `executor.run_forever`;
-in Blender's GUI a persistent timer calls `executor.drain` (`ui/server_control.py`)."""
+"""API and worker in one process with Blender itself: the artist's server in Blender's GUI
+(`ui/server_control.py`), where asyncio runs in a daemon thread and Blender work runs on the
+main thread through the executor, which a persistent timer drains. The service never runs
+so: its workers give untrusted templates to a confined engine process
+(`sandbox/sandboxed_engine.py`)."""
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import logging
 import threading
 
@@ -23,16 +26,35 @@ async def start_site(app: web.Application, settings) -> web.AppRunner:
     return runner
 
 
+class InProcessEngine:
+    """The worker's engine as Blender in this process, on the main thread via `executor`.
+    `time_limit_seconds` arms a watchdog that ends the whole process (C code: it fires even
+    while Blender holds the GIL); None for an artist's Blender, which must never be ended."""
+
+    def __init__(self, executor, engine, time_limit_seconds: float | None = None):
+        self.executor = executor
+        self.engine = engine
+        self.time_limit_seconds = time_limit_seconds
+
+    async def generate(self, path: str, config: dict, *, draco: bool = False, version: str | None = None,
+                       before_stage=None):
+        return await self.executor.run(self._generate, path, config, draco, version, before_stage)
+
+    def _generate(self, path, config, draco, version, before_stage):
+        if self.time_limit_seconds is not None:
+            faulthandler.dump_traceback_later(self.time_limit_seconds, exit=True)
+        try:
+            return self.engine.generate(path, config, draco=draco, version=version, before_stage=before_stage)
+        finally:
+            if self.time_limit_seconds is not None:
+                faulthandler.cancel_dump_traceback_later()
+
+
 class InProcessServer:
-    def __init__(self, settings, executor, engine, *, with_api: bool = True, recycle: bool = False,
-                 status_file: str | None = None, time_limit: bool = True):
+    def __init__(self, settings, executor, engine):
         self.settings = settings
         self.executor = executor
         self.engine = engine
-        self.with_api = with_api
-        self.recycle = recycle
-        self.status_file = status_file
-        self.time_limit = time_limit
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
@@ -72,16 +94,12 @@ class InProcessServer:
 
         settings = self.settings
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        runner = None
-        if self.with_api:
-            runner = await start_site(create_app(settings, role="all", executor=self.executor), settings)
+        runner = await start_site(create_app(settings, role="all", executor=self.executor), settings)
         try:
             async with open_resources(settings, pool_size=4) as resources:
-                worker = Worker(settings, resources.queue, resources.store, self.executor, self.engine,
-                                status_file=self.status_file, time_limit=self.time_limit)
+                worker = Worker(settings, resources.queue, resources.store,
+                                InProcessEngine(self.executor, self.engine))
                 self._ready.set()
-                await worker.run(self._stop, max_jobs=settings.worker_recycle_jobs if self.recycle else None,
-                                 max_rss_bytes=settings.worker_recycle_rss_mb << 20 if self.recycle else None)
+                await worker.run(self._stop)
         finally:
-            if runner is not None:
-                await runner.cleanup()
+            await runner.cleanup()

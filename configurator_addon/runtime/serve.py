@@ -1,11 +1,12 @@
 """`serve`: run the API, the workers, or both, as one process or under a supervisor.
 
-- `--role api`: the HTTP API only; never touches bpy.
-- `--role worker --workers 0`: one worker process: the main thread runs bpy work, a thread
-  runs the asyncio worker loop.
-- `--role all --workers 0`: both in one process (the API in the asyncio thread).
+- `--role api`: the HTTP API only.
+- `--role worker --workers 0`: one worker: this process claims jobs and keeps one confined
+  engine process warm beside it, which evaluates the templates (`sandbox/`).
+- `--role all --workers 0`: both in one process.
 - `--workers N` (N > 0, the default from BLENDER_MAX_CONCURRENT): this process serves the
   API (role `all`) and supervises N worker processes.
+No service process imports bpy: only the engine processes do.
 With no `DATABASE_URL`, a private PostgreSQL cluster under `var/` is started first and
 stopped on exit; migrations run and (roles `all`/`api`) sample products are seeded. What each
 shape runs on is opened by `services/resources.py`; this module keeps only the shapes.
@@ -18,15 +19,16 @@ import signal
 
 from ..engine_process import child_command
 from ..jobs.supervisor import Supervisor
+from ..jobs.worker import Worker, templates_dir
 from ..logs import configure_logging
+from ..sandbox.sandboxed_engine import SandboxedEngine
 from ..server.app import create_app
 from ..services.resources import database, open_resources
 from ..services.seeding import DEMO_CLIENT_ID, seed_samples
 from ..settings import Settings
-from .in_process import InProcessServer, start_site
-from .main_thread import MainThreadExecutor
+from .in_process import start_site
 
-WORKER_NICENESS = 10
+ENGINE_NICENESS = 10
 
 
 def add_arguments(parser) -> None:
@@ -51,7 +53,7 @@ def serve(args) -> int:
         elif args.role == "api":
             asyncio.run(_serve_api(settings))
         else:
-            _serve_in_process(settings, with_api=args.role == "all")
+            asyncio.run(_serve_worker(settings, with_api=args.role == "all"))
     return 0
 
 
@@ -96,23 +98,19 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
             await runner.cleanup()
 
 
-def _serve_in_process(settings: Settings, with_api: bool) -> None:
-    """The main thread runs bpy work; a thread runs asyncio (the worker loop, and the API)."""
-    from ..engine.blender.generation import Engine  # imports bpy: only processes that do Blender work pay for it
-
-    if not with_api:
-        # A worker yields the CPU to the API and the database beside it: heavy jobs must not
-        # make the API slow. Throughput is unchanged when nothing else wants the CPU.
-        os.nice(WORKER_NICENESS)
-    executor = MainThreadExecutor()
-    server = InProcessServer(settings, executor, Engine(), with_api=with_api, recycle=not with_api,
-                             status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"))
-
-    def on_signal(signum, frame) -> None:
-        server.request_stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    server.start()
-    executor.run_forever()
-    server.join(timeout=settings.job_timeout_seconds)
+async def _serve_worker(settings: Settings, with_api: bool) -> None:
+    """One worker and its engine process (and the API beside them, for role `all`)."""
+    stop = asyncio.Event()
+    _stop_on_signals(asyncio.get_running_loop(), stop)
+    runner = await start_site(create_app(settings, role="all"), settings) if with_api else None
+    engine = SandboxedEngine(settings, templates_dir(settings), niceness=0 if with_api else ENGINE_NICENESS)
+    try:
+        async with open_resources(settings, pool_size=4) as resources:
+            await engine.start()  # warm before the first job
+            worker = Worker(settings, resources.queue, resources.store, engine,
+                            status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"))
+            await worker.run(stop)
+    finally:
+        await engine.close()
+        if runner is not None:
+            await runner.cleanup()

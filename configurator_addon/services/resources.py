@@ -64,7 +64,7 @@ async def open_resources(settings: Settings, *, pool_size: int = 10, inspector=N
     store = create_blob_store(settings)
     try:
         queue = JobQueue(pool, retry_base_delay_seconds=settings.retry_base_delay_seconds)
-        inspector = inspector or TemplateInspector(settings.blender_path, settings.inspection_timeout_seconds)
+        inspector = inspector or TemplateInspector(settings)
         products = ProductService(pool, store, inspector)
         configurations = ConfigurationService(pool, products)
         jobs = JobService(queue, products, configurations, max_retries=settings.job_max_retries)

@@ -49,7 +49,7 @@ def start(settings=None) -> str:
     with contextlib.ExitStack() as stack:
         settings = stack.enter_context(database(settings or Settings.from_env()))
         executor = MainThreadExecutor()
-        server = InProcessServer(settings, executor, Engine(), with_api=True, time_limit=False)
+        server = InProcessServer(settings, executor, Engine())
         server.start()
         _running = _RunningServer(server, executor, stack.pop_all())
     bpy.app.timers.register(drain_queue, persistent=True)

@@ -67,6 +67,12 @@ class TemplateCache:
         self._evict(keep=version)
         return entry, True
 
+    def forget(self, version: str) -> None:
+        """Unload one template (e.g. one that failed after loading)."""
+        entry = self._entries.pop(version, None)
+        if entry is not None:
+            unload_template(entry.loaded)
+
     def _evict(self, keep: str) -> None:
         while len(self._entries) > 1 and (
             len(self._entries) > self.max_templates or self.cost_bytes > self.max_bytes

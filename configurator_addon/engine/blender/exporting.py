@@ -32,7 +32,9 @@ _EXPORT_SETTINGS = dict(
     export_attributes=False,
     export_vertex_color="MATERIAL",
 )
-_SCRATCH_DIR = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+# A confined engine process may write only its own scratch folder (sandbox/engine_host.py).
+_SCRATCH_DIR = os.environ.get("CONFIGURATOR_SCRATCH_DIR") or (
+    "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None)
 
 
 @contextmanager

@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import bpy
 
 from ...errors import ConfiguratorError, GenerationError
 from ..config_validation import validate_config
+from ..generation_result import GenerationResult
 from ..result_keys import export_options, result_cache_key, template_version
 from .applying import apply_config
 from .cache import TemplateCache
 from .exporting import export_scene_glb
+from .geometry_budget import GeometryBudget
 from .inspection import Inspection
-
-
-@dataclass
-class GenerationResult:
-    glb: bytes
-    config: dict
-    cache_key: str
-    template_version: str
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
 
 def prepare_blender() -> None:
@@ -42,9 +33,10 @@ def _ms(start: float) -> float:
 
 
 class Engine:
-    def __init__(self, cache: TemplateCache | None = None):
+    def __init__(self, cache: TemplateCache | None = None, budget: GeometryBudget | None = None):
         prepare_blender()
         self.cache = cache if cache is not None else TemplateCache()
+        self.budget = budget
 
     def _template(self, path: str, version: str):
         """The cached template; a newly loaded one is evaluated and exported once with its
@@ -52,10 +44,20 @@ class Engine:
         entry, was_loaded = self.cache.get(version, path)
         if was_loaded:
             defaults = validate_config(entry.inspection.schema, {})
-            apply_config(entry.inspection.bindings, defaults, entry.loaded.scene.view_layers[0])
+            view_layer = entry.loaded.scene.view_layers[0]
+            apply_config(entry.inspection.bindings, defaults, view_layer)
+            if self.budget is not None:  # a template whose defaults break the budget is refused
+                self._within_budget(version, view_layer)
             export_scene_glb(entry.loaded.scene, draco=False, names=entry.loaded.exported_name_map(),
                              scene_name=entry.inspection.product_name)
         return entry, was_loaded
+
+    def _within_budget(self, version: str, view_layer) -> dict[str, int]:
+        try:
+            return self.budget.check(view_layer)
+        except ConfiguratorError:
+            self.cache.forget(version)
+            raise
 
     def inspect(self, path: str, version: str | None = None) -> Inspection:
         version = version or _version_of(path)
@@ -88,6 +90,7 @@ class Engine:
             raise
         except Exception as exc:  # Blender refused a value: report it as a failed generation
             raise GenerationError(f"applying the configuration failed: {exc}") from exc
+        geometry = self.budget.check(scene.view_layers[0]) if self.budget is not None else {}
         timings["apply_ms"] = _ms(stage)
 
         if before_stage:
@@ -100,7 +103,7 @@ class Engine:
         return GenerationResult(
             glb=data, config=full_config, template_version=version, timings=timings,
             cache_key=result_cache_key(version, full_config, export_options(draco)),
-            warnings=list(entry.inspection.warnings),
+            warnings=list(entry.inspection.warnings), geometry=geometry,
         )
 
 

@@ -1,0 +1,21 @@
+"""What one generation gives back: the GLB and what it was made from (no bpy here, so the
+worker that receives it from an engine process need not import Blender)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class GenerationResult:
+    glb: bytes
+    config: dict
+    cache_key: str
+    template_version: str
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    geometry: dict[str, int] = field(default_factory=dict)  # evaluated vertices and faces
+
+    def meta(self) -> dict:
+        """Everything but the GLB, as JSON."""
+        return {"config": self.config, "cache_key": self.cache_key, "template_version": self.template_version,
+                "timings": self.timings, "warnings": self.warnings, "geometry": self.geometry}

@@ -1,0 +1,1 @@
+"""Confining the processes that evaluate untrusted templates (docs/security.md)."""
