@@ -6,6 +6,10 @@ a fresh database per test.
 - `empty_database`: DSN of a new, empty database (from template0), dropped afterwards.
 - `database`: the same, with all of `migrations_sql/` applied: a copy of a database the
   session migrated once (`migrated_template`), as migrating each test's database costs more.
+
+As in production, the DSNs are the service role's (not a superuser), which owns each test's
+database and, having run the migrations, its tables; only creating and dropping the
+databases takes the superuser.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import asyncpg
 import pytest
 
 from configurator_addon.db import EmbeddedPostgres, migrate
+from configurator_addon.db.embedded import SERVICE_ROLE
 
 
 def _make_cluster_dir() -> str:
@@ -50,12 +55,14 @@ def cluster_dir():
 
 async def _create_database(postgres, template: str) -> str:
     name = f"test_{uuid.uuid4().hex}"
-    admin = await asyncpg.connect(postgres.dsn_for("postgres"))
+    admin = await asyncpg.connect(postgres.admin_dsn_for("postgres"))
     try:
         # FILE_COPY (PostgreSQL 15+) copies the template's files: for these small databases
         # several times faster than the default strategy, which writes every page to the WAL.
+        # The copied objects keep their owner: the service role, which migrated the template.
         strategy = " STRATEGY FILE_COPY" if admin.get_server_version() >= (15,) else ""
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy} '
+                            f'OWNER "{SERVICE_ROLE}"')
     finally:
         await admin.close()
     return name
@@ -63,7 +70,7 @@ async def _create_database(postgres, template: str) -> str:
 
 async def _drop_database(postgres, name: str) -> None:
     # A test may restart the cluster or leave connections open; connect afresh and FORCE the drop.
-    admin = await asyncpg.connect(postgres.dsn_for("postgres"))
+    admin = await asyncpg.connect(postgres.admin_dsn_for("postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

@@ -1,10 +1,23 @@
 """An embedded PostgreSQL cluster, for when `DATABASE_URL` is unset (ARCHITECTURE §9, §10).
 
 `EmbeddedPostgres(data_dir).start()` creates the cluster on first use with the system's
-`initdb`, starts it with `pg_ctl` on 127.0.0.1, creates the `configurator` database and
-returns its DSN. Beside the data directory, in its parent, live the server log
-(`<name>.log`), the Unix socket directory (`<name>.sockets`) and a lock file that
-serialises processes starting or stopping the same cluster.
+`initdb`, starts it with `pg_ctl` on 127.0.0.1, creates the `configurator` role and
+database and returns the DSN the service uses. Beside the data directory, in its parent,
+live the server log (`<name>.log`), the Unix socket directory (`<name>.sockets`), the
+secrets file (`<name>.secrets`) and a lock file that serialises processes starting or
+stopping the same cluster.
+
+Every connection, over the socket or TCP, authenticates with a password (SCRAM-SHA-256).
+The secrets file (mode 0600) holds two generated passwords: the superuser's (`app`), used
+only to create the role and the database, and the password of the `configurator` role,
+which the service connects as: LOGIN, NOSUPERUSER, NOCREATEROLE, NOCREATEDB, owner of the
+database and so of everything the migrations create there.
+
+A cluster whose `pg_hba.conf` lets anyone in without a password (made by an older version,
+which trusted every local connection and ran the service as the superuser), or whose
+secrets file is gone, is secured on start: new passwords are written to the secrets file,
+set while the server listens on its private socket folder only, `pg_hba.conf` is switched
+to SCRAM, and the database with all its objects is handed to the `configurator` role.
 
 `initdb` and `pg_ctl` refuse to run as root. As root we run them as the unprivileged
 `postgres` system user (created when missing), which then owns the data directory.
@@ -12,12 +25,17 @@ serialises processes starting or stopping the same cluster.
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import contextlib
 import glob
+import hashlib
+import hmac
+import json
 import logging
 import os
 import re
+import secrets
 import shlex
 import shutil
 import socket
@@ -30,11 +48,32 @@ import time
 import asyncpg
 
 from ..errors import EmbeddedDatabaseError
+from ..files import write_atomically
 
 log = logging.getLogger("configurator.db")
 
 DATABASE_NAME = "configurator"
-SUPERUSER = "app"
+SUPERUSER = "app"  # bootstraps the role and the database; the service never uses it
+SERVICE_ROLE = "configurator"  # the service connects as this role, which owns DATABASE_NAME
+SERVICE_ROLE_OPTIONS = "LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS"
+SCRAM_ITERATIONS = 4096  # PostgreSQL's default
+PASSWORD_METHOD = "scram-sha-256"
+# Every connection needs a password, over the socket and over TCP (IPv4 and IPv6).
+PASSWORD_HBA = """\
+# Written by Configurator: every connection authenticates with a password (SCRAM-SHA-256).
+# TYPE  DATABASE     USER  ADDRESS        METHOD
+local   all          all                  scram-sha-256
+host    all          all   127.0.0.1/32   scram-sha-256
+host    all          all   ::1/128        scram-sha-256
+local   replication  all                  scram-sha-256
+host    replication  all   127.0.0.1/32   scram-sha-256
+host    replication  all   ::1/128        scram-sha-256
+"""
+# While the passwords are set the server listens on its private socket folder only.
+SECURING_HBA = """\
+# Written by Configurator while it sets the passwords; replaced when done.
+local   all          all                  trust
+"""
 HOST = "127.0.0.1"
 SERVICE_ACCOUNT = "postgres"  # who runs the server when we are root
 REQUIRED_PROGRAMS = ("initdb", "pg_ctl", "postgres")
@@ -110,24 +149,32 @@ class EmbeddedPostgres:
         parent, name = os.path.split(self.data_dir)
         self.log_path = os.path.join(parent, f"{name}.log")
         self.socket_dir = os.path.join(parent, f"{name}.sockets")
+        self.secrets_path = os.path.join(parent, f"{name}.secrets")
         self._lock_path = os.path.join(parent, f"{name}.lock")
         self._pid_path = os.path.join(self.data_dir, "postmaster.pid")
+        self._hba_path = os.path.join(self.data_dir, "pg_hba.conf")
         self._service_account = None  # pwd entry when we are root, else None
         self._server_pid: int | None = None  # the postmaster this object started
+        self._secrets: dict[str, str] | None = None  # {"superuser": ..., "service": ...}
 
     # -- public ---------------------------------------------------------------------------
 
     @property
     def dsn(self) -> str:
+        """The service's DSN: the `configurator` role on the `configurator` database."""
         return self.dsn_for(self.database)
 
     def dsn_for(self, database: str) -> str:
-        if self.port is None:
-            raise EmbeddedDatabaseError("the embedded PostgreSQL cluster has not been started")
-        return f"postgresql://{SUPERUSER}@{HOST}:{self.port}/{database}"
+        """The DSN of `database` for the service's role (not a superuser)."""
+        return self._url(SERVICE_ROLE, "service", database)
+
+    def admin_dsn_for(self, database: str = "postgres") -> str:
+        """The superuser's DSN of `database`: for creating roles and databases only."""
+        return self._url(SUPERUSER, "superuser", database)
 
     def start(self) -> str:
-        """Create (first use) and start the cluster, create the database; return its DSN."""
+        """Create (first use) and start the cluster, create the role and the database (or
+        secure a cluster that lets anyone in without a password); return the service's DSN."""
         began = time.monotonic()
         if self._server_pid is not None and self._running_postmaster_pid() == self._server_pid:
             return self.dsn
@@ -142,14 +189,21 @@ class EmbeddedPostgres:
                     f"cannot prepare the embedded database folder {self.data_dir}: {exc}"
                 ) from exc
             created = not os.path.exists(os.path.join(self.data_dir, "PG_VERSION"))
+            self._secrets = self._read_secrets()
+            secured = False
             if created:
+                self._secrets = self._secrets or self._new_secrets()
                 self._initdb()
             self._clear_previous_server()
+            if not created and (self._secrets is None or not self._requires_passwords()):
+                self._secure_existing_cluster()
+                secured = True
             self._start_server()
             self._server_pid = self._running_postmaster_pid()
-        _run_coroutine(_create_database_if_missing(self.dsn_for("postgres"), self.database))
+            _run_coroutine(self._bootstrap())
         log.info("embedded PostgreSQL %s on port %s in %.0f ms%s", self.data_dir, self.port,
-                 (time.monotonic() - began) * 1000, " (new cluster)" if created else "")
+                 (time.monotonic() - began) * 1000,
+                 " (new cluster)" if created else " (now password-protected)" if secured else "")
         return self.dsn
 
     def stop(self) -> None:
@@ -205,11 +259,154 @@ class EmbeddedPostgres:
         # --no-locale: C collation, so the cluster does not depend on the host's locales.
         # --no-sync then one os.sync(): initdb's own file-by-file fsync took 2.5-4 s here,
         # the single sync ~0.2 s, with the same durability.
-        self._run(self._program("initdb"), "-D", self.data_dir, "-A", "trust", "-U", SUPERUSER,
-                  "-E", "UTF8", "--no-locale", "--no-sync", what="initdb")
+        # The password file lives in the private socket folder only while initdb runs.
+        password_file = os.path.join(self.socket_dir, ".superuser-password")
+        self._write_private(password_file, self._secrets["superuser"] + "\n")
+        try:
+            self._run(self._program("initdb"), "-D", self.data_dir, "-U", SUPERUSER,
+                      f"--auth={PASSWORD_METHOD}", f"--pwfile={password_file}",
+                      "-E", "UTF8", "--no-locale", "--no-sync", what="initdb")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(password_file)
         if not self.fast and hasattr(os, "sync"):
             os.sync()
         log.info("initdb %s took %.0f ms", self.data_dir, (time.monotonic() - began) * 1000)
+
+    # -- passwords ------------------------------------------------------------------------
+
+    def _url(self, user: str, secret: str, database: str) -> str:
+        if self.port is None or self._secrets is None:
+            raise EmbeddedDatabaseError("the embedded PostgreSQL cluster has not been started")
+        # Generated passwords are URL-safe (letters, digits, '-' and '_').
+        return f"postgresql://{user}:{self._secrets[secret]}@{HOST}:{self.port}/{database}"
+
+    def _read_secrets(self) -> dict[str, str] | None:
+        try:
+            with open(self.secrets_path, encoding="utf-8") as handle:
+                stored = json.load(handle)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise EmbeddedDatabaseError(
+                f"cannot read the embedded database's secrets file {self.secrets_path}: {exc}; "
+                "delete it to set new passwords on the next start") from exc
+        if not (isinstance(stored, dict)
+                and all(isinstance(stored.get(key), str) and stored[key]
+                        for key in ("superuser", "service"))):
+            raise EmbeddedDatabaseError(
+                f"the embedded database's secrets file {self.secrets_path} is malformed; "
+                "delete it to set new passwords on the next start")
+        return stored
+
+    def _new_secrets(self) -> dict[str, str]:
+        """New passwords, saved (mode 0600, atomically) before the cluster learns them."""
+        generated = {"superuser": secrets.token_urlsafe(32), "service": secrets.token_urlsafe(32)}
+        try:
+            write_atomically(self.secrets_path, json.dumps(generated).encode("utf-8"),
+                             durable=True, mode=0o600)
+        except OSError as exc:
+            raise EmbeddedDatabaseError(
+                f"cannot write the embedded database's secrets file {self.secrets_path}: {exc}"
+            ) from exc
+        return generated
+
+    def _requires_passwords(self) -> bool:
+        """Whether every line of pg_hba.conf asks for a SCRAM password."""
+        try:
+            with open(self._hba_path, encoding="utf-8", errors="replace") as handle:
+                rules = [fields for line in handle if (fields := line.split("#", 1)[0].split())]
+        except OSError:
+            return False
+        methods = []
+        for fields in rules:
+            # `local DATABASE USER METHOD`, `host... DATABASE USER ADDRESS METHOD`; anything
+            # else (an include, an address with a separate mask) is not ours.
+            position = 3 if fields[0] == "local" else 4
+            methods.append(fields[position] if len(fields) > position else None)
+        return bool(methods) and all(method == PASSWORD_METHOD for method in methods)
+
+    def _secure_existing_cluster(self) -> None:
+        """Give a cluster that lets anyone in (or whose passwords were lost) new passwords
+        and a pg_hba.conf that asks for them. Meanwhile the server listens on the private
+        socket folder only, where no other account can reach it."""
+        log.warning("the embedded PostgreSQL cluster %s accepts connections without a "
+                    "password; setting passwords (kept in %s) and requiring them",
+                    self.data_dir, self.secrets_path)
+        self._secrets = self._secrets or self._new_secrets()
+        port = self.port or _free_port()  # names the socket file; nothing binds it
+        self._write_private(self._hba_path, SECURING_HBA)
+        self._pg_ctl("start", "-w", "-t", str(START_TIMEOUT_SECONDS), "-l", self.log_path,
+                     "-o", self._server_options(port, listen_addresses=""))
+        try:
+            _run_coroutine(_set_passwords(self.socket_dir, port, self._secrets))
+        finally:
+            self._pg_ctl("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
+        self._write_private(self._hba_path, PASSWORD_HBA)
+
+    def _write_private(self, path: str, text: str) -> None:
+        """Write `path` atomically with mode 0600, owned by whoever runs the server."""
+        write_atomically(path, text.encode("utf-8"), durable=True, mode=0o600)
+        if self._service_account is not None:
+            os.chown(path, self._service_account.pw_uid, self._service_account.pw_gid)
+
+    async def _bootstrap(self) -> None:
+        """As the superuser: create the service's role and its database when missing, and
+        hand the database over to the role when someone else owns it."""
+        try:
+            admin = await asyncpg.connect(self.admin_dsn_for("postgres"))
+        except asyncpg.InvalidPasswordError as exc:
+            raise EmbeddedDatabaseError(
+                f"the embedded PostgreSQL cluster {self.data_dir} refused the superuser "
+                f"password of {self.secrets_path}; delete that file to set new passwords on "
+                "the next start") from exc
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise EmbeddedDatabaseError(
+                f"could not connect to the embedded PostgreSQL cluster: {exc}") from exc
+        try:
+            if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1",
+                                        SERVICE_ROLE):
+                await admin.execute(
+                    f"CREATE ROLE {_quote_identifier(SERVICE_ROLE)} {SERVICE_ROLE_OPTIONS} "
+                    f"PASSWORD {_quote_literal(_scram_verifier(self._secrets['service']))}")
+                log.info("created the embedded database role %s", SERVICE_ROLE)
+            owner = await admin.fetchval(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1",
+                self.database)
+            if owner is None:
+                await admin.execute(f"CREATE DATABASE {_quote_identifier(self.database)} "
+                                    f"OWNER {_quote_identifier(SERVICE_ROLE)}")
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise EmbeddedDatabaseError(
+                f"could not create the embedded database {self.database!r}: {exc}") from exc
+        finally:
+            await admin.close()
+        if owner not in (None, SERVICE_ROLE):
+            await self._hand_over_database(owner)
+
+    async def _hand_over_database(self, owner: str) -> None:
+        """Make the service's role own the database and what `owner` owns in it (its
+        tables, sequences, functions...). REASSIGN OWNED would refuse: the bootstrap
+        superuser also owns the system catalogs."""
+        try:
+            connection = await asyncpg.connect(self.admin_dsn_for(self.database))
+            try:
+                async with connection.transaction():
+                    for query in _OWNED_OBJECTS:
+                        for kind, name in await connection.fetch(query, owner):
+                            await connection.execute(
+                                f"ALTER {kind} {name} OWNER TO {_quote_identifier(SERVICE_ROLE)}")
+                    await connection.execute(
+                        f"ALTER DATABASE {_quote_identifier(self.database)} "
+                        f"OWNER TO {_quote_identifier(SERVICE_ROLE)}")
+            finally:
+                await connection.close()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise EmbeddedDatabaseError(
+                f"could not hand the embedded database {self.database!r} over to the "
+                f"{SERVICE_ROLE} role: {exc}") from exc
+        log.warning("the embedded database %s and its objects now belong to the %s role "
+                    "(they belonged to %s)", self.database, SERVICE_ROLE, owner)
 
     def _clear_previous_server(self) -> None:
         """Cope with what a killed run left: stop a server still running on this data
@@ -259,8 +456,10 @@ class EmbeddedPostgres:
                     f"{exc.detail}\nServer log ({self.log_path}):\n{server_log[-2000:]}"
                 ) from exc
 
-    def _server_options(self) -> str:
-        options = ["-p", str(self.port), "-c", f"listen_addresses={HOST}", "-k", self.socket_dir]
+    def _server_options(self, port: int | None = None, listen_addresses: str = HOST) -> str:
+        port = self.port if port is None else port
+        options = ["-p", str(port), "-c", f"listen_addresses={listen_addresses}",
+                   "-k", self.socket_dir]
         if self.fast:
             for setting in FAST_SETTINGS:
                 options += ["-c", setting]
@@ -416,18 +615,73 @@ def _is_postmaster_of(pid: int, data_dir: str) -> bool:
     return os.path.basename(command).startswith("postgres")
 
 
-async def _create_database_if_missing(admin_dsn: str, database: str) -> None:
+# Objects of the application's schemas that a role owns, as (kind, name) for ALTER ... OWNER,
+# one query per pass: sequences after tables (a table takes the sequences of its columns
+# along, and those refuse to change alone). Objects of extensions stay with the extension.
+_NOT_SYSTEM = "{nsp} NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace, "\
+    "'pg_toast'::regnamespace)"
+_NOT_EXTENSION = ("NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{catalog}'::regclass "
+                  "AND d.objid = {oid} AND d.deptype = 'e')")
+_OWNED_OBJECTS = (
+    "SELECT 'SCHEMA', quote_ident(nspname) FROM pg_namespace n WHERE nspowner = $1::regrole "
+    "AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' AND "
+    + _NOT_EXTENSION.format(catalog="pg_namespace", oid="n.oid"),
+    "SELECT CASE relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' "
+    "WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END, c.oid::regclass::text "
+    "FROM pg_class c WHERE relowner = $1::regrole AND relkind IN ('r', 'p', 'v', 'm', 'f', 'c') "
+    "AND " + _NOT_SYSTEM.format(nsp="relnamespace") + " AND "
+    + _NOT_EXTENSION.format(catalog="pg_class", oid="c.oid"),
+    "SELECT 'SEQUENCE', c.oid::regclass::text FROM pg_class c WHERE relowner = $1::regrole "
+    "AND relkind = 'S' AND " + _NOT_SYSTEM.format(nsp="relnamespace") + " AND "
+    + _NOT_EXTENSION.format(catalog="pg_class", oid="c.oid"),
+    "SELECT 'ROUTINE', p.oid::regprocedure::text FROM pg_proc p WHERE proowner = $1::regrole "
+    "AND " + _NOT_SYSTEM.format(nsp="pronamespace") + " AND "
+    + _NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid"),
+    "SELECT CASE typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype::text "
+    "FROM pg_type t WHERE typowner = $1::regrole AND typtype IN ('d', 'e', 'r') AND "
+    + _NOT_SYSTEM.format(nsp="typnamespace") + " AND "
+    + _NOT_EXTENSION.format(catalog="pg_type", oid="t.oid"),
+)
+
+
+async def _set_passwords(socket_dir: str, port: int, passwords: dict[str, str]) -> None:
+    """Over the socket, as the superuser: set its password and the service role's (when
+    the role exists; otherwise it is created with its password later)."""
     try:
-        connection = await asyncpg.connect(admin_dsn)
+        connection = await asyncpg.connect(host=socket_dir, port=port, user=SUPERUSER,
+                                           database="postgres")
         try:
-            if not await connection.fetchval(
-                    "SELECT 1 FROM pg_database WHERE datname = $1", database):
-                with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # a rival starter won
-                    await connection.execute(f"CREATE DATABASE {_quote_identifier(database)}")
+            await connection.execute(f"ALTER ROLE {_quote_identifier(SUPERUSER)} PASSWORD "
+                                     f"{_quote_literal(_scram_verifier(passwords['superuser']))}")
+            if await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1",
+                                         SERVICE_ROLE):
+                await connection.execute(
+                    f"ALTER ROLE {_quote_identifier(SERVICE_ROLE)} {SERVICE_ROLE_OPTIONS} "
+                    f"PASSWORD {_quote_literal(_scram_verifier(passwords['service']))}")
         finally:
             await connection.close()
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-        raise EmbeddedDatabaseError(f"could not create database {database!r}: {exc}") from exc
+        raise EmbeddedDatabaseError(
+            f"could not set the passwords of the embedded PostgreSQL cluster: {exc}") from exc
+
+
+def _scram_verifier(password: str, iterations: int = SCRAM_ITERATIONS) -> str:
+    """What PostgreSQL stores for a SCRAM-SHA-256 password (RFC 5802, 7677). Sending this
+    instead of the password keeps the password itself out of the server and its log."""
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    stored_key = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+    return (f"SCRAM-SHA-256${iterations}:{_b64(salt)}"
+            f"${_b64(stored_key)}:{_b64(server_key)}")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _run_coroutine(coroutine) -> None:
