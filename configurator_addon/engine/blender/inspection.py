@@ -25,6 +25,7 @@ from .applying import (
     VariantSetBinding,
 )
 from .loading import LoadedTemplate
+from .self_contained import self_contained_errors
 
 
 @dataclass
@@ -75,7 +76,7 @@ class _Inspector:
             return None
         return flagged[0]
 
-    # -- safety: no Python may run ----------------------------------------------------
+    # -- safety: no Python may run, nothing outside the file is read ---------------------
     def check_no_python(self) -> None:
         for text in self.loaded.texts:
             name = self.name(text)
@@ -84,20 +85,11 @@ class _Inspector:
                            "a text block registered to run on load is not allowed; templates may not contain scripts")
             elif name != contract.RULES_TEXT_NAME:
                 self.warnings.append(f"text '{name}' is ignored")
-        for datablock in self.loaded.ids:
-            anim = getattr(datablock, "animation_data", None)
-            if anim is None:
-                continue
-            for fcurve in anim.drivers:
-                driver = fcurve.driver
-                if driver.type == "SCRIPTED" and not driver.is_simple_expression:
-                    self.error(
-                        "PYTHON_DRIVER",
-                        f"{_type_name(datablock)} '{self.name(datablock)}' › "
-                        f"driver '{fcurve.data_path}[{fcurve.array_index}]'",
-                        f"driver expression {driver.expression!r} needs Python; only simple expressions "
-                        "(arithmetic on variables and numbers) are allowed",
-                    )
+
+    def check_self_contained(self) -> None:
+        """Drivers needing Python anywhere, file-reading nodes and modifiers, unpacked files,
+        linked libraries (`self_contained.py`)."""
+        self.errors.extend(self_contained_errors(self.loaded.ids, self.name))
 
     # -- parameter sources ------------------------------------------------------------
     def collection_properties(self, product) -> None:
@@ -290,6 +282,7 @@ def inspect_template(loaded: LoadedTemplate) -> Inspection:
     """Inspect an appended template. Raises `TemplateContractError` listing every violation."""
     inspector = _Inspector(loaded)
     inspector.check_no_python()
+    inspector.check_self_contained()
     product = inspector.find_product_collection()
     if product is None or inspector.errors:
         raise TemplateContractError("the template breaks the template contract", inspector.errors)
@@ -333,10 +326,6 @@ def _add_group_target(groups: dict, group: str, binding, where: str, material) -
     """Remember that `binding` holds `material` of `group` in the template as saved; its
     options are set once every member of the group is known."""
     groups.setdefault(str(group), []).append((binding, where, material))
-
-
-def _type_name(datablock) -> str:
-    return type(datablock).__name__.lower()
 
 
 def _descendants(collection):
