@@ -34,7 +34,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--write", action="append", default=[], help="a folder the engine may write (scratch)")
     parser.add_argument("--private", action="append", default=[],
                         help="a folder that must stay unreadable even if a library path contains it")
-    parser.add_argument("--memory-limit-mb", type=int, default=0, help="hard limit of the heap (0: none)")
+    parser.add_argument("--heap-limit-mb", type=int, default=0, help="the kernel's limit of the heap (0: none)")
     parser.add_argument("--max-vertices", type=int, required=True)
     parser.add_argument("--max-faces", type=int, required=True)
     parser.add_argument("--niceness", type=int, default=0,
@@ -84,8 +84,8 @@ def serve(args) -> int:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if args.niceness:
         os.nice(args.niceness)
-    if args.memory_limit_mb:  # the worker watches memory too; this is the kernel's backstop
-        limit = args.memory_limit_mb << 20
+    if args.heap_limit_mb:  # the worker's watch stops the engine first; this is the backstop
+        limit = args.heap_limit_mb << 20
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     try:
         from ..engine.blender.generation import Engine

@@ -6,8 +6,10 @@ The worker holds the secrets (database, storage) and the engine holds none: its 
 is built here from nothing (`engine_environment`). Limits are enforced from outside, where a
 hostile template cannot reach them:
 - time: no answer within the job time limit, the process is killed (`TIMEOUT`);
-- memory: its resident size is sampled while it works and it is killed past the limit
-  (`MEMORY_LIMIT`); the kernel's limit on its heap is the backstop;
+- memory: its size is sampled while it works and it is killed past the limit
+  (`MEMORY_LIMIT`); the kernel's limit on its heap, at four times that, is the backstop (Blender
+  survives a refused allocation, with a model it could not finish: the watch must come
+  first);
 - geometry: counted by the engine after evaluation (`GEOMETRY_LIMIT`).
 A killed or crashed engine is started again for the next job, and recycled after
 `worker_recycle_jobs` jobs or past `worker_recycle_rss_mb`.
@@ -49,10 +51,13 @@ def scratch_parent() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-def process_rss_bytes(pid: int) -> int:
+def process_memory_bytes(pid: int) -> int:
+    """The larger of a process's resident size and its heap (data + stack, what the kernel's
+    RLIMIT_DATA counts); 0 once it is gone."""
     try:
         with open(f"/proc/{pid}/statm") as handle:
-            return int(handle.read().split()[1]) * _PAGE_SIZE
+            fields = handle.read().split()
+        return max(int(fields[1]), int(fields[5])) * _PAGE_SIZE
     except (OSError, ValueError, IndexError):
         return 0
 
@@ -66,7 +71,7 @@ class _EngineProcess:
         self.writer = writer
         self.scratch = scratch
         self.jobs = 0
-        self.peak_rss_bytes = 0
+        self.peak_memory_bytes = 0
         self.over_memory = False
 
     @property
@@ -100,7 +105,7 @@ class SandboxedEngine:
         self._engine: _EngineProcess | None = None
         self._lock = asyncio.Lock()
         self.sandbox_abi = 0
-        self.last_peak_rss_bytes = 0
+        self.last_peak_memory_bytes = 0
 
     # -- lifetime ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -129,14 +134,14 @@ class SandboxedEngine:
         answers_read, answers_write = os.pipe()
         args = ["engine-host", "--fd-in", str(requests_read), "--fd-out", str(answers_write),
                 "--read", self.templates_dir, "--write", scratch, "--private", os.path.abspath(settings.var_dir),
-                "--memory-limit-mb", str(settings.engine_memory_limit_mb),
+                "--heap-limit-mb", str(4 * settings.engine_memory_limit_mb),
                 "--max-vertices", str(settings.geometry_limit_vertices),
                 "--max-faces", str(settings.geometry_limit_faces), "--niceness", str(self.niceness)]
         if not settings.engine_sandbox:
             args.append("--no-sandbox")
         try:
             process = await asyncio.create_subprocess_exec(
-                *child_command(args, settings.blender_path), env=engine_environment(scratch),
+                *self.command(args), env=engine_environment(scratch),
                 stdin=asyncio.subprocess.DEVNULL, pass_fds=(requests_read, answers_write))
         finally:
             os.close(requests_read)
@@ -159,6 +164,13 @@ class SandboxedEngine:
         log.info("engine process started", extra={"pid": process.pid, "sandbox_abi": self.sandbox_abi})
         return engine
 
+    def command(self, args: list[str]) -> list[str]:
+        return child_command(args, self.settings.blender_path)
+
+    @property
+    def pid(self) -> int | None:
+        return self._engine.process.pid if self._engine is not None and self._engine.alive else None
+
     # -- jobs ----------------------------------------------------------------------------
     async def generate(self, path: str, config: dict, *, draco: bool = False, version: str | None = None,
                        before_stage=None) -> GenerationResult:
@@ -179,15 +191,16 @@ class SandboxedEngine:
             except EOFError:
                 await engine.stop(kill=True)
                 # Killed by the watch, or by the kernel's heap limit while it was near the limit.
-                if engine.over_memory or engine.peak_rss_bytes > self.memory_limit_bytes * 3 // 4:
+                if engine.over_memory or engine.peak_memory_bytes > self.memory_limit_bytes * 3 // 4:
                     raise MemoryLimitExceeded(
                         f"the engine process grew past {self.settings.engine_memory_limit_mb} MiB "
-                        f"and was stopped after {time.monotonic() - started:.1f} s") from None
+                        f"({engine.peak_memory_bytes >> 20} MiB seen) and was stopped after "
+                        f"{time.monotonic() - started:.1f} s") from None
                 raise EngineProcessError("the engine process died during the job "
                                          f"(exit code {engine.process.returncode})") from None
             finally:
                 watch.cancel()
-                self.last_peak_rss_bytes = engine.peak_rss_bytes
+                self.last_peak_memory_bytes = engine.peak_memory_bytes
             engine.jobs += 1
             if self._worn_out(engine):
                 await engine.stop()  # started again, fresh, for the next job
@@ -195,7 +208,7 @@ class SandboxedEngine:
 
     def _worn_out(self, engine: _EngineProcess) -> bool:
         return (engine.jobs >= self.settings.worker_recycle_jobs
-                or process_rss_bytes(engine.process.pid) > self.settings.worker_recycle_rss_mb << 20)
+                or process_memory_bytes(engine.process.pid) > self.settings.worker_recycle_rss_mb << 20)
 
     async def _exchange(self, engine: _EngineProcess, request: dict, before_stage) -> GenerationResult:
         await engine.send(request)
@@ -215,12 +228,12 @@ class SandboxedEngine:
                 raise ConfiguratorError.from_dict(header.get("error", {}))
 
     async def _watch_memory(self, engine: _EngineProcess) -> None:
-        engine.peak_rss_bytes = 0
+        engine.peak_memory_bytes = 0
         pid = engine.process.pid
         while engine.alive:
-            rss = process_rss_bytes(pid)
-            engine.peak_rss_bytes = max(engine.peak_rss_bytes, rss)
-            if rss > self.memory_limit_bytes:
+            size = process_memory_bytes(pid)
+            engine.peak_memory_bytes = max(engine.peak_memory_bytes, size)
+            if size > self.memory_limit_bytes:
                 engine.over_memory = True
                 with contextlib.suppress(ProcessLookupError):
                     engine.process.kill()
