@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import bpy
 
-from ...errors import ErrorDetail, TemplateUnreadableError
+from ...errors import ErrorDetail, TemplateContractError, TemplateUnreadableError
 
 # bpy.data collections a template can add datablocks to (only those this Blender has).
 _ID_COLLECTIONS = tuple(
     name for name in (
-        "actions", "armatures", "brushes", "cache_files", "cameras", "collections", "curves",
+        "actions", "annotations", "armatures", "brushes", "cache_files", "cameras", "collections", "curves",
         "fonts", "grease_pencils", "hair_curves", "images", "lattices", "libraries", "lightprobes",
         "lights", "linestyles", "masks", "materials", "meshes", "metaballs", "movieclips",
         "node_groups", "objects", "paint_curves", "palettes", "particles", "pointclouds",
@@ -79,9 +79,19 @@ def load_template(path: str, version: str) -> LoadedTemplate:
             [ErrorDetail(code="TEMPLATE_UNREADABLE", location=os.path.basename(path), message=str(exc).strip())],
         ) from None
     names_before = {(type(db).__name__, db.name) for db in _all_ids() if db.as_pointer() in before}
-    added = [db for db in _all_ids() if db.as_pointer() not in before]
-    # An append leaves no library behind, but be exact about what we own.
+    # Blender's built-in font is shared by every text in the process: used, never owned.
+    added = [db for db in _all_ids() if db.as_pointer() not in before and not _is_builtin_font(db)]
+    # Appending leaves a library datablock for the template file itself: ours to remove. Any
+    # other library means the template links data from another file.
     libraries = [db for db in added if isinstance(db, bpy.types.Library)]
+    linked = [db for db in libraries if not _same_file(db.filepath, path)]
+    if linked:
+        names = sorted(os.path.basename(library.filepath) for library in linked)
+        _remove(added)
+        raise TemplateContractError("the template breaks the template contract", [
+            ErrorDetail(code="LINKED_LIBRARY", location=f"library '{name}'",
+                        message="links data from another file; make it local (File › External Data) and save again")
+            for name in names])
     if libraries:
         _remove(libraries)
         added = [db for db in added if not isinstance(db, bpy.types.Library)]
@@ -107,6 +117,14 @@ def load_template(path: str, version: str) -> LoadedTemplate:
         db.use_fake_user = True  # held without being linked into any scene the exporter walks
     loaded.ids = added
     return loaded
+
+
+def _same_file(library_path: str, path: str) -> bool:
+    return os.path.normpath(bpy.path.abspath(library_path)) == os.path.normpath(os.path.abspath(path))
+
+
+def _is_builtin_font(db) -> bool:
+    return isinstance(db, bpy.types.VectorFont) and db.filepath == "<builtin>"
 
 
 def create_export_scene(loaded: LoadedTemplate, product_collection) -> None:
