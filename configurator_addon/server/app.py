@@ -2,9 +2,13 @@
 server thread, the API process and tests all start it the same way."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from aiohttp import web
 
 from ..services.resources import open_resources
+from ..services.retention import RetentionSweep, sweep_periodically
 from . import keys
 from .cors import setup_cors
 from .job_events import JobEventHub
@@ -29,6 +33,26 @@ def _resources_context(settings, inspector):
     return context
 
 
+API_ROLES = ("api", "all")
+
+
+def _retention_context(settings):
+    """The retention sweep, every `retention_interval_seconds`, in processes serving the API."""
+    async def context(app: web.Application):
+        task = None
+        if app[keys.ROLE] in API_ROLES:
+            sweep = RetentionSweep.from_settings(settings, app[keys.RESOURCES].store)
+            task = asyncio.create_task(sweep_periodically(sweep, settings.retention_interval_seconds))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    return context
+
+
 def create_app(settings, *, role: str = "api", executor=None, inspector=None) -> web.Application:
     """`settings.database_url` must name a migrated database (`resources.database` makes one).
     `inspector` inspects uploaded templates (default: a short-lived Blender process each)."""
@@ -41,6 +65,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     if executor is not None:
         app[keys.EXECUTOR] = executor
     app.cleanup_ctx.append(_resources_context(settings, inspector))
+    app.cleanup_ctx.append(_retention_context(settings))  # stopped before the resources close
     for table in (health.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
                   openapi_routes, webapp.routes):  # the web app's catch-all last
         app.add_routes(table)
