@@ -67,10 +67,11 @@ class ServerProcess:
         assert status in (200, 202), body
         return body
 
-    async def wait_job(self, job_id: str, statuses=("COMPLETED", "FAILED", "CANCELLED"), timeout: float = 120) -> dict:
+    async def wait_job(self, job_id: str, statuses=("COMPLETED", "FAILED", "CANCELLED"), timeout: float = 120,
+                       headers: dict | None = None) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            _, job = await self.request("GET", f"/api/v1/jobs/{job_id}")
+            _, job = await self.request("GET", f"/api/v1/jobs/{job_id}", headers=headers)
             if job["status"] in statuses:
                 return job
             await asyncio.sleep(0.1)

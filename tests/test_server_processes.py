@@ -6,9 +6,11 @@ import asyncio
 import os
 import signal
 
+import aiohttp
 import asyncpg
 import pytest
 
+import processes
 from configurator_addon.db import EmbeddedPostgres
 from fixtures_server import ServerProcess
 
@@ -137,3 +139,66 @@ async def test_engine_processes_recycle_after_their_job_count(tmp_path, fixture_
     # A recycled engine process starts cold: its first job loads the template again.
     loaded = [j["timings"]["load_ms"] > 0 for j in finished]
     assert loaded == [True, False, True, False, True], [j["timings"] for j in finished]
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return next(int(line.split()[1]) for line in handle if line.startswith("VmRSS")) // 1024
+    except (OSError, StopIteration):
+        return 0
+
+
+@pytest.mark.slow
+async def test_bombs_fail_with_their_codes_while_another_client_is_served(tmp_path, fixture_templates,
+                                                                        empty_database, tmp_path_factory):
+    """A memory bomb and a time bomb end FAILED with MEMORY_LIMIT and TIMEOUT, each tried
+    twice at most, while another client's job completes; the API's memory stays flat."""
+    bombs_dir = tmp_path_factory.mktemp("bombs")
+    image = bombs_dir / "unused.png"
+    image.write_bytes(b"")
+    done = processes.run_python(os.path.join(processes.ROOT, "tests", "bomb_templates.py"), str(bombs_dir),
+                                str(image), check=True, env={"PYTHONPATH": os.path.join(processes.ROOT, "tests")})
+    doubling = processes.last_json_line(done)["doubling"]
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "2", "--no-seed", env={
+        "DATABASE_URL": empty_database, "ENGINE_MEMORY_LIMIT_MB": "2048", "BLENDER_TIMEOUT_SECONDS": "3"})
+    api_rss = []
+    sampling = True
+
+    async def sample_api():
+        while sampling:
+            api_rss.append(_rss_mb(server.process.pid))
+            await asyncio.sleep(0.05)
+
+    try:
+        await server.wait_ready()
+        conn = await asyncpg.connect(empty_database)
+        try:
+            other = str(await conn.fetchval("INSERT INTO clients (name) VALUES ('Other') RETURNING id"))
+        finally:
+            await conn.close()
+        grid = await server.upload(doubling, "Doubling grid")
+        slow = await server.upload(fixture_templates["slow"], "Slow box")
+        with open(fixture_templates["valid"], "rb") as handle:
+            form = aiohttp.FormData()
+            form.add_field("name", "Box")
+            form.add_field("template", handle, filename="template.blend")
+            status, box = await server.request("POST", "/api/v1/products", data=form, headers={"X-Client-Id": other})
+        assert status == 201, box
+        sampler = asyncio.create_task(sample_api())
+        memory_bomb = await server.submit(grid["id"], {"doublings": 40})
+        time_bomb = await server.submit(slow["id"], SLOW)
+        status, job = await server.request("POST", "/api/v1/jobs", headers={"X-Client-Id": other},
+                                           json={"product_id": box["id"], "config_data": {"width": 0.9}})
+        assert status == 202, job
+        served = await server.wait_job(job["id"], timeout=120, headers={"X-Client-Id": other})
+        failed = [await server.wait_job(j["id"], timeout=120) for j in (memory_bomb, time_bomb)]
+        sampling = False
+        await sampler
+    finally:
+        sampling = False
+        server.stop()
+    assert served["status"] == "COMPLETED", (served["error_code"], served["error_message"])
+    assert [(j["status"], j["error_code"], j["retry_count"]) for j in failed] == [
+        ("FAILED", "MEMORY_LIMIT", 1), ("FAILED", "TIMEOUT", 1)], [j["error_message"] for j in failed]
+    assert max(api_rss) - api_rss[0] < 100, api_rss  # the API never holds what the engines build
