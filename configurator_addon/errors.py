@@ -108,10 +108,12 @@ class GenerationError(ConfiguratorError):
 
 
 class EngineProcessError(GenerationError):
-    """A child engine process gave no answer (crash, missing dependency, time limit)."""
+    """A child engine process gave no answer (crash, missing dependency, time limit). A
+    template that crashes Blender will likely do it again: retried once."""
 
     code = "ENGINE_PROCESS_FAILED"
     title = "The engine process failed"
+    retry_limit = 1
 
 
 class EngineTimedOut(EngineProcessError):

@@ -4,9 +4,11 @@ no TCP connection and holds no secret; its time, memory and geometry are limited
 outside. Each confinement test runs the same thing unconfined beside it, so it can fail."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import sys
@@ -16,7 +18,13 @@ import zlib
 import pytest
 
 import processes
-from configurator_addon.errors import GeometryLimitExceeded, JobTimedOut, MemoryLimitExceeded, TemplateUnreadableError
+from configurator_addon.errors import (
+    EngineProcessError,
+    GeometryLimitExceeded,
+    JobTimedOut,
+    MemoryLimitExceeded,
+    TemplateUnreadableError,
+)
 from configurator_addon.sandbox.sandboxed_engine import SandboxedEngine
 from configurator_addon.settings import Settings
 
@@ -179,5 +187,24 @@ async def test_limits_stop_bombs_and_the_engine_goes_on(tmp_path, bombs, fixture
             await engine.generate(slow, {"detail": 9})  # 1.6 million vertices, slowly
         again = await engine.generate(doubling, {"doublings": 1})  # a new engine process, same answers
         assert again.geometry["vertices"] == 101 * 101 * 2
+    finally:
+        await engine.close()
+
+
+async def test_a_crashed_engine_fails_its_job_and_is_replaced(tmp_path, fixture_templates):
+    folder = str(tmp_path / "templates")
+    slow = _template_in(folder, fixture_templates["slow"])
+    engine = SandboxedEngine(_settings(tmp_path), folder)
+    await engine.start()
+    crashed_pid = engine.pid
+    try:
+        job = asyncio.ensure_future(engine.generate(slow, {"detail": 9}))
+        await asyncio.sleep(0.5)
+        os.kill(crashed_pid, signal.SIGKILL)
+        with pytest.raises(EngineProcessError) as crash:
+            await job
+        assert crash.value.retry_limit == 1  # a template that crashes Blender will do it again
+        assert (await engine.generate(slow, {"detail": 0})).glb[:4] == b"glTF"
+        assert engine.pid not in (None, crashed_pid)
     finally:
         await engine.close()
