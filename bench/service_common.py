@@ -108,9 +108,11 @@ async def running_service(*args: str, env: dict | None = None):
 class Api:
     """The HTTP API of one service, over one aiohttp session."""
 
-    def __init__(self, url: str, connections: int = 20):
+    def __init__(self, url: str, connections: int = 20, client_id: str | None = None):
+        """`client_id`: act for that client (default: the demo client the samples belong to)."""
         self.url = url
-        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections))
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections),
+                                             headers={"X-Client-Id": client_id} if client_id else None)
 
     async def close(self) -> None:
         await self.session.close()
