@@ -11,7 +11,7 @@ import sys
 
 import bench_common as bc
 
-BENCHMARKS = ("warm_vs_fresh", "overhead", "cache_scaling", "glb_size")
+BENCHMARKS = ("warm_vs_fresh", "overhead", "cache_scaling", "glb_size", "sandbox_overhead")
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""Run the service benchmarks (`service_latency`, `service_throughput`, `service_api`), each
+"""Run the service benchmarks (`service_latency`, `service_throughput`, `service_api`,
+`service_hostile`), each
 in a process of its own, then print one summary: metric, measured, target, pass/fail
 ("info" where there is no target). Each writes bench/results/service_<name>.json.
 
@@ -13,7 +14,7 @@ import sys
 
 import bench_common as bc
 
-BENCHMARKS = ("service_latency", "service_throughput", "service_api")
+BENCHMARKS = ("service_latency", "service_throughput", "service_api", "service_hostile")
 TIMEOUT_SECONDS = 1800
 
 
