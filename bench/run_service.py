@@ -1,6 +1,5 @@
 """Run the service benchmarks (`service_latency`, `service_throughput`, `service_api`,
-`service_hostile`), each
-in a process of its own, then print one summary: metric, measured, target, pass/fail
+`service_hostile`), each in a process of its own, then print one summary: metric, measured, target, pass/fail
 ("info" where there is no target). Each writes bench/results/service_<name>.json.
 
 `--quick` is passed on (fewer jobs and requests). Exit code 1 if any target is missed.
