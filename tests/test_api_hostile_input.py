@@ -2,6 +2,7 @@
 server version; every response carries the security headers."""
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -129,3 +130,28 @@ async def test_templates_are_never_served_over_http(api, fixture_templates):
         "SELECT client_id, template_blob_path FROM products WHERE id = $1", uuid.UUID(product["id"]))
     assert row["template_blob_path"].startswith(f"{row['client_id']}/templates/")
     await problem(await api.get("/blobs/" + row["template_blob_path"]), 404)
+
+
+@pytest.mark.real_inspector
+@pytest.mark.api_settings(inspection_concurrency=1)
+async def test_uploads_over_the_inspection_pool_are_503_and_store_nothing(api, fixture_templates):
+    inspector = api.server.app[keys.RESOURCES].products.inspector
+    pool = api.server.app[keys.RESOURCES].pool
+    async with inspector._slots:  # the one slot is busy with another upload's inspection
+        with open(fixture_templates["valid"], "rb") as handle:
+            # Refused at once, not queued behind the busy slot (which this test holds).
+            response = await asyncio.wait_for(api.post("/api/v1/products", data={"name": "Box", "template": handle}),
+                                              30)
+        body = await problem(response, 503)
+        assert body["code"] == "OVER_CAPACITY" and int(response.headers["Retry-After"]) >= 1
+        assert await pool.fetchval("SELECT count(*) FROM products") == 0
+    assert (await upload_product(api, fixture_templates["valid"]))["name"] == "Test box"
+
+
+@pytest.mark.real_inspector
+@pytest.mark.api_settings(geometry_limit_vertices=4)
+async def test_a_template_whose_defaults_break_the_geometry_budget_is_refused_at_upload(api, fixture_templates):
+    with open(fixture_templates["valid"], "rb") as handle:
+        body = await problem(await api.post("/api/v1/products", data={"name": "Box", "template": handle}), 422)
+    assert body["code"] == "GEOMETRY_LIMIT" and body["errors"][0]["location"] == "vertices"
+    assert await api.server.app[keys.RESOURCES].pool.fetchval("SELECT count(*) FROM products") == 0
