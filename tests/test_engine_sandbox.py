@@ -208,3 +208,21 @@ async def test_a_crashed_engine_fails_its_job_and_is_replaced(tmp_path, fixture_
         assert engine.pid not in (None, crashed_pid)
     finally:
         await engine.close()
+
+
+@pytest.mark.parametrize("confine", [True, False], ids=["confined", "unconfined"])
+def test_a_confined_inspection_reads_only_its_uploads_folder(tmp_path, fixture_templates, confine):
+    """The upload's folder holds a link to a template elsewhere: a confined inspection cannot
+    follow it out, an unconfined one can."""
+    upload = tmp_path / "upload"
+    upload.mkdir()
+    (upload / "template.blend").symlink_to(fixture_templates["valid"])
+    answer = upload / "answer.json"
+    processes.run([processes.PYTHON, os.path.join(processes.ROOT, "server_entry.py"), "inspect",
+                   str(upload / "template.blend"), "--answer", str(answer), *(["--confine"] if confine else [])],
+                  env={"CONFIGURATOR_SCRATCH_DIR": str(upload)}, timeout=120)
+    found = json.loads(answer.read_text())
+    if confine:
+        assert found["error"]["code"] == "TEMPLATE_UNREADABLE", found
+    else:
+        assert found["schema"]["title"] == "Test Box", found
