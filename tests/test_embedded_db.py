@@ -16,6 +16,7 @@ import pytest
 from configurator_addon.db import EmbeddedPostgres, embedded, migrate
 from configurator_addon.services import resources
 from configurator_addon.settings import Settings
+from test_db import fetch
 
 ROLE = embedded.SERVICE_ROLE
 KEPT = "Kept across the upgrade"
@@ -48,14 +49,6 @@ def secret_of(dsn: str) -> str:
 
 def assert_private(path: str) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, oct(os.stat(path).st_mode)
-
-
-async def fetch(dsn: str, query: str, *args):
-    connection = await asyncpg.connect(dsn)
-    try:
-        return await connection.fetch(query, *args)
-    finally:
-        await connection.close()
 
 
 async def execute(dsn: str, sql: str) -> None:
