@@ -378,3 +378,81 @@ async def test_local_list_blobs_reads_large_folders_in_batches(tmp_path, monkeyp
     for path in paths:
         await store.put(path, b"x", GLB)
     assert [info.path for info in await listed(store)] == paths
+
+
+# --- reading in pieces -------------------------------------------------------------------
+
+
+async def streamed(store, path: str, offset: int = 0, length: int | None = None) -> list[bytes]:
+    return [bytes(piece) async for piece in store.stream(path, offset, length)]
+
+
+async def test_size_and_stream_read_a_blob_in_bounded_pieces(blob_store):
+    from configurator_addon.storage.blob_store import STREAM_CHUNK_BYTES
+
+    size = 2 * STREAM_CHUNK_BYTES + 1001
+    data = os.urandom(size)
+    await blob_store.put("acme/glb/big.glb", data, GLB)
+    assert await blob_store.size("acme/glb/big.glb") == size
+
+    pieces = await streamed(blob_store, "acme/glb/big.glb")
+    assert b"".join(pieces) == data
+    assert len(pieces) >= 3 and max(map(len, pieces)) <= STREAM_CHUNK_BYTES
+    for offset, length in [(0, 1), (10, 100), (STREAM_CHUNK_BYTES - 5, 10), (size - 1, 1), (0, size),
+                           (123, None), (size, 0), (size, None)]:
+        pieces = await streamed(blob_store, "acme/glb/big.glb", offset, length)
+        expected = data[offset:] if length is None else data[offset:offset + length]
+        assert b"".join(pieces) == expected, (offset, length)
+        assert all(0 < len(piece) <= STREAM_CHUNK_BYTES for piece in pieces)
+
+
+async def test_size_and_stream_of_a_small_and_an_empty_blob(blob_store):
+    await blob_store.put("acme/glb/small.glb", b"glTF", GLB)
+    await blob_store.put("acme/glb/empty.glb", b"", GLB)
+    assert (await blob_store.size("acme/glb/small.glb"), await blob_store.size("acme/glb/empty.glb")) == (4, 0)
+    assert await streamed(blob_store, "acme/glb/small.glb", 1) == [b"lTF"]
+    assert await streamed(blob_store, "acme/glb/empty.glb") == []
+
+
+async def test_stream_past_the_end_of_a_blob_is_a_storage_error(blob_store):
+    await blob_store.put("acme/glb/small.glb", b"0123456789", GLB)
+    for offset, length in [(5, 6), (10, 1), (20, 5)]:
+        with pytest.raises(StorageError) as raised:
+            await streamed(blob_store, "acme/glb/small.glb", offset, length)
+        assert not isinstance(raised.value, BlobNotFoundError)
+
+
+async def test_size_and_stream_of_a_missing_blob_raise_blob_not_found(blob_store):
+    for _ in range(2):  # before the container or folder exists, and after
+        with pytest.raises(BlobNotFoundError):
+            await blob_store.size("acme/glb/missing.glb")
+        with pytest.raises(BlobNotFoundError):
+            await streamed(blob_store, "acme/glb/missing.glb")
+        with pytest.raises(BlobNotFoundError):
+            await blob_store.size("acme/glb")  # a prefix is not a blob
+        with pytest.raises(BlobNotFoundError):
+            await streamed(blob_store, "acme/glb", 0, 10)
+        await blob_store.put("acme/glb/present.glb", b"x", GLB)
+    for path in ["../x", "a//b", "with space.glb"]:
+        with pytest.raises(ValueError):
+            await blob_store.size(path)
+        with pytest.raises(ValueError):
+            await streamed(blob_store, path)
+
+
+async def test_azure_stream_never_mixes_two_versions_of_a_blob(azurite, monkeypatch):
+    from configurator_addon.storage import azure
+
+    monkeypatch.setattr(azure, "STREAM_CHUNK_BYTES", 4)
+    store = AzureBlobStore(azurite, f"test-{uuid.uuid4().hex}")
+    try:
+        await store.put("acme/glb/x.glb", b"old version!", GLB)
+        pieces = store.stream("acme/glb/x.glb")
+        assert await anext(pieces) == b"old "
+        await store.put("acme/glb/x.glb", b"new version!", GLB)
+        with pytest.raises(StorageError, match="written again"):
+            await anext(pieces)
+        await pieces.aclose()
+        assert await streamed(store, "acme/glb/x.glb") == [b"new ", b"vers", b"ion!"]
+    finally:
+        await store.close()

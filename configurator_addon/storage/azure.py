@@ -5,7 +5,9 @@ The container is created (private) on first use. Browsers fetch blobs straight f
 private. SDK and transport errors become `StorageError`; a missing blob on `get` becomes
 `BlobNotFoundError`. Listing a container that does not exist yet lists nothing; a delete with
 `if_unmodified_since` is conditional on the service's side (If-Unmodified-Since), so a blob
-written again after it was listed is never removed.
+written again after it was listed is never removed. `stream` downloads a blob as a series of
+ranged GETs of `STREAM_CHUNK_BYTES` each, all conditional on the blob's Azure ETag at the
+first one, so a large blob is never held in memory whole and never mixes two versions.
 """
 from __future__ import annotations
 
@@ -16,12 +18,25 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.storage.blob import BlobSasPermissions, ContentSettings, generate_blob_sas
 from azure.storage.blob.aio import BlobServiceClient, ContainerClient, ExponentialRetry
 
 from ..errors import BlobNotFoundError, BlobPathError, StorageError
-from .blob_store import IMMUTABLE_CACHE_CONTROL, BlobInfo, validate_blob_path, validate_blob_prefix
+from .blob_store import (
+    IMMUTABLE_CACHE_CONTROL,
+    STREAM_CHUNK_BYTES,
+    BlobInfo,
+    validate_blob_path,
+    validate_blob_prefix,
+)
 
 # Blob contents never change under a path (templates are versioned, GLBs keyed by content),
 # so browsers and CDNs may cache them for good.
@@ -92,6 +107,38 @@ class AzureBlobStore:
         blob = self._container.get_blob_client(validate_blob_path(path))
         with _storage_errors("look up", path):
             return await blob.exists()
+
+    async def size(self, path: str) -> int:
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        with _storage_errors("look up", path, missing_means_blob_not_found=True):
+            return (await blob.get_blob_properties()).size
+
+    async def stream(self, path: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        blob = self._container.get_blob_client(validate_blob_path(path))
+        end = None if length is None else offset + length
+        version: dict = {}  # after the first piece: only the same version of the blob
+        position = offset
+        while end is None or position < end:
+            want = STREAM_CHUNK_BYTES if end is None else min(STREAM_CHUNK_BYTES, end - position)
+            with _storage_errors("read", path, missing_means_blob_not_found=True):
+                try:
+                    downloader = await blob.download_blob(offset=position, length=want, **version)
+                    piece = await downloader.readall()
+                except ResourceModifiedError as exc:
+                    raise StorageError(f"blob {path} was written again while it was read") from exc
+                except HttpResponseError as exc:
+                    if exc.status_code != 416:
+                        raise
+                    piece = b""  # the range starts at or past the blob's end
+            if not version and piece:
+                version = {"etag": downloader.properties.etag, "match_condition": MatchConditions.IfNotModified}
+            if piece:
+                position += len(piece)
+                yield piece
+            if len(piece) < want:  # the blob's end
+                if end is not None:
+                    raise StorageError(f"blob {path} ended {end - position} bytes before the range asked for")
+                return
 
     async def delete(self, path: str, *, if_unmodified_since: datetime | None = None) -> bool:
         blob = self._container.get_blob_client(validate_blob_path(path))

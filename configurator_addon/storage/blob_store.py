@@ -7,6 +7,9 @@ checked by `validate_blob_path` before any backend touches them: they end up as 
 Stores also list their blobs with last-modified times (`list_blobs`) and delete blobs,
 optionally only if unchanged since a listing (`delete(..., if_unmodified_since=...)`): the
 retention sweep (`services/retention.py`) collects unreferenced GLBs that way.
+
+Large blobs are read in pieces: `size` then `stream(path, offset, length)`, so serving a
+GLB (`/blobs/...`, byte ranges included) never holds a whole blob in memory.
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ from ..errors import BlobPathError
 MAX_BLOB_PATH_LENGTH = 1024
 # Blob paths name their content (template version, result cache key): cache them for good.
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# The largest piece `stream` yields: what one reader of a blob holds in memory at a time.
+STREAM_CHUNK_BYTES = 1024 * 1024
 
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 
@@ -110,6 +115,14 @@ class BlobStore(Protocol):
 
     async def exists(self, path: str) -> bool:
         """Whether a blob exists at `path`."""
+
+    async def size(self, path: str) -> int:
+        """The blob's length in bytes; raise `BlobNotFoundError` if there is none."""
+
+    def stream(self, path: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        """The blob's bytes from `offset` on, `length` of them (None: to the end), in pieces
+        of at most `STREAM_CHUNK_BYTES`. Raises `BlobNotFoundError` if there is no blob and
+        `StorageError` if the blob ends before `offset + length`."""
 
     async def delete(self, path: str, *, if_unmodified_since: datetime | None = None) -> bool:
         """Remove the blob at `path`; return whether a blob was removed. Deleting a missing

@@ -1,8 +1,9 @@
 """Blob store on the local filesystem: the default when no Azure connection string is set.
 
 Blobs are plain files under `root`, served by the app under `/blobs/{path}` (the HTTP layer
-resolves them with `local_file_path` and sends them with `web.FileResponse`). File I/O runs
-in worker threads so the event loop never blocks on the disk.
+resolves them with `local_file_path` and sends them from the file with sendfile). File I/O
+runs in worker threads so the event loop never blocks on the disk; `stream` reads a blob
+piece by piece.
 
 A blob's last-modified time is its file's mtime. Listing skips what is not a blob: the
 temporary files of writes in progress (`.*.part`), symbolic links, and names that are not
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 
 from ..errors import BlobNotFoundError, BlobPathError, StorageError
 from ..files import write_atomically
-from .blob_store import BlobInfo, validate_blob_path, validate_blob_prefix
+from .blob_store import STREAM_CHUNK_BYTES, BlobInfo, validate_blob_path, validate_blob_prefix
 
 _LIST_BATCH = 1000  # entries read per trip to a worker thread while listing
 
@@ -56,6 +57,45 @@ class LocalBlobStore:
 
     async def exists(self, path: str) -> bool:
         return await asyncio.to_thread(os.path.isfile, self.local_file_path(path))
+
+    async def size(self, path: str) -> int:
+        target = self.local_file_path(path)
+        try:
+            status = await asyncio.to_thread(os.stat, target)
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise BlobNotFoundError(f"blob not found: {path}") from exc
+        except OSError as exc:
+            raise StorageError(f"could not read blob {path}: {exc}") from exc
+        if not stat.S_ISREG(status.st_mode):
+            raise BlobNotFoundError(f"blob not found: {path}")
+        return status.st_size
+
+    async def stream(self, path: str, offset: int = 0, length: int | None = None) -> AsyncIterator[bytes]:
+        target = self.local_file_path(path)
+        try:
+            handle = await asyncio.to_thread(open, target, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise BlobNotFoundError(f"blob not found: {path}") from exc
+        except OSError as exc:
+            raise StorageError(f"could not read blob {path}: {exc}") from exc
+        try:
+            await asyncio.to_thread(handle.seek, offset)
+            remaining = length
+            while remaining is None or remaining > 0:
+                want = STREAM_CHUNK_BYTES if remaining is None else min(STREAM_CHUNK_BYTES, remaining)
+                try:
+                    piece = await asyncio.to_thread(handle.read, want)
+                except OSError as exc:
+                    raise StorageError(f"could not read blob {path}: {exc}") from exc
+                if not piece:
+                    if remaining is not None:
+                        raise StorageError(f"blob {path} ended {remaining} bytes before the range asked for")
+                    return
+                if remaining is not None:
+                    remaining -= len(piece)
+                yield piece
+        finally:
+            await asyncio.to_thread(handle.close)
 
     async def delete(self, path: str, *, if_unmodified_since: datetime | None = None) -> bool:
         target = self.local_file_path(path)

@@ -1,41 +1,208 @@
-"""`/blobs/…`: generated GLBs of the local blob store over HTTP (Azure serves its own URLs).
-Templates are a client's property and never served: workers read them from the store."""
+"""`/blobs/…`: generated GLBs over HTTP, from either blob store (the web app's own server
+for the local store; Azure also serves its own URLs). Templates are a client's property and
+never served: workers read them from the store.
+
+A GLB is sent, never read whole into memory: from the local store with sendfile, from Azure
+as a stream of ranged downloads. Both stores answer alike:
+- `ETag` is the blob's name (its path is content-addressed, so the name is a strong
+  validator) and `Cache-Control` says immutable; `If-None-Match` gives 304.
+- `Range` (RFC 9110 §14): one byte range, `bytes=a-b`, `bytes=a-` or `bytes=-n`, gives 206
+  with `Content-Range`; a range that starts at or past the end (or `bytes=-0`, or any range
+  of an empty blob) gives 416 with `Content-Range: bytes */size`. A request for several
+  ranges, a unit other than bytes or a malformed header is answered with the whole GLB
+  (200), as RFC 9110 allows a server to ignore `Range`. `If-Range` with the blob's ETag
+  keeps the range; anything else (another ETag, a date) gets the whole GLB.
+- `Accept-Ranges: bytes` on every answer with a body; HEAD answers with the same headers.
+"""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
+import stat
+from collections.abc import AsyncIterator
+from typing import BinaryIO
 
 from aiohttp import web
 
-from ...errors import BlobPathError, NotFoundError
-from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob
+from ...errors import BlobNotFoundError, BlobPathError, ConfiguratorError, NotFoundError
+from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob, validate_blob_path
+from ...storage.blob_store import STREAM_CHUNK_BYTES
 from .. import keys
+from ..problems import problem_response
 
 routes = web.RouteTableDef()
+log = logging.getLogger("configurator.server")
+
+GLB_CONTENT_TYPE = "model/gltf-binary"
+_RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
+
+
+class Unsatisfiable:
+    """The answer to a byte range that lies wholly past the blob's end."""
+
+
+UNSATISFIABLE = Unsatisfiable()
+
+
+def requested_range(header: str | None, size: int) -> tuple[int, int] | Unsatisfiable | None:
+    """The `[start, end)` slice a `Range` header asks of a blob of `size` bytes, `UNSATISFIABLE`,
+    or None when the whole blob is to be sent (no header, several ranges, not understood)."""
+    if header is None:
+        return None
+    unit, equals, specs = header.partition("=")
+    if not equals or unit.strip().lower() != "bytes":
+        return None
+    ranges = [spec.strip() for spec in specs.split(",") if spec.strip()]
+    if len(ranges) != 1:
+        return None
+    match = _RANGE_SPEC.fullmatch(ranges[0])
+    if match is None or not (match[1] or match[2]):
+        return None
+    try:
+        first = int(match[1]) if match[1] else None
+        last = int(match[2]) if match[2] else None
+    except ValueError:  # more digits than Python converts: no such blob size anyway
+        return None
+    if first is None:  # a suffix: the last `last` bytes
+        if last == 0 or size == 0:
+            return UNSATISFIABLE
+        return max(0, size - last), size
+    if last is not None and last < first:
+        return None  # not a valid range: ignored
+    if first >= size:
+        return UNSATISFIABLE
+    return first, size if last is None else min(last + 1, size)
 
 
 @routes.get("/blobs/{path:.+}")
 async def get_blob(request: web.Request) -> web.StreamResponse:
     store = request.app[keys.RESOURCES].store
-    if not hasattr(store, "local_file_path"):
-        raise NotFoundError("blobs are served by the storage service")
-    if not is_served_blob(request.match_info["path"]):
+    path = request.match_info["path"]
+    if not is_served_blob(path):
         raise NotFoundError("no such blob")
     try:
-        path = store.local_file_path(request.match_info["path"])
+        validate_blob_path(path)
+        local_path = store.local_file_path(path) if hasattr(store, "local_file_path") else None
     except BlobPathError:
         raise NotFoundError("no such blob") from None
-    if not os.path.isfile(path):
-        raise NotFoundError("no such blob")
-    # Paths are content-addressed (cache key or template version), so the name is the entity tag.
-    etag = '"' + os.path.splitext(os.path.basename(path))[0] + '"'
+
+    handle: BinaryIO | None = None
+    if local_path is not None:
+        opened = await asyncio.to_thread(_open_regular_file, local_path)
+        if opened is None:
+            raise NotFoundError("no such blob")
+        handle, size = opened
+    else:
+        try:
+            size = await store.size(path)
+        except BlobNotFoundError:
+            raise NotFoundError("no such blob") from None
+    try:
+        return await _answer(request, store, path, handle, size)
+    finally:
+        if handle is not None:
+            await asyncio.to_thread(handle.close)
+
+
+async def _answer(request: web.Request, store, path: str, handle: BinaryIO | None, size: int) -> web.StreamResponse:
+    # Paths are content-addressed (result cache key), so the name is the entity tag.
+    name = path.rsplit("/", 1)[1].removesuffix(".glb")
+    etag = f'"{name}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE_CACHE_CONTROL}
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    if _none_match(request, name):
         return web.Response(status=304, headers=headers)
-    data = await asyncio.to_thread(_read, path)
-    return web.Response(body=data, headers=headers, content_type="model/gltf-binary")
+
+    headers["Accept-Ranges"] = "bytes"
+    wanted = requested_range(request.headers.get("Range"), size)
+    if wanted is not None and request.headers.get("If-Range", etag).strip() != etag:
+        wanted = None  # the client's partial copy is of something else: send it all
+    if isinstance(wanted, Unsatisfiable):
+        error = ConfiguratorError(f"the blob has {size} bytes; the range asked for lies past its end")
+        error.status, error.title, error.code = 416, "Range Not Satisfiable", "RANGE_NOT_SATISFIABLE"
+        response = problem_response(error, request.path)
+        response.headers.update({"Accept-Ranges": "bytes", "Content-Range": f"bytes */{size}"})
+        return response
+    start, end = wanted if wanted is not None else (0, size)
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+
+    pieces = None
+    first = b""
+    sending_body = request.method != "HEAD" and end > start
+    if handle is None and sending_body:
+        # The first piece before the status line, so a blob gone meanwhile is still a 404.
+        pieces = store.stream(path, start, end - start)
+        try:
+            first = await anext(pieces)
+        except BaseException as exc:
+            await pieces.aclose()
+            if isinstance(exc, BlobNotFoundError):
+                raise NotFoundError("no such blob") from None
+            raise
+
+    response = web.StreamResponse(status=206 if wanted is not None else 200, headers=headers)
+    response.content_type = GLB_CONTENT_TYPE
+    response.content_length = end - start
+    try:
+        await response.prepare(request)
+        if sending_body:
+            if handle is not None:
+                await _send_file(request, response, handle, start, end - start)
+            else:
+                await _send_pieces(response, first, pieces)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client went away
+    except Exception as exc:  # the status line is out: all that is left is to cut the body short
+        log.warning("sending blob %s failed: %s: %s", path, type(exc).__name__, exc, extra={"path": request.path})
+        if request.transport is not None:
+            request.transport.close()
+    finally:
+        if pieces is not None:
+            await pieces.aclose()
+    return response
 
 
-def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+def _none_match(request: web.Request, name: str) -> bool:
+    tags = request.if_none_match  # weak comparison (RFC 9110 §13.1.2): W/"x" matches "x"
+    return tags is not None and any(tag.value in (name, "*") for tag in tags)
+
+
+def _open_regular_file(path: str) -> tuple[BinaryIO, int] | None:
+    """The file open for reading and its size; None if it is missing or not a regular file."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the caller, after sending
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    status = os.fstat(handle.fileno())
+    if not stat.S_ISREG(status.st_mode):
+        handle.close()
+        return None
+    return handle, status.st_size
+
+
+async def _send_file(request: web.Request, response: web.StreamResponse, handle: BinaryIO,
+                     offset: int, count: int) -> None:
+    transport = request.transport
+    if transport is None:
+        raise ConnectionResetError("the client went away")
+    try:
+        await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
+        return
+    except NotImplementedError:
+        pass  # no sendfile for this transport: read the file piece by piece
+    await asyncio.to_thread(handle.seek, offset)
+    while count > 0:
+        piece = await asyncio.to_thread(handle.read, min(STREAM_CHUNK_BYTES, count))
+        if not piece:
+            raise OSError("the file ended before its size")
+        count -= len(piece)
+        await response.write(piece)
+
+
+async def _send_pieces(response: web.StreamResponse, first: bytes, pieces: AsyncIterator[bytes]) -> None:
+    await response.write(first)
+    async for piece in pieces:
+        await response.write(piece)
