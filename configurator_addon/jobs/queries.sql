@@ -28,13 +28,43 @@ WHERE client_id = $1 AND cache_key = $2 AND status IN ('PENDING', 'QUEUED', 'PRO
 RETURNING *;
 
 -- name: claim_job
--- One statement, no transaction held while Blender works.
-WITH next AS MATERIALIZED (
-    SELECT id FROM jobs
-    WHERE status = 'QUEUED' AND run_after <= now()
-    ORDER BY run_after, created_at
+-- One statement, no transaction held while Blender works. Fair across clients: among the
+-- clients with a claimable job, the one with the fewest jobs PROCESSING now, then the one
+-- served least recently (its latest claim is oldest, or it has none), then the one waiting
+-- longest; within that client its oldest claimable job. The clients with QUEUED jobs are
+-- found by skipping through jobs_claimable_by_client, one index probe per client, so a large
+-- backlog of one client costs nothing. A client whose candidate job another claimer holds is
+-- passed over (SKIP LOCKED) for the next client in that order.
+WITH RECURSIVE waiting (client_id) AS (
+    (SELECT client_id FROM jobs WHERE status = 'QUEUED' ORDER BY client_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.client_id FROM jobs j
+            WHERE j.status = 'QUEUED' AND j.client_id > waiting.client_id
+            ORDER BY j.client_id LIMIT 1)
+    FROM waiting WHERE waiting.client_id IS NOT NULL
+), candidates AS (
+    SELECT w.client_id,
+           (SELECT min(q.run_after) FROM jobs q
+            WHERE q.client_id = w.client_id AND q.status = 'QUEUED') AS due,
+           (SELECT count(*) FROM jobs p
+            WHERE p.client_id = w.client_id AND p.status = 'PROCESSING') AS processing,
+           (SELECT max(s.started_at) FROM jobs s
+            WHERE s.client_id = w.client_id AND s.started_at IS NOT NULL) AS last_claimed
+    FROM waiting w
+    WHERE w.client_id IS NOT NULL
+), next AS MATERIALIZED (
+    SELECT job.id
+    FROM (SELECT * FROM candidates WHERE due <= now()
+          ORDER BY processing, last_claimed NULLS FIRST, due, client_id) AS c
+    CROSS JOIN LATERAL (
+        SELECT id FROM jobs
+        WHERE client_id = c.client_id AND status = 'QUEUED' AND run_after <= now()
+        ORDER BY run_after, created_at
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) AS job
+    ORDER BY c.processing, c.last_claimed NULLS FIRST, c.due, c.client_id
     LIMIT 1
-    FOR UPDATE SKIP LOCKED
 )
 UPDATE jobs j
 SET status = 'PROCESSING', attempt = j.attempt + 1, lease_id = gen_random_uuid(), worker_id = $1,

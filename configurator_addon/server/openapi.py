@@ -19,9 +19,15 @@ def _json(model: str) -> dict:
 
 def _problems(*statuses: int) -> dict:
     text = {400: "Malformed request", 404: "Not found (or not yours)", 409: "State conflict",
-            413: "Payload too large", 422: "Validation failed", 503: "Unavailable"}
-    return {str(s): {"description": text[s], "content": {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}}
-            for s in statuses}
+            413: "Payload too large", 422: "Validation failed", 429: "Too many requests: try again after Retry-After",
+            503: "Unavailable"}
+    problem = {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}
+    responses = {str(s): {"description": text[s], "content": problem} for s in statuses}
+    if 429 in statuses:
+        responses["429"]["headers"] = {"Retry-After": {
+            "description": "Whole seconds until the request may succeed", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}}
+    return responses
 
 
 def _ok(model: str, status: int = 200, description: str = "OK") -> dict:
@@ -86,7 +92,8 @@ def _paths() -> dict:
             "operationId": "submitJob", "parameters": [CLIENT],
             "requestBody": {"required": True, "content": _json("JobCreate")},
             "responses": {**_ok("Job", 200, "Already complete (from the result cache)"),
-                          **_ok("Job", 202, "Accepted: being generated"), **_problems(400, 404, 409, 413, 422)}}},
+                          **_ok("Job", 202, "Accepted: being generated"),
+                          **_problems(400, 404, 409, 413, 422, 429)}}},
         "/api/v1/jobs/{id}": {"get": {
             "operationId": "getJob", "parameters": [ID, CLIENT],
             "responses": {**_ok("Job"), **_problems(400, 404)}}},

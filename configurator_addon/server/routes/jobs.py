@@ -7,6 +7,7 @@ from aiohttp import web
 
 from ...jobs.queue import TERMINAL_STATUSES
 from ...schemas.api import Job, JobCreate, JobEvent
+from ...services.submission_limits import SubmissionLimiter
 from .. import keys
 from ..cors import require_allowed_origin
 from ..requests import client_id, path_id, read_json, user_id
@@ -39,8 +40,12 @@ async def job_body(request: web.Request, row) -> Job:
 @routes.post("/api/v1/jobs")
 async def submit_job(request: web.Request) -> web.Response:
     body = await read_json(request, JobCreate)
-    row, _ = await request.app[keys.RESOURCES].jobs.submit(
-        client_id(request), user_id(request), product_id=body.product_id, configuration_id=body.configuration_id,
+    resources, tenant = request.app[keys.RESOURCES], client_id(request)
+    # Every submission costs the client a token, also one answered from the result cache or
+    # joined to a job in flight; without one it is refused (429) before anything is written.
+    await SubmissionLimiter.from_settings(resources.pool, request.app[keys.SETTINGS]).take(tenant)
+    row, _ = await resources.jobs.submit(
+        tenant, user_id(request), product_id=body.product_id, configuration_id=body.configuration_id,
         config_data=body.config_data, draco=body.options.draco)
     # 202 while the model is being made (a new job, or an identical one already in flight);
     # 200 when it is already there (answered from the result cache).
