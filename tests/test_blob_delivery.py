@@ -106,6 +106,9 @@ async def test_a_glb_is_sent_whole_with_its_headers(served):
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Content-Security-Policy"]
     assert headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "ETag" in headers["Access-Control-Expose-Headers"]
+    assert headers["X-Request-Id"]
+    status, headers, _ = await fetch(client, Range="bytes=0-0", **{"X-Request-Id": "trace-blob-1"})
+    assert (status, headers["X-Request-Id"]) == (206, "trace-blob-1")
 
 
 RANGES = {

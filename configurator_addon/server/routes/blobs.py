@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from aiohttp import web
 
+from ... import logs
 from ...errors import BlobNotFoundError, BlobPathError, ConfiguratorError, NotFoundError
 from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob, validate_blob_path
 from ...storage.blob_store import STREAM_CHUNK_BYTES
@@ -142,6 +143,8 @@ async def _answer(request: web.Request, store, path: str, handle: BinaryIO | Non
                 raise NotFoundError("no such blob") from None
             raise
 
+    if (request_id := logs.request_id.get()) is not None:
+        headers["X-Request-Id"] = request_id  # sent before the request middleware sees the response
     response = web.StreamResponse(status=206 if wanted is not None else 200, headers=headers)
     response.content_type = GLB_CONTENT_TYPE
     response.content_length = end - start
