@@ -199,6 +199,12 @@ class NotFoundError(ConfiguratorError):
     title = "Not found"
 
 
+class RangeNotSatisfiable(ConfiguratorError):
+    code = "RANGE_NOT_SATISFIABLE"
+    status = 416
+    title = "Range Not Satisfiable"
+
+
 class ConflictError(ConfiguratorError):
     code = "CONFLICT"
     status = 409

@@ -20,7 +20,7 @@ from .. import logs
 from ..db.listen import listen_forever
 from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
-from ..storage import glb_blob_path
+from ..storage import GLB_CONTENT_TYPE, glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import until_it_lands
 from .template_files import TemplateFiles
@@ -29,7 +29,6 @@ log = logging.getLogger("configurator.worker")
 
 STAGE_PROGRESS = {"apply": 30, "export": 60, "upload": 90}
 PROGRESS_AFTER_SECONDS = 0.2
-GLB_CONTENT_TYPE = "model/gltf-binary"
 
 
 def templates_dir(settings) -> str:

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from ..errors import ForbiddenError
 
-EXPOSED_HEADERS = ("Location", "Server-Timing", "X-Request-Id", "ETag")
+EXPOSED_HEADERS = ("Location", "Server-Timing", "X-Request-Id", "ETag", "Content-Range", "Accept-Ranges",
+                   "Content-Length", "Retry-After")
 
 
 def setup_cors(app: web.Application, origins: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..settings import Settings
 from .blob_store import (
+    GLB_CONTENT_TYPE,
     IMMUTABLE_CACHE_CONTROL,
     MAX_BLOB_PATH_LENGTH,
     BlobStore,
@@ -18,6 +19,7 @@ from .blob_store import (
 from .local import LocalBlobStore
 
 __all__ = [
+    "GLB_CONTENT_TYPE",
     "IMMUTABLE_CACHE_CONTROL",
     "MAX_BLOB_PATH_LENGTH",
     "AzureBlobStore",

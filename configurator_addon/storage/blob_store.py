@@ -23,6 +23,7 @@ from ..errors import BlobPathError
 MAX_BLOB_PATH_LENGTH = 1024
 # Blob paths name their content (template version, result cache key): cache them for good.
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+GLB_CONTENT_TYPE = "model/gltf-binary"
 # The largest piece `stream` yields: what one reader of a blob holds in memory at a time.
 STREAM_CHUNK_BYTES = 1024 * 1024
 

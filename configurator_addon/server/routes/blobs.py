@@ -27,8 +27,8 @@ from typing import BinaryIO
 from aiohttp import web
 
 from ... import logs
-from ...errors import BlobNotFoundError, BlobPathError, ConfiguratorError, NotFoundError
-from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob, validate_blob_path
+from ...errors import BlobNotFoundError, BlobPathError, NotFoundError, RangeNotSatisfiable
+from ...storage import GLB_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL, is_served_blob, validate_blob_path
 from ...storage.blob_store import STREAM_CHUNK_BYTES
 from .. import keys
 from ..problems import problem_response
@@ -36,7 +36,6 @@ from ..problems import problem_response
 routes = web.RouteTableDef()
 log = logging.getLogger("configurator.server")
 
-GLB_CONTENT_TYPE = "model/gltf-binary"
 _RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 
 
@@ -120,8 +119,7 @@ async def _answer(request: web.Request, store, path: str, handle: BinaryIO | Non
     if wanted is not None and request.headers.get("If-Range", etag).strip() != etag:
         wanted = None  # the client's partial copy is of something else: send it all
     if isinstance(wanted, Unsatisfiable):
-        error = ConfiguratorError(f"the blob has {size} bytes; the range asked for lies past its end")
-        error.status, error.title, error.code = 416, "Range Not Satisfiable", "RANGE_NOT_SATISFIABLE"
+        error = RangeNotSatisfiable(f"the blob has {size} bytes; the range asked for lies past its end")
         response = problem_response(error, request.path)
         response.headers.update({"Accept-Ranges": "bytes", "Content-Range": f"bytes */{size}"})
         return response
