@@ -683,7 +683,14 @@ async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database,
     from fixtures_api import EngineInspector, api_settings
 
     executor = MainThreadExecutor()
-    driver = threading.Thread(target=executor.run_forever, daemon=True)  # stands in for the main thread
+    driving = threading.Event()
+
+    def drive():  # stands in for Blender's timer on the main thread
+        while not driving.is_set():
+            executor.drain()
+            time.sleep(0.01)
+
+    driver = threading.Thread(target=drive, daemon=True)
     driver.start()
     settings = api_settings(database, str(tmp_path / "var"), job_timeout_seconds=0.5)
     app = create_app(settings, role="all", executor=executor, inspector=EngineInspector(engine))
@@ -699,6 +706,7 @@ async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database,
             assert (await client.get("/health")).status == 200
     finally:
         executor.stop()
+        driving.set()
         driver.join(5)
 
 

@@ -50,7 +50,6 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.status_file = status_file
         self.templates = TemplateFiles(store, templates_dir(settings))
-        self.jobs_done = 0
         self._wake = asyncio.Event()
 
     # -- the loop ------------------------------------------------------------------------
@@ -77,7 +76,6 @@ class Worker:
                     await self._sleep(stop, 1.0)
                     continue
                 await self.process(row)
-                self.jobs_done += 1
         finally:
             listener.cancel()
 

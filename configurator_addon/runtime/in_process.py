@@ -6,7 +6,6 @@ so: its workers give untrusted templates to a confined engine process
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import logging
 import threading
 
@@ -28,26 +27,16 @@ async def start_site(app: web.Application, settings) -> web.AppRunner:
 
 class InProcessEngine:
     """The worker's engine as Blender in this process, on the main thread via `executor`.
-    `time_limit_seconds` arms a watchdog that ends the whole process (C code: it fires even
-    while Blender holds the GIL); None for an artist's Blender, which must never be ended."""
+    No time limit: an artist's Blender must never be ended for a job."""
 
-    def __init__(self, executor, engine, time_limit_seconds: float | None = None):
+    def __init__(self, executor, engine):
         self.executor = executor
         self.engine = engine
-        self.time_limit_seconds = time_limit_seconds
 
     async def generate(self, path: str, config: dict, *, draco: bool = False, version: str | None = None,
                        before_stage=None):
-        return await self.executor.run(self._generate, path, config, draco, version, before_stage)
-
-    def _generate(self, path, config, draco, version, before_stage):
-        if self.time_limit_seconds is not None:
-            faulthandler.dump_traceback_later(self.time_limit_seconds, exit=True)
-        try:
-            return self.engine.generate(path, config, draco=draco, version=version, before_stage=before_stage)
-        finally:
-            if self.time_limit_seconds is not None:
-                faulthandler.cancel_dump_traceback_later()
+        return await self.executor.run(self.engine.generate, path, config, draco=draco, version=version,
+                                       before_stage=before_stage)
 
 
 class InProcessServer:

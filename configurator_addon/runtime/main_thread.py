@@ -1,9 +1,9 @@
 """Run bpy work on the main thread, from any thread.
 
-bpy may only be touched by the main thread, and `bpy.app.timers` never fire headless. So
-there is one executor and two drivers: headless, the main thread blocks in `run_forever`;
-in Blender's GUI, a persistent timer calls `drain`. Other threads `submit` callables and get
-`concurrent.futures.Future`s (or `await run(...)` from asyncio).
+bpy may only be touched by the main thread. In Blender's GUI (the artist's server) a
+persistent timer calls `drain`; other threads `submit` callables and get
+`concurrent.futures.Future`s (or `await run(...)` from asyncio). The service itself runs no
+bpy in its own processes: its engine processes loop over their pipe instead.
 """
 from __future__ import annotations
 
@@ -45,19 +45,7 @@ class MainThreadExecutor:
         self._stopped.set()
         self._queue.put(_STOP)
 
-    # -- drivers (main thread) -----------------------------------------------------------
-    def run_forever(self) -> None:
-        """Headless driver: run items until `stop()`."""
-        while True:
-            try:
-                item = self._queue.get(timeout=0.5)  # wake up now and then so signals are handled
-            except queue.Empty:
-                continue
-            if item is _STOP:
-                break
-            self._run(item)
-        self._cancel_pending()
-
+    # -- the driver (main thread) -----------------------------------------------------------
     def drain(self, max_seconds: float = 0.05) -> float:
         """GUI driver: run what is queued for up to `max_seconds`; returns the timer interval."""
         deadline = time.monotonic() + max_seconds
