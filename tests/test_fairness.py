@@ -13,6 +13,7 @@ from configurator_addon.db.pool import create_pool
 from configurator_addon.jobs.queue import JobQueue, Lease
 from configurator_addon.server import keys
 from fixtures_api import new_client, tenant, upload_product
+from test_job_queue import claim_and_complete_all
 
 SCHEMA = {"type": "object", "properties": {}}
 PROBLEM = "application/problem+json"
@@ -114,17 +115,7 @@ async def test_concurrent_claimers_across_clients_claim_every_job_exactly_once(p
     for name, count in (("Big", 300), ("Medium", 40), ("Small", 5)):
         client, product = await add_client(pool, name)
         ids |= set(await add_jobs(pool, client, product, count))
-    queue = JobQueue(pool)
-    processed: list = []
-
-    async def claimer(n: int) -> None:
-        while (row := await queue.claim(f"claimer-{n}")) is not None:
-            processed.append(row["id"])
-            done = await queue.complete(Lease(row["id"], row["lease_id"]), blob_path=f"x/glb/{row['id']}.glb",
-                                        result_url="u", timings={}, byte_size=1)
-            assert done is not None
-
-    await asyncio.gather(*(claimer(n) for n in range(20)))
+    processed = await claim_and_complete_all(JobQueue(pool), claimers=20)
     assert len(processed) == len(ids) and set(processed) == ids
     assert dict(await pool.fetch("SELECT status, count(*) FROM jobs GROUP BY status")) == {"COMPLETED": len(ids)}
 

@@ -38,9 +38,9 @@ async def add_jobs(pool, product_id, count: int, status: str = "QUEUED", max_ret
         "RETURNING id", DEMO_CLIENT_ID, product_id, status, count, max_retries)]
 
 
-async def test_twenty_claimers_process_five_hundred_jobs_exactly_once(pool, product_id):
-    ids = set(await add_jobs(pool, product_id, 500))
-    queue = JobQueue(pool)
+async def claim_and_complete_all(queue: JobQueue, claimers: int) -> list:
+    """`claimers` workers at once claim and complete jobs until none is left; the ids, in
+    the order they were claimed."""
     processed: list = []
 
     async def claimer(n: int) -> None:
@@ -50,7 +50,13 @@ async def test_twenty_claimers_process_five_hundred_jobs_exactly_once(pool, prod
                                         result_url="u", timings={}, byte_size=1)
             assert done is not None
 
-    await asyncio.gather(*(claimer(n) for n in range(20)))
+    await asyncio.gather(*(claimer(n) for n in range(claimers)))
+    return processed
+
+
+async def test_twenty_claimers_process_five_hundred_jobs_exactly_once(pool, product_id):
+    ids = set(await add_jobs(pool, product_id, 500))
+    processed = await claim_and_complete_all(JobQueue(pool), claimers=20)
     assert len(processed) == 500 and set(processed) == ids
     counts = dict(await pool.fetch("SELECT status, count(*) FROM jobs GROUP BY status"))
     assert counts == {"COMPLETED": 500}
