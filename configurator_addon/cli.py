@@ -1,4 +1,5 @@
-"""Command line: `inspect` a template, `generate` a GLB from it.
+"""Command line: `inspect` a template, `generate` a GLB from it; `serve`; `admin` (the
+platform operator's clients, users and keys: accounts/admin_cli.py).
 
 `server_entry.py` and child processes (`engine_process.py`) hand over the arguments (those
 after `--` under `blender --background`). The answer is JSON on stdout, or in the file
@@ -70,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .sandbox import engine_host
 
     engine_host.add_arguments(commands.add_parser("engine-host", help="(internal) a worker's engine process"))
+    from .accounts import admin_cli
+
+    admin_cli.add_arguments(commands.add_parser("admin", help="the platform operator's commands: "
+                                                "clients, users, API keys"))
     return parser
 
 
@@ -79,6 +84,10 @@ def main(argv: list[str]) -> int:
         from .runtime.serve import serve
 
         return serve(args)
+    if args.command == "admin":
+        from .accounts.admin_cli import run as run_admin
+
+        return run_admin(args)
     if args.command == "engine-host":
         from .sandbox.engine_host import serve
 

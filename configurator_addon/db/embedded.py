@@ -172,9 +172,13 @@ class EmbeddedPostgres:
         """The superuser's DSN of `database`: for creating roles and databases only."""
         return self._url(SUPERUSER, "superuser", database)
 
-    def start(self) -> str:
+    def start(self, *, join_running: bool = False) -> str:
         """Create (first use) and start the cluster, create the role and the database (or
-        secure a cluster that lets anyone in without a password); return the service's DSN."""
+        secure a cluster that lets anyone in without a password); return the service's DSN.
+
+        `join_running=True`: when a server already runs on this data directory (another
+        process of the service started it), use it as it is instead of replacing it; that
+        process owns it, so `owns_server` stays False and this object must not stop it."""
         began = time.monotonic()
         if self._server_pid is not None and self._running_postmaster_pid() == self._server_pid:
             return self.dsn
@@ -182,6 +186,10 @@ class EmbeddedPostgres:
             self.bin_dir = find_bin_dir()
         self._service_account = _service_account()
         with self._cluster_lock():
+            if join_running and self._join_running_server():
+                log.info("joined the embedded PostgreSQL %s running on port %s",
+                         self.data_dir, self.port)
+                return self.dsn
             try:
                 self._prepare_directories()
             except OSError as exc:
@@ -205,6 +213,11 @@ class EmbeddedPostgres:
                  (time.monotonic() - began) * 1000,
                  " (new cluster)" if created else " (now password-protected)" if secured else "")
         return self.dsn
+
+    @property
+    def owns_server(self) -> bool:
+        """Whether the server running on this data directory is the one this object started."""
+        return self._server_pid is not None and self._running_postmaster_pid() == self._server_pid
 
     def stop(self) -> None:
         """Stop the server running on this data directory (fast shutdown), if any."""
@@ -407,6 +420,25 @@ class EmbeddedPostgres:
                 f"{SERVICE_ROLE} role: {exc}") from exc
         log.warning("the embedded database %s and its objects now belong to the %s role "
                     "(they belonged to %s)", self.database, SERVICE_ROLE, owner)
+
+    def _join_running_server(self) -> bool:
+        """Take the port of the server running on this data directory (line 4 of its
+        postmaster.pid) and the passwords of the secrets file; False when none runs."""
+        if self._running_postmaster_pid() is None:
+            return False
+        try:
+            with open(self._pid_path, encoding="ascii", errors="replace") as handle:
+                lines = handle.read().splitlines()
+            port = int(lines[3])
+        except (OSError, ValueError, IndexError):
+            return False  # gone meanwhile, or still writing its pid file
+        secrets_ = self._read_secrets()
+        if secrets_ is None:
+            raise EmbeddedDatabaseError(
+                f"a PostgreSQL server runs on {self.data_dir} but its secrets file "
+                f"{self.secrets_path} is missing; restart the service to secure it")
+        self.port, self._secrets = port, secrets_
+        return True
 
     def _clear_previous_server(self) -> None:
         """Cope with what a killed run left: stop a server still running on this data
