@@ -217,6 +217,14 @@ class PayloadTooLargeError(ConfiguratorError):
     title = "Payload too large"
 
 
+class UnauthorizedError(ConfiguratorError):
+    """No valid credential: a bad, expired or revoked session or key, or a wrong password."""
+
+    code = "UNAUTHORIZED"
+    status = 401
+    title = "Unauthorized"
+
+
 class StorageError(ConfiguratorError):
     """Blob storage failed or is unreachable (transient: worth a retry)."""
 

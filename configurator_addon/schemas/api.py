@@ -125,6 +125,43 @@ class Readiness(BaseModel):
     storage: str
 
 
+Role = Literal["admin", "member", "viewer"]
+
+
+class LoginRequest(_Body):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordChange(_Body):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024,
+                              description="10 to 256 characters")
+
+
+class AccountUser(BaseModel):
+    id: UUID
+    email: str
+    name: str
+    role: Role
+
+
+class AccountClient(BaseModel):
+    id: UUID
+    name: str
+
+
+class SignedIn(BaseModel):
+    """Who a session is: the user and their client."""
+
+    user: AccountUser
+    client: AccountClient
+
+
+class Me(SignedIn):
+    csrf_token: str = Field(description="Send as X-CSRF-Token with unsafe requests made with the session cookie")
+
+
 class ProblemError(BaseModel):
     message: str
     code: str | None = None

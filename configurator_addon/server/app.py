@@ -7,15 +7,17 @@ import contextlib
 
 from aiohttp import web
 
+from ..accounts.sessions import Sessions
 from ..services.resources import open_resources
 from ..services.retention import RetentionSweep, sweep_periodically
 from . import keys
+from .authentication import AUTHENTICATOR, Authenticator, setup_authentication
 from .cors import setup_cors
 from .job_events import JobEventHub
 from .openapi import routes as openapi_routes
 from .problems import setup_problems
 from .request_context import setup_request_context
-from .routes import blobs, configurations, health, jobs, products, webapp
+from .routes import auth, blobs, configurations, health, jobs, products, webapp
 from .security_headers import setup_security_headers
 
 
@@ -31,6 +33,12 @@ def _resources_context(settings, inspector):
             finally:
                 await hub.stop()
     return context
+
+
+async def _accounts_context(app: web.Application):
+    """Sessions and the credential checks, on the resources' pool."""
+    app[AUTHENTICATOR] = Authenticator(Sessions(app[keys.RESOURCES].pool))
+    yield
 
 
 API_ROLES = ("api", "all")
@@ -60,13 +68,15 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     setup_request_context(app)
     setup_problems(app)
     setup_security_headers(app, settings.frame_ancestors)
+    setup_authentication(app)
     app[keys.SETTINGS] = settings
     app[keys.ROLE] = role
     if executor is not None:
         app[keys.EXECUTOR] = executor
     app.cleanup_ctx.append(_resources_context(settings, inspector))
+    app.cleanup_ctx.append(_accounts_context)
     app.cleanup_ctx.append(_retention_context(settings))  # stopped before the resources close
-    for table in (health.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
+    for table in (health.routes, auth.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
                   openapi_routes, webapp.routes):  # the web app's catch-all last
         app.add_routes(table)
     setup_cors(app, settings.cors_origins)

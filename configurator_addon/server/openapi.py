@@ -18,7 +18,9 @@ def _json(model: str) -> dict:
 
 
 def _problems(*statuses: int) -> dict:
-    text = {400: "Malformed request", 404: "Not found (or not yours)", 409: "State conflict",
+    text = {400: "Malformed request", 401: "No valid credential (bad, expired or revoked session or key)",
+            403: "Forbidden (a disabled client, a key from an origin it does not allow, or not permitted)",
+            404: "Not found (or not yours)", 409: "State conflict",
             413: "Payload too large", 422: "Validation failed", 429: "Too many requests: try again after Retry-After",
             503: "Unavailable"}
     problem = {PROBLEM: {"schema": {"$ref": REF.format(model="Problem")}}}
@@ -40,7 +42,8 @@ PAGING = [
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}},
 ]
 CLIENT = {"name": "X-Client-Id", "in": "header", "required": False, "schema": {"type": "string", "format": "uuid"},
-          "description": "Client to act for (until authentication exists; default: the demo client)"}
+          "description": "Client to act for without a credential (default: the demo client); "
+                         "ignored when a session or key is present"}
 UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["template"],
     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -49,12 +52,71 @@ UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
 }}}}
 
 
-def _paths() -> dict:
+CREDENTIAL_PROBLEMS = (401, 403)
+SECURITY_SCHEMES = {
+    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "configurator_session",
+                      "description": "The session of a logged-in user (`POST /api/v1/auth/login`)"},
+    "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "sk_… (secret) or pk_… (publishable)",
+               "description": "An API key of a client"},
+}
+# Until every route needs a credential, a request without one acts for the demo client.
+SECURITY = [{}, {"sessionCookie": []}, {"apiKey": []}]
+NO_BODY_OK = {"204": {"description": "Done"}}
+SESSION_COOKIES = {"Set-Cookie": {
+    "description": "configurator_session (the access token, Path=/) and configurator_refresh "
+                   "(Path=/api/v1/auth); both HttpOnly, SameSite=Lax, Secure over https",
+    "schema": {"type": "string"}}}
+
+
+def _auth_paths() -> dict:
+    signed_in = {"200": {"description": "Signed in; the session cookies are set", "headers": SESSION_COOKIES,
+                         "content": _json("SignedIn")}}
     return {
-        "/health": {"get": {"operationId": "health", "summary": "Liveness",
+        "/api/v1/auth/login": {"post": {
+            "operationId": "login", "summary": "Log in with email and password", "security": [{}],
+            "requestBody": {"required": True, "content": _json("LoginRequest")},
+            "responses": {**signed_in, **_problems(400, 401, 403, 413, 422, 429)}}},
+        "/api/v1/auth/refresh": {"post": {
+            "operationId": "refreshSession", "summary": "New tokens for the session (the refresh cookie)",
+            "security": [{}],
+            "responses": {**signed_in, **_problems(401, 403)}}},
+        "/api/v1/auth/logout": {"post": {
+            "operationId": "logout", "summary": "End the session and clear its cookies", "security": [{}],
+            "responses": {"204": {"description": "Logged out", "headers": SESSION_COOKIES}}}},
+        "/api/v1/auth/me": {"get": {
+            "operationId": "me", "summary": "The signed-in user, their client and the session's CSRF token",
+            "security": [{"sessionCookie": []}],
+            "responses": {**_ok("Me"), **_problems(401, 403)}}},
+        "/api/v1/auth/password": {"post": {
+            "operationId": "changePassword",
+            "summary": "Change the password; every other session of the user is revoked",
+            "security": [{"sessionCookie": []}],
+            "requestBody": {"required": True, "content": _json("PasswordChange")},
+            "responses": {"204": {"description": "Changed; new session cookies are set", "headers": SESSION_COOKIES},
+                          **_problems(400, 401, 403, 413, 422, 429)}}},
+    }
+
+
+def _with_credential_problems(paths: dict) -> dict:
+    """Any `/api/v1` request may carry a credential, which may be refused."""
+    for path, operations in paths.items():
+        if not path.startswith("/api/v1/") or path.startswith("/api/v1/auth/"):
+            continue
+        for operation in operations.values():
+            operation["responses"].update(_problems(*CREDENTIAL_PROBLEMS))
+    return paths
+
+
+def _paths() -> dict:
+    return _with_credential_problems({**_service_paths(), **_auth_paths()})
+
+
+def _service_paths() -> dict:
+    return {
+        "/health": {"get": {"operationId": "health", "summary": "Liveness", "security": [],
                             "responses": {**_ok("Health"), "503": {"description": "Unhealthy",
                                                                    "content": _json("Health")}}}},
-        "/ready": {"get": {"operationId": "ready", "summary": "Database and storage reachable",
+        "/ready": {"get": {"operationId": "ready", "summary": "Database and storage reachable", "security": [],
                            "responses": {**_ok("Readiness"), "503": {"description": "Not ready",
                                                                      "content": _json("Readiness")}}}},
         "/api/v1/products": {
@@ -110,7 +172,7 @@ def _paths() -> dict:
 
 MODELS = [api.Health, api.Readiness, api.Product, api.ProductSummary, api.ProductList, api.Configuration,
           api.ConfigurationCreate, api.ConfigurationUpdate, api.ConfigurationList, api.Job, api.JobCreate,
-          api.JobEvent, api.Problem, api.Page]
+          api.JobEvent, api.Problem, api.Page, api.LoginRequest, api.PasswordChange, api.SignedIn, api.Me]
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +183,8 @@ def openapi_document() -> dict:
         "info": {"title": "Configurator API", "version": "1.0.0",
                  "description": "Parametric product templates in, exact GLB models out."},
         "paths": _paths(),
-        "components": {"schemas": schemas["$defs"]},
+        "security": SECURITY,
+        "components": {"schemas": schemas["$defs"], "securitySchemes": SECURITY_SCHEMES},
     }
 
 

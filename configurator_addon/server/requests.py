@@ -9,15 +9,20 @@ from aiohttp import web
 
 from ..errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from ..services.seeding import DEMO_CLIENT_ID, DEMO_USER_ID
+from .authentication import CREDENTIAL
 from .keys import SETTINGS
 
-# Until accounts exist every caller acts for the demo client. `X-Client-Id` selects another
-# client (a stand-in for the authenticated user's client that tests use to prove isolation).
+# A caller with a credential (a session or an API key, `authentication.py`) acts for the
+# credential's client, whatever it sends. Until every route needs one, a caller without acts
+# for the demo client, or for the client `X-Client-Id` names.
 MAX_PAGE = 100
 MAX_OFFSET = 1_000_000
 
 
 def client_id(request: web.Request) -> uuid.UUID:
+    credential = request.get(CREDENTIAL)
+    if credential is not None:
+        return credential.client_id
     header = request.headers.get("X-Client-Id")
     if header is None:
         return DEMO_CLIENT_ID
@@ -28,6 +33,9 @@ def client_id(request: web.Request) -> uuid.UUID:
 
 
 def user_id(request: web.Request) -> uuid.UUID | None:
+    credential = request.get(CREDENTIAL)
+    if credential is not None:
+        return credential.user_id  # None for a key
     return DEMO_USER_ID if client_id(request) == DEMO_CLIENT_ID else None
 
 

@@ -191,10 +191,122 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in with email and password */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** New tokens for the session (the refresh cookie) */
+        post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the session and clear its cookies */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user, their client and the session's CSRF token */
+        get: operations["me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password; every other session of the user is revoked */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountClient */
+        AccountClient: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** AccountUser */
+        AccountUser: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Email */
+            email: string;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member" | "viewer";
+        };
         /** Configuration */
         Configuration: {
             /**
@@ -403,6 +515,23 @@ export interface components {
              */
             draco?: boolean;
         };
+        /** LoginRequest */
+        LoginRequest: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** Me */
+        Me: {
+            user: components["schemas"]["AccountUser"];
+            client: components["schemas"]["AccountClient"];
+            /**
+             * Csrf Token
+             * @description Send as X-CSRF-Token with unsafe requests made with the session cookie
+             */
+            csrf_token: string;
+        };
         /** Page */
         Page: {
             /**
@@ -414,6 +543,16 @@ export interface components {
             limit: number;
             /** Offset */
             offset: number;
+        };
+        /** PasswordChange */
+        PasswordChange: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Password
+             * @description 10 to 256 characters
+             */
+            new_password: string;
         };
         /**
          * Problem
@@ -559,6 +698,14 @@ export interface components {
             /** Storage */
             storage: string;
         };
+        /**
+         * SignedIn
+         * @description Who a session is: the user and their client.
+         */
+        SignedIn: {
+            user: components["schemas"]["AccountUser"];
+            client: components["schemas"]["AccountClient"];
+        };
     };
     responses: never;
     parameters: never;
@@ -633,7 +780,7 @@ export interface operations {
                 offset?: number;
             };
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path?: never;
@@ -659,13 +806,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createProduct: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path?: never;
@@ -700,6 +865,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Payload too large */
             413: {
                 headers: {
@@ -724,7 +907,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -752,6 +935,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (or not yours) */
             404: {
                 headers: {
@@ -767,7 +968,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -797,6 +998,24 @@ export interface operations {
             };
             /** @description Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -850,7 +1069,7 @@ export interface operations {
                 product_id?: string;
             };
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path?: never;
@@ -876,13 +1095,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     createConfiguration: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path?: never;
@@ -905,6 +1142,24 @@ export interface operations {
             };
             /** @description Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -945,7 +1200,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -973,6 +1228,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (or not yours) */
             404: {
                 headers: {
@@ -988,7 +1261,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -1014,6 +1287,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (or not yours) */
             404: {
                 headers: {
@@ -1029,7 +1320,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -1054,6 +1345,24 @@ export interface operations {
             };
             /** @description Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1094,7 +1403,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path?: never;
@@ -1126,6 +1435,24 @@ export interface operations {
             };
             /** @description Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1186,7 +1513,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -1207,6 +1534,24 @@ export interface operations {
             };
             /** @description Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1229,7 +1574,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -1250,6 +1595,24 @@ export interface operations {
             };
             /** @description Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1281,7 +1644,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Client to act for (until authentication exists; default: the demo client) */
+                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
                 "X-Client-Id"?: string;
             };
             path: {
@@ -1307,9 +1670,287 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not found (or not yours) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the session cookies are set */
+            200: {
+                headers: {
+                    /** @description configurator_session (the access token, Path=/) and configurator_refresh (Path=/api/v1/auth); both HttpOnly, SameSite=Lax, Secure over https */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: try again after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds until the request may succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed in; the session cookies are set */
+            200: {
+                headers: {
+                    /** @description configurator_session (the access token, Path=/) and configurator_refresh (Path=/api/v1/auth); both HttpOnly, SameSite=Lax, Secure over https */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedIn"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Logged out */
+            204: {
+                headers: {
+                    /** @description configurator_session (the access token, Path=/) and configurator_refresh (Path=/api/v1/auth); both HttpOnly, SameSite=Lax, Secure over https */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Changed; new session cookies are set */
+            204: {
+                headers: {
+                    /** @description configurator_session (the access token, Path=/) and configurator_refresh (Path=/api/v1/auth); both HttpOnly, SameSite=Lax, Secure over https */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: try again after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds until the request may succeed */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,183 @@
+"""Who is calling: the session cookie or an API key (`Authorization: Bearer sk_…`/`pk_…`),
+identified on every `/api/` request and kept on the request as a `Credential`.
+
+A credential that is present must be good: a bad, expired or revoked one is 401, a disabled
+client's is 403, a publishable key used from an `Origin` it does not list is 403. A session's
+state (revoked? client disabled? role?) and a key's row are cached `CACHE_SECONDS` per
+process, so a revocation or a disabled client takes effect within that time everywhere (at
+once in the process that made it), and a request normally costs no database round trip.
+Requests without a credential go on as before (docs/accounts.md, "Sessions").
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from aiohttp import web
+
+from ..accounts import tokens
+from ..accounts.sessions import CLOCK_LEEWAY_SECONDS, SESSION_SECONDS, Issued, Sessions
+from ..errors import ForbiddenError, UnauthorizedError
+from . import keys
+
+CACHE_SECONDS = 5.0
+CACHE_ENTRIES = 50_000
+SESSION_COOKIE = "configurator_session"
+REFRESH_COOKIE = "configurator_refresh"
+REFRESH_COOKIE_PATH = "/api/v1/auth"
+MAX_KEY_CHARS = 200
+# A stale credential must not stand in the way of logging in, refreshing or out, or reading the contract.
+LENIENT_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
+                           "/api/v1/openapi.json"})
+
+
+@dataclass(frozen=True)
+class Credential:
+    kind: Literal["user", "secret_key", "publishable_key"]
+    client_id: uuid.UUID
+    role: str  # admin | member | viewer | storefront
+    user_id: uuid.UUID | None = None
+    key_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+
+
+CREDENTIAL = web.RequestKey("credential", Credential)
+
+
+class TimedCache:
+    """Values kept `CACHE_SECONDS` (read at each store, so tests may shorten it), at most
+    `CACHE_ENTRIES` of them."""
+
+    _MISSING = object()
+
+    def __init__(self):
+        self._entries: dict = {}
+
+    def get(self, key, default=None):
+        entry = self._entries.get(key, self._MISSING)
+        if entry is self._MISSING or entry[0] <= time.monotonic():
+            return default
+        return entry[1]
+
+    def put(self, key, value) -> None:
+        now = time.monotonic()
+        if len(self._entries) >= CACHE_ENTRIES:
+            self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+            if len(self._entries) >= CACHE_ENTRIES:
+                self._entries.clear()
+        self._entries[key] = (now + CACHE_SECONDS, value)
+
+    def forget(self, key) -> None:
+        self._entries.pop(key, None)
+
+
+_ABSENT = object()
+
+
+class Authenticator:
+    def __init__(self, sessions: Sessions):
+        self.sessions = sessions
+        self.session_states = TimedCache()
+        self.api_keys = TimedCache()
+        self.verified_tokens = TimedCache()
+
+    async def identify(self, request: web.Request) -> Credential | None:
+        authorization = request.headers.get("Authorization")
+        if authorization is not None:
+            scheme, _, value = authorization.strip().partition(" ")
+            if scheme.lower() == "bearer":
+                return await self._api_key(value.strip(), request.headers.get("Origin"))
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            return await self._session(token)
+        return None
+
+    async def _session(self, token: str) -> Credential:
+        # A token verified lately is not verified again (pyjwt takes ~70 µs); its expiry is.
+        claims = self.verified_tokens.get(token)
+        if claims is None or claims.expires_at + CLOCK_LEEWAY_SECONDS < time.time():
+            claims = await self.sessions.verify(token)
+            self.verified_tokens.put(token, claims)
+        state = self.session_states.get(claims.session_id)
+        if state is None:
+            state = await self.sessions.session_state(claims.session_id)
+            self.session_states.put(claims.session_id, state)
+        if state.dead:
+            raise UnauthorizedError("the session has ended; log in again")
+        if state.client_disabled:
+            raise ForbiddenError("this account's client is disabled")
+        return Credential("user", claims.client_id, state.role, user_id=claims.user_id, session_id=claims.session_id)
+
+    async def _api_key(self, key: str, origin: str | None) -> Credential:
+        if not key.startswith((tokens.SECRET_KEY_PREFIX, tokens.PUBLISHABLE_KEY_PREFIX)) or len(key) > MAX_KEY_CHARS:
+            raise UnauthorizedError("the bearer token is not an API key of this service")
+        digest = tokens.token_hash(key)
+        row = self.api_keys.get(digest, _ABSENT)
+        if row is _ABSENT:
+            row = await self.sessions.api_key(key)
+            self.api_keys.put(digest, row)
+        if row is None or row["revoked"]:
+            raise UnauthorizedError("the API key is not valid (unknown or revoked)")
+        if row["client_disabled"]:
+            raise ForbiddenError("this key's client is disabled")
+        if row["kind"] == "publishable":
+            if origin is not None and origin not in row["allowed_origins"]:
+                raise ForbiddenError(f"this key may not be used from {origin!r}")
+            return Credential("publishable_key", row["client_id"], row["role"], key_id=row["id"])
+        return Credential("secret_key", row["client_id"], row["role"], key_id=row["id"])
+
+    def forget_session(self, session_id: uuid.UUID) -> None:
+        """This process revoked it: refuse it here at once."""
+        self.session_states.forget(session_id)
+
+
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+
+
+def credential(request: web.Request) -> Credential | None:
+    return request.get(CREDENTIAL)
+
+
+@web.middleware
+async def authentication_middleware(request: web.Request, handler):
+    if request.path.startswith("/api/") and request.method != "OPTIONS":
+        try:
+            found = await request.app[AUTHENTICATOR].identify(request)
+        except (UnauthorizedError, ForbiddenError):
+            if request.path not in LENIENT_PATHS:
+                raise
+            found = None
+        if found is not None:
+            request[CREDENTIAL] = found
+    return await handler(request)
+
+
+def setup_authentication(app: web.Application) -> None:
+    """After the problem middleware, which answers what this one refuses."""
+    app.middlewares.append(authentication_middleware)
+
+
+# -- cookies ------------------------------------------------------------------------------
+def _secure(request: web.Request) -> bool:
+    """Over HTTPS, or when the service's public address is https (TLS ends at a proxy). A
+    proxy's X-Forwarded-Proto is not taken on trust."""
+    base = request.app[keys.SETTINGS].public_base_url or ""
+    return request.secure or base.lower().startswith("https://")
+
+
+def set_session_cookies(request: web.Request, response: web.StreamResponse, issued: Issued) -> None:
+    """The access token lives as long as the session in the browser, so that an expired one
+    is answered 401 (refresh, then retry) rather than sent no more."""
+    secure = _secure(request)
+    response.set_cookie(SESSION_COOKIE, issued.access_token, max_age=SESSION_SECONDS, path="/",
+                        httponly=True, samesite="Lax", secure=secure)
+    response.set_cookie(REFRESH_COOKIE, issued.refresh_token, max_age=SESSION_SECONDS, path=REFRESH_COOKIE_PATH,
+                        httponly=True, samesite="Lax", secure=secure)
+
+
+def clear_session_cookies(request: web.Request, response: web.StreamResponse) -> None:
+    secure = _secure(request)
+    response.del_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure)
+    response.del_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, samesite="Lax", secure=secure)
