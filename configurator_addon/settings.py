@@ -53,6 +53,10 @@ class Settings:
     job_retention_days: float = 30.0  # JOB_RETENTION_DAYS: terminal jobs older are deleted
     blob_grace_hours: float = 24.0  # BLOB_GRACE_HOURS: unreferenced GLBs younger are kept
     retention_interval_seconds: float = 3600.0  # RETENTION_INTERVAL_SECONDS
+    # Mail (password resets, invitations): smtp://[user:password@]host[:port], smtps:// for TLS;
+    # unset: the message (with its link) is logged instead of sent.
+    smtp_url: str | None = None  # SMTP_URL
+    mail_from: str = "Configurator <no-reply@localhost>"  # MAIL_FROM
     webapp_dir: str = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "frontend", "dist")
 
     @property
@@ -98,6 +102,8 @@ class Settings:
             job_retention_days=_float(env, "JOB_RETENTION_DAYS", cls.job_retention_days),
             blob_grace_hours=_float(env, "BLOB_GRACE_HOURS", cls.blob_grace_hours),
             retention_interval_seconds=_float(env, "RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or cls.mail_from,
             webapp_dir=env.get("CONFIGURATOR_WEBAPP_DIR") or cls.webapp_dir,
         )
         return replace(settings, **overrides)
