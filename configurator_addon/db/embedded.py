@@ -226,6 +226,10 @@ class EmbeddedPostgres:
         if self.bin_dir is None:
             self.bin_dir = find_bin_dir()
         self._service_account = _service_account()
+        if self._service_account is not None:
+            # The folders may have been tightened since the start (pytest does that to its
+            # temporary root at every session): the service account must still reach them.
+            _grant_traversal(os.path.dirname(self.data_dir))
         with self._cluster_lock():
             if self._running_postmaster_pid() is not None:
                 self._pg_ctl("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
