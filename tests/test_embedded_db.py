@@ -213,3 +213,11 @@ def test_an_old_cluster_without_passwords_is_secured_and_keeps_its_data(cluster_
         asyncio.run(assert_refused(again, "tcp", ROLE, secret_of(dsn)))
     finally:
         cluster.stop()
+
+
+def test_the_cluster_stops_though_its_folder_was_closed_to_others_while_it_ran(cluster_dir):
+    cluster = EmbeddedPostgres(f"{cluster_dir}/data", fast=True)
+    cluster.start()
+    os.chmod(cluster_dir, 0o700)  # as a second pytest session does to its temporary root
+    cluster.stop()
+    assert not os.path.exists(f"{cluster_dir}/data/postmaster.pid")
