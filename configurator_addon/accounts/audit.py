@@ -17,3 +17,12 @@ async def record(connection, action: str, *, client_id=None, actor: str = "anony
 
 async def client_events(connection, client_id, *, before_id: int | None = None, limit: int = 50) -> list:
     return await connection.fetch(SQL.client_events, client_id, before_id, limit)
+
+
+async def event_page(connection, client_id, *, before_id: int | None = None,
+                     limit: int = 50) -> tuple[list[dict], int | None]:
+    """A page of `client_id`'s events, newest first, and the `before_id` of the next page
+    (None on the last)."""
+    rows = await client_events(connection, client_id, before_id=before_id, limit=limit + 1)
+    events = [dict(row) for row in rows[:limit]]
+    return events, (events[-1]["id"] if len(rows) > limit else None)

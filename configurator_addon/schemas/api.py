@@ -162,6 +162,59 @@ class Me(SignedIn):
     csrf_token: str = Field(description="Send as X-CSRF-Token with unsafe requests made with the session cookie")
 
 
+KeyKind = Literal["secret", "publishable"]
+KeyRole = Literal["admin", "member", "viewer", "storefront"]
+
+
+class ApiKeyCreate(_Body):
+    kind: KeyKind
+    name: str = Field("", max_length=200, description="What the key is for, shown in listings")
+    role: KeyRole | None = Field(None, description="A secret key's role: admin, member (default) or viewer, "
+                                                   "at most the caller's; a publishable key is the storefront")
+    allowed_origins: list[str] = Field(
+        default_factory=list, max_length=20,
+        description="A publishable key's origins (at least one): scheme://host[:port], http or https, no path; "
+                    "a secret key lists none")
+
+
+class ApiKey(BaseModel):
+    """A client's API key as its admins see it: never the key itself."""
+
+    id: UUID
+    kind: KeyKind
+    role: KeyRole
+    name: str
+    shown_prefix: str = Field(description="The key's first characters")
+    allowed_origins: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    created_by: UUID | None = Field(description="The user who created it (null: a key or the operator)")
+
+
+class ApiKeyCreated(ApiKey):
+    key: str = Field(description="The key, shown this once: only its hash is stored")
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKey] = Field(description="Newest first, revoked keys too")
+
+
+class AuditEvent(BaseModel):
+    id: int
+    actor: str = Field(description="user:<id>, key:<id>, operator or anonymous")
+    action: str = Field(description="login.succeeded, key.created, key.revoked, …")
+    target: str
+    detail: dict[str, Any]
+    ip: str
+    at: datetime
+
+
+class AuditEventList(BaseModel):
+    items: list[AuditEvent] = Field(description="Newest first")
+    next_before: int | None = Field(description="Pass as ?before= for the next page; null on the last page")
+
+
 class ProblemError(BaseModel):
     message: str
     code: str | None = None

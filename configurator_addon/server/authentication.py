@@ -132,6 +132,13 @@ class Authenticator:
         """This process revoked it: refuse it here at once."""
         self.session_states.forget(session_id)
 
+    def forget_key(self, key_id: uuid.UUID) -> None:
+        """This process revoked the API key: refuse it here at once (the cache is keyed by
+        the key's hash, which the revoker does not have)."""
+        for digest, (_, row) in list(self.api_keys._entries.items()):
+            if row is not None and row["id"] == key_id:
+                self.api_keys.forget(digest)
+
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 

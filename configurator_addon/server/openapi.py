@@ -97,6 +97,34 @@ def _auth_paths() -> dict:
     }
 
 
+SIGNED_IN = [{"sessionCookie": []}, {"apiKey": []}]  # a session or a secret key; no anonymous caller
+
+
+def _key_and_audit_paths() -> dict:
+    return {
+        "/api/v1/api-keys": {
+            "get": {"operationId": "listApiKeys", "summary": "The client's API keys, newest first (admin)",
+                    "security": SIGNED_IN, "responses": {**_ok("ApiKeyList"), **_problems(401, 403)}},
+            "post": {"operationId": "createApiKey",
+                     "summary": "Create an API key (admin); the key is in this answer only",
+                     "security": SIGNED_IN, "requestBody": {"required": True, "content": _json("ApiKeyCreate")},
+                     "responses": {**_ok("ApiKeyCreated", 201, "Created"), **_problems(400, 401, 403, 413, 422)}},
+        },
+        "/api/v1/api-keys/{id}": {"delete": {
+            "operationId": "revokeApiKey", "summary": "Revoke an API key of the client (admin)",
+            "security": SIGNED_IN, "parameters": [ID],
+            "responses": {"204": {"description": "Revoked"}, **_problems(401, 403, 404)}}},
+        "/api/v1/audit-events": {"get": {
+            "operationId": "listAuditEvents", "summary": "The client's audit log, newest first (admin)",
+            "security": SIGNED_IN, "parameters": [
+                {"name": "before", "in": "query", "description": "next_before of the previous page",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}}],
+            "responses": {**_ok("AuditEventList"), **_problems(400, 401, 403)}}},
+    }
+
+
 def _with_credential_problems(paths: dict) -> dict:
     """Any `/api/v1` request may carry a credential, which may be refused."""
     for path, operations in paths.items():
@@ -108,7 +136,7 @@ def _with_credential_problems(paths: dict) -> dict:
 
 
 def _paths() -> dict:
-    return _with_credential_problems({**_service_paths(), **_auth_paths()})
+    return _with_credential_problems({**_service_paths(), **_auth_paths(), **_key_and_audit_paths()})
 
 
 def _service_paths() -> dict:
@@ -172,7 +200,8 @@ def _service_paths() -> dict:
 
 MODELS = [api.Health, api.Readiness, api.Product, api.ProductSummary, api.ProductList, api.Configuration,
           api.ConfigurationCreate, api.ConfigurationUpdate, api.ConfigurationList, api.Job, api.JobCreate,
-          api.JobEvent, api.Problem, api.Page, api.LoginRequest, api.PasswordChange, api.SignedIn, api.Me]
+          api.JobEvent, api.Problem, api.Page, api.LoginRequest, api.PasswordChange, api.SignedIn, api.Me,
+          api.ApiKeyCreate, api.ApiKey, api.ApiKeyCreated, api.ApiKeyList, api.AuditEventList]
 
 
 @lru_cache(maxsize=1)

@@ -276,6 +276,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client's API keys, newest first (admin) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Create an API key (admin); the key is in this answer only */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key of the client (admin) */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client's audit log, newest first (admin) */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -306,6 +358,170 @@ export interface components {
              * @enum {string}
              */
             role: "admin" | "member" | "viewer";
+        };
+        /**
+         * ApiKey
+         * @description A client's API key as its admins see it: never the key itself.
+         */
+        ApiKey: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member" | "viewer" | "storefront";
+            /** Name */
+            name: string;
+            /**
+             * Shown Prefix
+             * @description The key's first characters
+             */
+            shown_prefix: string;
+            /** Allowed Origins */
+            allowed_origins: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * Created By
+             * @description The user who created it (null: a key or the operator)
+             */
+            created_by: string | null;
+        };
+        /** ApiKeyCreate */
+        ApiKeyCreate: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * Name
+             * @description What the key is for, shown in listings
+             * @default
+             */
+            name?: string;
+            /**
+             * Role
+             * @description A secret key's role: admin, member (default) or viewer, at most the caller's; a publishable key is the storefront
+             * @default null
+             */
+            role?: ("admin" | "member" | "viewer" | "storefront") | null;
+            /**
+             * Allowed Origins
+             * @description A publishable key's origins (at least one): scheme://host[:port], http or https, no path; a secret key lists none
+             */
+            allowed_origins?: string[];
+        };
+        /** ApiKeyCreated */
+        ApiKeyCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "secret" | "publishable";
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "member" | "viewer" | "storefront";
+            /** Name */
+            name: string;
+            /**
+             * Shown Prefix
+             * @description The key's first characters
+             */
+            shown_prefix: string;
+            /** Allowed Origins */
+            allowed_origins: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+            /**
+             * Created By
+             * @description The user who created it (null: a key or the operator)
+             */
+            created_by: string | null;
+            /**
+             * Key
+             * @description The key, shown this once: only its hash is stored
+             */
+            key: string;
+        };
+        /** ApiKeyList */
+        ApiKeyList: {
+            /**
+             * Items
+             * @description Newest first, revoked keys too
+             */
+            items: components["schemas"]["ApiKey"][];
+        };
+        /** AuditEvent */
+        AuditEvent: {
+            /** Id */
+            id: number;
+            /**
+             * Actor
+             * @description user:<id>, key:<id>, operator or anonymous
+             */
+            actor: string;
+            /**
+             * Action
+             * @description login.succeeded, key.created, key.revoked, …
+             */
+            action: string;
+            /** Target */
+            target: string;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /** Ip */
+            ip: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        };
+        /** AuditEventList */
+        AuditEventList: {
+            /**
+             * Items
+             * @description Newest first
+             */
+            items: components["schemas"]["AuditEvent"][];
+            /**
+             * Next Before
+             * @description Pass as ?before= for the next page; null on the last page
+             */
+            next_before: number | null;
         };
         /** Configuration */
         Configuration: {
@@ -1951,6 +2167,211 @@ export interface operations {
                 headers: {
                     /** @description Whole seconds until the request may succeed */
                     "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description next_before of the previous page */
+                before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventList"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
