@@ -232,3 +232,39 @@ class Problem(BaseModel):
     code: str | None = None
     instance: str | None = None
     errors: list[ProblemError] = Field(default_factory=list)
+
+
+# -- password reset, invitations and users (docs/accounts.md) ----------------------------
+class PasswordResetRequest(_Body):
+    email: str = Field(min_length=1, max_length=320)
+
+
+class PasswordResetConfirm(_Body):
+    token: str = Field(min_length=1, max_length=1024, description="From the link in the email")
+    password: str = Field(min_length=1, max_length=1024, description="10 to 256 characters")
+
+
+class User(BaseModel):
+    """A user of the caller's client, as its admins see them."""
+
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    created_at: datetime
+    has_password: bool = Field(description="False until an invited user has set a password")
+
+
+class UserList(BaseModel):
+    items: list[User]
+
+
+class UserInvite(_Body):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class UserUpdate(_Body):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    role: Role | None = None

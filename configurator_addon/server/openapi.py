@@ -125,6 +125,46 @@ def _key_and_audit_paths() -> dict:
     }
 
 
+ADMIN = [{"sessionCookie": []}, {"apiKey": []}]  # an admin's session or an admin secret key
+
+
+def _password_reset_and_user_paths() -> dict:
+    return {
+        "/api/v1/auth/password-reset": {"post": {
+            "operationId": "requestPasswordReset",
+            "summary": "Mail a single-use link (valid 1 h) to set a new password; the same answer for unknown emails",
+            "security": [{}], "requestBody": {"required": True, "content": _json("PasswordResetRequest")},
+            "responses": {"202": {"description": "Accepted: if the email is a user's, a link is on its way"},
+                          **_problems(400, 413, 422, 429)}}},
+        "/api/v1/auth/password-reset/confirm": {"post": {
+            "operationId": "confirmPasswordReset",
+            "summary": "Set the password with a link's token; every session of the user is revoked",
+            "security": [{}], "requestBody": {"required": True, "content": _json("PasswordResetConfirm")},
+            "responses": {"204": {"description": "The password is set"},
+                          **_problems(400, 413, 422)}}},
+        "/api/v1/users": {
+            "get": {"operationId": "listUsers", "summary": "The client's users (admin)", "security": ADMIN,
+                    "responses": {**_ok("UserList"), **_problems(401, 403)}},
+            "post": {"operationId": "inviteUser",
+                     "summary": "Invite a user (admin): created without a password and mailed a set-password link "
+                                "(valid 7 days)",
+                     "security": ADMIN, "requestBody": {"required": True, "content": _json("UserInvite")},
+                     "responses": {**_ok("User", 201, "Invited"), **_problems(400, 401, 403, 409, 413, 422)}},
+        },
+        "/api/v1/users/{id}": {
+            "patch": {"operationId": "updateUser",
+                      "summary": "Rename a user or change their role (admin); the client's last admin stays admin",
+                      "security": ADMIN, "parameters": [ID],
+                      "requestBody": {"required": True, "content": _json("UserUpdate")},
+                      "responses": {**_ok("User"), **_problems(400, 401, 403, 404, 409, 413, 422)}},
+            "delete": {"operationId": "removeUser",
+                       "summary": "Remove a user and their sessions (admin); not the client's last admin",
+                       "security": ADMIN, "parameters": [ID],
+                       "responses": {"204": {"description": "Removed"}, **_problems(401, 403, 404, 409)}},
+        },
+    }
+
+
 def _with_credential_problems(paths: dict) -> dict:
     """Any `/api/v1` request may carry a credential, which may be refused."""
     for path, operations in paths.items():
@@ -136,7 +176,8 @@ def _with_credential_problems(paths: dict) -> dict:
 
 
 def _paths() -> dict:
-    return _with_credential_problems({**_service_paths(), **_auth_paths(), **_key_and_audit_paths()})
+    return _with_credential_problems({**_service_paths(), **_auth_paths(), **_key_and_audit_paths(),
+                                      **_password_reset_and_user_paths()})
 
 
 def _service_paths() -> dict:
@@ -201,7 +242,9 @@ def _service_paths() -> dict:
 MODELS = [api.Health, api.Readiness, api.Product, api.ProductSummary, api.ProductList, api.Configuration,
           api.ConfigurationCreate, api.ConfigurationUpdate, api.ConfigurationList, api.Job, api.JobCreate,
           api.JobEvent, api.Problem, api.Page, api.LoginRequest, api.PasswordChange, api.SignedIn, api.Me,
-          api.ApiKeyCreate, api.ApiKey, api.ApiKeyCreated, api.ApiKeyList, api.AuditEventList]
+          api.ApiKeyCreate, api.ApiKey, api.ApiKeyCreated, api.ApiKeyList, api.AuditEventList,
+          api.PasswordResetRequest, api.PasswordResetConfirm, api.User, api.UserList, api.UserInvite,
+          api.UserUpdate]
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,14 @@
-"""`/api/v1/auth`: log in and out, who am I, change the password, refresh the session."""
+"""`/api/v1/auth`: log in and out, who am I, change the password, refresh the session, reset
+a forgotten password."""
 from __future__ import annotations
 
 from aiohttp import web
 
+from ...accounts import password_resets
 from ...accounts.sessions import RefreshTokenReused
 from ...errors import ForbiddenError, UnauthorizedError
-from ...schemas.api import LoginRequest, Me, PasswordChange, SignedIn
+from ...schemas.api import LoginRequest, Me, PasswordChange, PasswordResetConfirm, PasswordResetRequest, SignedIn
+from .. import keys
 from ..authentication import (
     AUTHENTICATOR,
     REFRESH_COOKIE,
@@ -98,3 +101,34 @@ async def change_password(request: web.Request) -> web.Response:
     response = web.Response(status=204)
     set_session_cookies(request, response, issued)
     return response
+
+
+def request_origin(request: web.Request) -> str:
+    """The origin this request reached (its Host header: the caller's word)."""
+    return f"{request.scheme}://{request.host}"
+
+
+@routes.post("/api/v1/auth/password-reset")
+async def request_password_reset(request: web.Request) -> web.Response:
+    """Always 202, the same for an unknown email (429 after too many requests per email and
+    address, known or not): the link is looked up and mailed after the answer."""
+    body = await read_json(request, PasswordResetRequest)
+    pool = request.app[keys.RESOURCES].pool
+    settings = request.app[keys.SETTINGS]
+    await password_resets.throttle(pool, body.email, _ip(request))
+    base = password_resets.link_base(settings, request_origin(request))
+    password_resets.in_background(password_resets.send_reset_link(pool, settings, body.email, base, ip=_ip(request)))
+    return web.Response(status=202)
+
+
+@routes.post("/api/v1/auth/password-reset/confirm")
+async def confirm_password_reset(request: web.Request) -> web.Response:
+    """204: the password is set and every session of the user revoked. An unknown, expired
+    or used token is 400, whichever it is."""
+    body = await read_json(request, PasswordResetConfirm)
+    authenticator = request.app[AUTHENTICATOR]
+    _, revoked = await password_resets.set_password(request.app[keys.RESOURCES].pool, body.token, body.password,
+                                                    ip=_ip(request))
+    for session_id in revoked:
+        authenticator.forget_session(session_id)
+    return web.Response(status=204)
