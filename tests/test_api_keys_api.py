@@ -17,6 +17,7 @@ from configurator_addon.errors import ForbiddenError, UnauthorizedError
 from configurator_addon.server import authentication, keys
 from configurator_addon.server.app import create_app
 from fixtures_api import api_settings
+from test_auth import APP_ORIGIN
 
 PROBLEM = "application/problem+json"
 PASSWORD = "correct horse battery staple"
@@ -53,7 +54,9 @@ async def session_of(api, user_id) -> dict:
     response = await api.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status == 200, await response.text()
     token = response.cookies[authentication.SESSION_COOKIE].value
-    return {"Cookie": f"{authentication.SESSION_COOKIE}={token}"}
+    cookie = {"Cookie": f"{authentication.SESSION_COOKIE}={token}"}
+    me = await api.get("/api/v1/auth/me", headers=cookie)
+    return cookie | {"Origin": APP_ORIGIN, authentication.CSRF_HEADER: (await me.json())["csrf_token"]}
 
 
 async def inserted_key(api, client_id, kind: str = "secret", role: str = "admin") -> tuple[uuid.UUID, str]:

@@ -90,8 +90,25 @@ def cookie_header(**cookies) -> dict:
     return {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
 
 
+# The web app's origin in the test settings (`CORS_ORIGINS`): where a browser's requests come from.
+APP_ORIGIN = "http://localhost:5173"
+CSRF = "csrf_token"  # where `logged_in` keeps the session's CSRF token beside the cookies
+
+
 def session_header(cookies: dict) -> dict:
-    return cookie_header(**{SESSION: cookies[SESSION]})
+    """The session cookie, and what a page of the web app sends with it: its Origin and the
+    session's CSRF token (when `logged_in` fetched it)."""
+    header = cookie_header(**{SESSION: cookies[SESSION]})
+    if CSRF in cookies:
+        header |= {"Origin": APP_ORIGIN, authentication.CSRF_HEADER: cookies[CSRF]}
+    return header
+
+
+def browser_header(cookies: dict) -> dict:
+    """Both cookies, as the browser sends them to /api/v1/auth, with the page's Origin and
+    CSRF token."""
+    return cookie_header(**{SESSION: cookies[SESSION], REFRESH: cookies[REFRESH]}) | {
+        "Origin": APP_ORIGIN, authentication.CSRF_HEADER: cookies[CSRF]}
 
 
 def refresh_header(cookies: dict) -> dict:
@@ -105,7 +122,11 @@ async def login(client, email: str, password: str = PASSWORD, status: int = 200)
 
 
 async def logged_in(client, user: User) -> dict:
-    return cookies_of(await login(client, user.email))
+    """The session's cookies, and its CSRF token under `CSRF`."""
+    cookies = cookies_of(await login(client, user.email))
+    me = await client.get("/api/v1/auth/me", headers=cookie_header(**{SESSION: cookies[SESSION]}))
+    assert me.status == 200, await me.text()
+    return cookies | {CSRF: (await me.json())["csrf_token"]}
 
 
 async def problem(response, status: int) -> dict:
@@ -169,7 +190,7 @@ async def test_wrong_password_and_unknown_email_are_the_same_answer_in_the_same_
 async def test_logout_revokes_the_session_and_clears_the_cookies(auth):
     user = await new_user(auth)
     cookies = await logged_in(auth, user)
-    response = await auth.post("/api/v1/auth/logout", headers=cookie_header(**cookies))
+    response = await auth.post("/api/v1/auth/logout", headers=browser_header(cookies))
     assert response.status == 204
     for name, path in ((SESSION, "/"), (REFRESH, "/api/v1/auth")):
         morsel = response.cookies[name]
@@ -179,7 +200,7 @@ async def test_logout_revokes_the_session_and_clears_the_cookies(auth):
     await problem(await auth.post("/api/v1/auth/refresh", headers=refresh_header(cookies)), 401)
     assert await actions(auth, user.client_id) == ["login.succeeded", "logout"]
     # Logging out again, or with nothing, is fine; logging in again works.
-    assert (await auth.post("/api/v1/auth/logout", headers=cookie_header(**cookies))).status == 204
+    assert (await auth.post("/api/v1/auth/logout", headers=browser_header(cookies))).status == 204
     assert (await auth.post("/api/v1/auth/logout")).status == 204
     await login(auth, user.email)
 
@@ -501,7 +522,7 @@ async def test_cookies_are_secure_when_the_public_address_is_https(auth):
     for name in (SESSION, REFRESH):
         attributes = _attributes(response, name)
         assert "secure" in attributes and "httponly" in attributes and attributes["samesite"] == "Lax"
-    logout = await auth.post("/api/v1/auth/logout", headers=cookie_header(**cookies_of(response)))
+    logout = await auth.post("/api/v1/auth/logout", headers=browser_header(await logged_in(auth, user)))
     assert "secure" in _attributes(logout, SESSION)
 
 
@@ -540,3 +561,31 @@ async def test_cookies_are_secure_over_https(database, tmp_path):
         assert response.status == 200, await response.text()
         for name in (SESSION, REFRESH):
             assert "secure" in _attributes(response, name)
+
+
+# -- CSRF -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("forged", [
+    {"Origin": APP_ORIGIN},  # no token
+    {"Origin": APP_ORIGIN, authentication.CSRF_HEADER: "not-the-token"},
+    {"Origin": "https://evil.example", authentication.CSRF_HEADER: None},  # the right token, another site
+    {authentication.CSRF_HEADER: None},  # the right token, no Origin
+], ids=["no-token", "wrong-token", "foreign-origin", "no-origin"])
+async def test_an_unsafe_request_with_a_session_needs_its_csrf_token_and_origin(auth, forged):
+    user = await new_user(auth)
+    cookies = await logged_in(auth, user)
+    headers = cookie_header(**{SESSION: cookies[SESSION]}) | {
+        name: cookies[CSRF] if value is None else value for name, value in forged.items()}
+    change = {"current_password": PASSWORD, "new_password": "a brand new password"}
+    await problem(await auth.post("/api/v1/auth/password", json=change, headers=headers), 403)
+    await login(auth, user.email)  # the password did not change
+    response = await auth.post("/api/v1/auth/password", json=change, headers=session_header(cookies))
+    assert response.status == 204, await response.text()
+    await login(auth, user.email, "a brand new password")
+
+
+async def test_requests_with_an_api_key_need_no_csrf_token(auth):
+    user = await new_user(auth)
+    key = await new_key(auth, user.client_id, role="admin")
+    response = await auth.post("/api/v1/api-keys", json={"kind": "secret", "role": "viewer"},
+                               headers={"Authorization": f"Bearer {key}", "Origin": "https://evil.example"})
+    assert response.status == 201, await response.text()

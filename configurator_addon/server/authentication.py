@@ -7,6 +7,12 @@ state (revoked? client disabled? role?) and a key's row are cached `CACHE_SECOND
 process, so a revocation or a disabled client takes effect within that time everywhere (at
 once in the process that made it), and a request normally costs no database round trip.
 Requests without a credential go on as before (docs/accounts.md, "Sessions").
+
+CSRF: a session rides along on every request the browser makes, whoever's page started it.
+So an unsafe request (POST, PUT, PATCH, DELETE) with a session must also carry the session's
+`X-CSRF-Token` (from `GET /api/v1/auth/me`; another site's page cannot read it) and an
+`Origin` that is this server's own or one of `CORS_ORIGINS`; otherwise 403. Requests with an
+API key are exempt: a key is never sent by the browser on its own.
 """
 from __future__ import annotations
 
@@ -28,9 +34,16 @@ SESSION_COOKIE = "configurator_session"
 REFRESH_COOKIE = "configurator_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
 MAX_KEY_CHARS = 200
-# A stale credential must not stand in the way of logging in, refreshing or out, or reading the contract.
+# A stale credential must not stand in the way of logging in, refreshing or out, resetting a
+# password, or reading the contract.
 LENIENT_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
+                           "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm",
                            "/api/v1/openapi.json"})
+# Unsafe requests that need no session, so no CSRF token: they begin one or stand alone.
+CSRF_EXEMPT_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/password-reset",
+                               "/api/v1/auth/password-reset/confirm"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
 
 
 @dataclass(frozen=True)
@@ -157,8 +170,21 @@ async def authentication_middleware(request: web.Request, handler):
                 raise
             found = None
         if found is not None:
+            if found.kind == "user" and request.method not in SAFE_METHODS and request.path not in CSRF_EXEMPT_PATHS:
+                await _check_csrf(request, found)
             request[CREDENTIAL] = found
     return await handler(request)
+
+
+async def _check_csrf(request: web.Request, found: Credential) -> None:
+    origin = request.headers.get("Origin")
+    allowed = {f"{request.scheme}://{request.host}", *request.app[keys.SETTINGS].cors_origins}
+    if origin is None or origin not in allowed:
+        raise ForbiddenError("a request with a session must come from this site (Origin)")
+    expected = await request.app[AUTHENTICATOR].sessions.csrf_token(found.session_id)
+    if not tokens.same(request.headers.get(CSRF_HEADER, ""), expected):
+        raise ForbiddenError(f"a request with a session needs the session's {CSRF_HEADER} header "
+                             "(GET /api/v1/auth/me gives it)")
 
 
 def setup_authentication(app: web.Application) -> None:
