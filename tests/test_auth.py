@@ -589,3 +589,15 @@ async def test_requests_with_an_api_key_need_no_csrf_token(auth):
     response = await auth.post("/api/v1/api-keys", json={"kind": "secret", "role": "viewer"},
                                headers={"Authorization": f"Bearer {key}", "Origin": "https://evil.example"})
     assert response.status == 201, await response.text()
+
+
+async def test_a_password_change_spends_the_users_outstanding_reset_links(auth):
+    user = await new_user(auth)
+    cookies = await logged_in(auth, user)
+    await pool_of(auth).execute(
+        "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
+        tokens.token_hash("an emailed link"), user.id)
+    change = {"current_password": PASSWORD, "new_password": "a brand new password"}
+    assert (await auth.post("/api/v1/auth/password", json=change, headers=session_header(cookies))).status == 204
+    confirm = {"token": "an emailed link", "password": "yet another password"}
+    assert (await auth.post("/api/v1/auth/password-reset/confirm", json=confirm)).status == 400

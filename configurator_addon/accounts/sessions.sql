@@ -50,6 +50,8 @@ WHERE ctid = (SELECT ctid FROM login_failures
 UPDATE users SET password_hash = $2 WHERE id = $1;
 
 -- name: set_password
+-- A new password spends the user's outstanding reset and invitation links too.
+WITH spent AS (UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL)
 UPDATE users SET password_hash = $2, password_changed_at = now(), updated_at = now() WHERE id = $1;
 
 -- name: create_session
