@@ -1,5 +1,6 @@
 """The web configurator in a real headless Chromium, against a real server: pick the cabinet,
-change its width, see the new model at that width, save it, reopen the share link.
+change its width, see the new model at that width, save it, reopen the share link; and log
+in, see who you are, stay logged in across a reload, log out.
 
 The screenshots and `timings.json` go to `$CONFIGURATOR_TEST_ARTIFACTS/e2e` when that variable
 is set (CI can keep them), else to this test's pytest temporary folder
@@ -11,20 +12,24 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
+import uuid
 
 import pytest
 
+from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from fixtures_server import ServerProcess
-from processes import ROOT, run
+from processes import PYTHON, ROOT, SERVICE_VARIABLES, child_environment, output_tail, run
 
 E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "configurator.e2e.mjs")
+LOGIN_E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "login.e2e.mjs")
 ARTIFACTS_VARIABLE = "CONFIGURATOR_TEST_ARTIFACTS"
 
 
-def artifacts_dir(tmp_path) -> str:
+def artifacts_dir(tmp_path, name: str = "e2e") -> str:
     """Where this test's screenshots go (see the module's docstring); emptied first."""
     base = os.environ.get(ARTIFACTS_VARIABLE)
-    folder = os.path.join(os.path.abspath(base), "e2e") if base else str(tmp_path / "e2e")
+    folder = os.path.join(os.path.abspath(base), name) if base else str(tmp_path / name)
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     return folder
@@ -48,3 +53,48 @@ async def test_configure_a_cabinet_in_the_browser(tmp_path, database):
         json.dump(outcome, handle, indent=1)
     screenshots = [name for name in os.listdir(artifacts) if name.endswith(".png")]
     assert len(screenshots) >= 4, screenshots
+
+
+def create_user(database: str, email: str, name: str, password: str, role: str = "member") -> str:
+    """`server_entry.py admin create-user` for the demo client, on `database`; the user's id."""
+    done = subprocess.run(
+        [PYTHON, "server_entry.py", "admin", "create-user", "--client", str(DEMO_CLIENT_ID),
+         "--email", email, "--name", name, "--role", role],
+        cwd=ROOT, env=child_environment({"DATABASE_URL": database}, drop=SERVICE_VARIABLES),
+        input=password + "\n", capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, output_tail(done)
+    return json.loads(done.stdout)["id"]
+
+
+@pytest.mark.slow
+async def test_log_in_see_who_you_are_and_log_out_in_the_browser(tmp_path, database):
+    """Screenshots in `…/login-e2e` (see the module's docstring)."""
+    assert os.path.isfile(os.path.join(ROOT, "frontend", "dist", "index.html")), "run `make frontend` first"
+    assert shutil.which("chromium"), "run `make chromium` first"
+    artifacts = artifacts_dir(tmp_path, "login-e2e")
+    email = f"e2e-{uuid.uuid4().hex[:10]}@demo.example"
+    name = "Erin Example"
+    password = f"pw-{uuid.uuid4().hex}"
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", env={"DATABASE_URL": database})
+    try:
+        await server.wait_ready(timeout=240)
+        await asyncio.to_thread(create_user, database, email, name, password)
+        done = await asyncio.to_thread(
+            run, ["node", LOGIN_E2E_SCRIPT, server.url, artifacts], timeout=300,
+            env={"E2E_EMAIL": email, "E2E_PASSWORD": password, "E2E_NAME": name, "E2E_CLIENT": "Demo Manufacturer"})
+    finally:
+        server.stop()
+    assert done.returncode == 0, (f"screenshots in {artifacts}", done.stdout[-4000:], done.stderr[-4000:])
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["ok"] is True
+    assert [step["name"] for step in outcome["steps"]] == [
+        'anonymous: "Log in" in the header, me is 401',
+        "login page: email focused, visible focus ring",
+        "wrong password: the API's detail in an alert, focus on the password",
+        "log in: back to /saved, the name in the header",
+        "reload: still logged in (cookie session)",
+        "a fresh page sends its job with the CSRF token at once",
+        "phone width (375 px): the header fits, the menu names the user",
+        "user menu: name, client, Log out",
+        'log out: "Log in" again, me is 401',
+    ]

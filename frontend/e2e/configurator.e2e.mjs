@@ -57,7 +57,9 @@ async function screenshot(page, name) {
 }
 
 /** Collect script errors and failed requests. A cancel answered 409 is the normal race of
- * "newest wins" (the older job finished first); the browser logs it, the test does not mind. */
+ * "newest wins" (the older job finished first); the browser logs it, the test does not mind.
+ * Nor does it mind `GET /api/v1/auth/me` answered 401: the app asks it at start, and this
+ * shopper is anonymous. */
 function watch(page, label) {
   page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
   page.on('console', (message) => {
@@ -67,7 +69,8 @@ function watch(page, label) {
   });
   page.on('response', (response) => {
     const { pathname } = new URL(response.url());
-    const benign = response.status() === 409 && pathname.endsWith('/cancel');
+    const benign = (response.status() === 409 && pathname.endsWith('/cancel'))
+      || (response.status() === 401 && pathname === '/api/v1/auth/me');
     if (response.status() >= 400 && !benign) problems.push(`${label}: ${response.status()} ${response.request().method()} ${pathname}`);
   });
 }

@@ -29,3 +29,11 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = ['COMPLETED', 'FAILED', '
 /** RFC 9457 problem details. */
 export type Problem = Schemas['Problem'];
 export type ProblemError = Schemas['ProblemError'];
+
+export type AccountUser = Schemas['AccountUser'];
+export type AccountClient = Schemas['AccountClient'];
+export type LoginRequest = Schemas['LoginRequest'];
+/** The answer of login and refresh. */
+export type SignedIn = Schemas['SignedIn'];
+/** The answer of `GET /api/v1/auth/me`. */
+export type Me = Schemas['Me'];

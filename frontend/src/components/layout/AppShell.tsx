@@ -1,6 +1,7 @@
-/** Page frame: header with the brand and navigation, main content, skip link. */
+/** Page frame: header with the brand, navigation and the account menu, main content, skip link. */
 import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
+import { UserMenu } from './UserMenu';
 
 export function AppShell({ children }: { children: ReactNode }) {
   return (
@@ -13,12 +14,15 @@ export function AppShell({ children }: { children: ReactNode }) {
             <path d="M16 3 28 9.5 16 16 4 9.5Z" fill="var(--accent-light)" />
             <path d="M16 16v13l12-6.5v-13Z" fill="var(--accent-dark)" />
           </svg>
-          <span>Configurator</span>
+          <span className="brand-name">Configurator</span>
         </Link>
-        <nav aria-label="Main" className="app-nav">
-          <NavLink to="/" end>Products</NavLink>
-          <NavLink to="/saved">Saved</NavLink>
-        </nav>
+        <div className="app-header-end">
+          <nav aria-label="Main" className="app-nav">
+            <NavLink to="/" end>Products</NavLink>
+            <NavLink to="/saved">Saved</NavLink>
+          </nav>
+          <UserMenu />
+        </div>
       </header>
       <main id="main" className="app-main" tabIndex={-1}>
         {children}

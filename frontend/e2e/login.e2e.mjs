@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// End-to-end test of logging in and out, in real headless Chromium.
+//
+//   E2E_EMAIL=… E2E_PASSWORD=… E2E_NAME=… [E2E_CLIENT=…] node e2e/login.e2e.mjs APP_URL [ARTIFACTS_DIR]
+//
+// APP_URL is a running server that serves the built app and the API on one origin, where a
+// user with that email, password and name exists. As an anonymous shopper on /saved: the
+// header offers "Log in" and `GET /api/v1/auth/me` is 401. Then, with the keyboard only: the
+// login page has the email field focused with a visible ring (≥ 3:1), a wrong password shows
+// the API's own words in an alert and puts focus back on the password, the right one leads
+// back to /saved with the user's name (and client) in the header; the name is still there
+// after a reload (the cookie session); a configurator opened afresh sends its job with the
+// CSRF token (it waits for `me`); at 375 px the header fits and the menu opens on
+// screen (Escape closes it); logging out gives "Log in" back and `me` is 401 again.
+// Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
+//
+// Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [appArg, artifactsArg] = process.argv.slice(2);
+const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD, E2E_NAME: NAME, E2E_CLIENT: CLIENT } = process.env;
+if (!appArg || !EMAIL || !PASSWORD || !NAME) {
+  console.error('usage: E2E_EMAIL=… E2E_PASSWORD=… E2E_NAME=… node e2e/login.e2e.mjs APP_URL [ARTIFACTS_DIR]');
+  process.exit(2);
+}
+const APP = appArg.replace(/\/+$/, '');
+const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
+
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+const steps = [];
+const problems = [];
+let shot = 0;
+
+function log(message) {
+  process.stderr.write(`[e2e] ${message}\n`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    const detail = (await fn()) ?? {};
+    steps.push({ name, ok: true, ms: Date.now() - started, ...detail });
+    log(`ok   ${name} ${JSON.stringify(detail)}`);
+    return detail;
+  } catch (error) {
+    steps.push({ name, ok: false, ms: Date.now() - started, error: String(error?.message ?? error) });
+    throw error;
+  }
+}
+
+async function screenshot(page, name) {
+  const file = path.join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: false });
+  return path.basename(file);
+}
+
+/** Script errors and failed requests, except the answers this test asks for: `me` 401 while
+ * anonymous, and the login refused for the wrong password. */
+function watch(page, label, expected) {
+  page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`${label}: console error: ${message.text()}`);
+    }
+  });
+  page.on('response', (response) => {
+    const { pathname } = new URL(response.url());
+    const what = `${response.status()} ${response.request().method()} ${pathname}`;
+    if (response.status() >= 400 && !expected.has(what)) problems.push(`${label}: ${what}`);
+  });
+}
+
+/** `GET /api/v1/auth/me` from the page, with its cookies. */
+function me(page) {
+  return page.evaluate(async () => {
+    const response = await fetch('/api/v1/auth/me', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  });
+}
+
+/** Contrast of the focused element's focus indicator (outline, else box-shadow colour) with
+ * the background behind it. */
+function focusRing(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const parse = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const background = (node) => {
+      for (let n = node.parentElement; n; n = n.parentElement) {
+        const c = parse(getComputedStyle(n).backgroundColor);
+        if (c && c.a > 0.9) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const luminance = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const hasOutline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    const ring = parse(hasOutline ? style.outlineColor : (style.boxShadow.match(/rgba?\([^)]+\)/) ?? [''])[0]);
+    const bg = background(el);
+    if (!ring) return { id: el.id, ratio: 0, width: 0 };
+    const blend = (k) => ring[k] * ring.a + bg[k] * (1 - ring.a);
+    const shown = { r: blend('r'), g: blend('g'), b: blend('b') };
+    const [l1, l2] = [luminance(shown), luminance(bg)].sort((a, b) => b - a);
+    return { id: el.id, ratio: Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100, width: hasOutline ? parseFloat(style.outlineWidth) : null };
+  });
+}
+
+async function main() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'configurator-login-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+    ],
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  const result = { ok: false };
+  const expected = new Set(['401 GET /api/v1/auth/me', '401 POST /api/v1/auth/login']);
+  try {
+    const page = await context.newPage();
+    watch(page, 'page', expected);
+    const header = page.locator('header.app-header');
+    const loginLink = header.getByRole('link', { name: 'Log in', exact: true });
+    const userButton = header.locator('.user-button');
+
+    await step('anonymous: "Log in" in the header, me is 401', async () => {
+      await page.goto(`${APP}/saved`);
+      await loginLink.waitFor();
+      const answer = await me(page);
+      if (answer.status !== 401) throw new Error(`me answered ${answer.status} before logging in`);
+      return { me: answer.status, screenshot: await screenshot(page, 'anonymous') };
+    });
+
+    await step('login page: email focused, visible focus ring', async () => {
+      await loginLink.click();
+      await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('next') === '/saved');
+      await page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
+      await page.waitForFunction(() => document.activeElement?.id === 'login-email');
+      const ring = await focusRing(page);
+      if (ring.ratio < 3) throw new Error(`focus ring contrast ${ring.ratio}:1 (< 3:1)`);
+      return { focus: ring, screenshot: await screenshot(page, 'login') };
+    });
+
+    await step('wrong password: the API\'s detail in an alert, focus on the password', async () => {
+      await page.keyboard.type(EMAIL);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(`${PASSWORD}-wrong`);
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/login'),
+        page.keyboard.press('Enter'),
+      ]);
+      const problem = await answer.json();
+      if (answer.status() !== 401) throw new Error(`a wrong password answered ${answer.status()}`);
+      const alert = page.getByRole('alert').filter({ hasText: /\S/ });
+      await alert.waitFor();
+      const text = (await alert.textContent()).trim();
+      if (!text.toLowerCase().startsWith(problem.detail.toLowerCase())) throw new Error(`alert says ${JSON.stringify(text)}, API said ${JSON.stringify(problem.detail)}`);
+      const focused = await page.evaluate(() => document.activeElement?.id);
+      if (focused !== 'login-password') throw new Error(`focus is on ${focused} after the refusal`);
+      return { alert: text, screenshot: await screenshot(page, 'login-refused') };
+    });
+
+    await step('log in: back to /saved, the name in the header', async () => {
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.waitForURL((url) => url.pathname === '/saved');
+      await userButton.filter({ hasText: NAME }).waitFor();
+      if (CLIENT) await userButton.filter({ hasText: CLIENT }).waitFor();
+      if (await loginLink.count()) throw new Error('"Log in" is still in the header');
+      const answer = await me(page);
+      if (answer.status !== 200 || answer.body?.user?.email?.toLowerCase() !== EMAIL.toLowerCase() || !answer.body?.csrf_token) {
+        throw new Error(`me answered ${answer.status} ${JSON.stringify(answer.body)}`);
+      }
+      return { user: answer.body.user, client: answer.body.client, screenshot: await screenshot(page, 'logged-in') };
+    });
+
+    await step('reload: still logged in (cookie session)', async () => {
+      await page.reload();
+      await userButton.filter({ hasText: NAME }).waitFor();
+      return { screenshot: await screenshot(page, 'reloaded') };
+    });
+
+    await step('a fresh page sends its job with the CSRF token at once', async () => {
+      // The configurator submits a job as soon as it opens; the server refuses a session's POST
+      // without the token, and the app holds unsafe requests until `me` has given it.
+      const jobs = [];
+      const onRequest = (request) => {
+        if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/v1/jobs') jobs.push(request);
+      };
+      page.on('request', onRequest);
+      await page.goto(`${APP}/`);
+      const href = await page.locator('.product-card h2 a').first().getAttribute('href');
+      await page.goto(`${APP}${href}?c=${Buffer.from(JSON.stringify({ width: 0.7 })).toString('base64url')}`);
+      await page.waitForFunction(() => window.__configurator?.phase() === 'ready', null, { timeout: 60000 });
+      page.off('request', onRequest);
+      if (!jobs.length) throw new Error('the configurator sent no job');
+      const answers = await Promise.all(jobs.map(async (request) => {
+        const response = await request.response();
+        return { status: response?.status(), csrf: Boolean(request.headers()['x-csrf-token']) };
+      }));
+      if (answers.some((a) => !a.csrf || !a.status || a.status >= 400)) throw new Error(`jobs sent: ${JSON.stringify(answers)}`);
+      await userButton.filter({ hasText: NAME }).waitFor();
+      const back = page.waitForURL((url) => url.pathname === '/saved');
+      await page.goto(`${APP}/saved`);
+      await back;
+      return { jobs: answers, screenshot: await screenshot(page, 'configurator-logged-in') };
+    });
+
+    await step('phone width (375 px): the header fits, the menu names the user', async () => {
+      await page.setViewportSize({ width: 375, height: 812 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 0) throw new Error(`the page is ${overflow} px wider than the 375 px screen`);
+      await userButton.click();
+      const panel = header.locator('.user-panel');
+      await panel.filter({ hasText: NAME }).waitFor();
+      const box = await panel.boundingBox();
+      if (!box || box.x < 0 || box.x + box.width > 375) throw new Error(`the user menu is off screen: ${JSON.stringify(box)}`);
+      const file = await screenshot(page, 'phone-user-menu');
+      await page.keyboard.press('Escape');
+      await panel.waitFor({ state: 'hidden' });
+      await page.setViewportSize({ width: 1280, height: 860 });
+      return { screenshot: file };
+    });
+
+    await step('user menu: name, client, Log out', async () => {
+      await userButton.click();
+      await header.getByRole('button', { name: 'Log out' }).waitFor();
+      return { screenshot: await screenshot(page, 'user-menu') };
+    });
+
+    await step('log out: "Log in" again, me is 401', async () => {
+      await header.getByRole('button', { name: 'Log out' }).click();
+      await loginLink.waitFor();
+      if (await userButton.count()) throw new Error('the user menu is still there');
+      const answer = await me(page);
+      if (answer.status !== 401) throw new Error(`me answered ${answer.status} after logging out`);
+      await page.reload();
+      await loginLink.waitFor();
+      return { me: answer.status, screenshot: await screenshot(page, 'logged-out') };
+    });
+
+    if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
+    result.ok = true;
+  } catch (error) {
+    result.error = String(error?.message ?? error);
+    if (problems.length) result.page_errors = problems;
+    for (const page of context.pages()) {
+      await page.screenshot({ path: path.join(ARTIFACTS, `failure-${context.pages().indexOf(page)}.png`) }).catch(() => undefined);
+    }
+  } finally {
+    await context.close().catch(() => undefined);
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  result.steps = steps;
+  fs.writeFileSync(path.join(ARTIFACTS, 'result.json'), JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result));
+  process.exit(result.ok ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), steps }));
+  process.exit(1);
+});

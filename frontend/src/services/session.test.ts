@@ -1,0 +1,247 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { api, ApiError, retryAfterSeconds } from './api';
+import {
+  configureSession, csrfToken, expectSession, isExpiredSession, onSessionEnded, refreshSession, resetSessionForTests, sessionFetch, setSession,
+} from './session';
+
+const EXPIRED = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'the session token has expired; refresh it or log in again', code: 'UNAUTHORIZED' };
+const NO_SESSION = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'log in first: this needs a session', code: 'UNAUTHORIZED' };
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': status >= 400 ? 'application/problem+json' : 'application/json', ...headers } });
+}
+
+interface Call { url: string; method: string; headers: Headers; credentials?: RequestCredentials }
+
+/** A pretend API: the access cookie is "valid" or "expired"; a refresh makes it valid after
+ * `release()` is called (so tests can hold several requests while it runs). */
+function fakeServer(options: { refreshStatus?: number } = {}) {
+  const calls: Call[] = [];
+  let cookie: 'valid' | 'expired' | 'none' = 'valid';
+  let release: () => void = () => undefined;
+  let gate = Promise.resolve();
+  const fetch = vi.fn(async (url: string, init: RequestInit = {}) => {
+    calls.push({ url, method: init.method ?? 'GET', headers: new Headers(init.headers), credentials: init.credentials });
+    if (url.endsWith('/api/v1/auth/refresh')) {
+      await gate;
+      if ((options.refreshStatus ?? 200) !== 200) {
+        cookie = 'none';
+        return json(options.refreshStatus!, { ...NO_SESSION, detail: 'no valid refresh token' });
+      }
+      cookie = 'valid';
+      return json(200, { user: {}, client: {} });
+    }
+    if (url.endsWith('/api/v1/auth/login')) return json(401, { ...NO_SESSION, detail: 'wrong email or password' });
+    if (cookie === 'expired') return json(401, EXPIRED);
+    if (cookie === 'none') return json(401, NO_SESSION);
+    return json(200, { ok: true });
+  });
+  configureSession({ fetch, refreshUrl: '/api/v1/auth/refresh' });
+  return {
+    calls,
+    fetch,
+    expire() { cookie = 'expired'; },
+    end() { cookie = 'none'; },
+    hold() { gate = new Promise((resolve) => { release = resolve; }); },
+    release: () => release(),
+    refreshes: () => calls.filter((c) => c.url.endsWith('/auth/refresh')).length,
+  };
+}
+
+beforeEach(() => resetSessionForTests());
+afterEach(() => resetSessionForTests());
+
+describe('CSRF header and cookies', () => {
+  it('sends the token on unsafe methods only, and only while logged in', async () => {
+    const server = fakeServer();
+    setSession('csrf-1');
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE', 'post', 'delete']) {
+      await sessionFetch('/api/v1/things', { method });
+    }
+    await sessionFetch('/api/v1/things');
+    const sent = server.calls.map((c) => [c.method, c.headers.get('X-CSRF-Token')]);
+    expect(sent).toEqual([
+      ['GET', null], ['HEAD', null], ['OPTIONS', null],
+      ['POST', 'csrf-1'], ['PUT', 'csrf-1'], ['PATCH', 'csrf-1'], ['DELETE', 'csrf-1'], ['post', 'csrf-1'], ['delete', 'csrf-1'],
+      ['GET', null],
+    ]);
+
+    setSession(null);
+    await sessionFetch('/api/v1/things', { method: 'POST' });
+    expect(server.calls.at(-1)!.headers.has('X-CSRF-Token')).toBe(false);
+  });
+
+  it('sends the cookies of the app\'s origin with every request and keeps the caller\'s headers', async () => {
+    const server = fakeServer();
+    setSession('csrf-1');
+    await sessionFetch('/api/v1/things', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' } });
+    await sessionFetch('/blobs/a.glb');
+    expect(server.calls.map((c) => c.credentials)).toEqual(['same-origin', 'same-origin']);
+    expect(server.calls[0].headers.get('Content-Type')).toBe('application/json');
+    expect(server.calls[0].headers.get('Accept')).toBe('application/json');
+  });
+
+  it('the API client goes through it: credentials and the token on a save, not on a read', async () => {
+    const server = fakeServer();
+    setSession('csrf-2');
+    await api.listProducts();
+    await api.createConfiguration('p1', 'Mine', {});
+    expect(server.calls.map((c) => [c.method, c.credentials, c.headers.get('X-CSRF-Token')])).toEqual([
+      ['GET', 'same-origin', null],
+      ['POST', 'same-origin', 'csrf-2'],
+    ]);
+  });
+});
+
+describe('before the app knows who is logged in', () => {
+  it('holds unsafe requests until the CSRF token is known, not reads', async () => {
+    const server = fakeServer();
+    expectSession();
+    const save = sessionFetch('/api/v1/configurations', { method: 'POST', body: '{}' });
+    expect((await sessionFetch('/api/v1/products')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.calls.map((c) => c.url)).toEqual(['/api/v1/products']);
+    setSession('csrf-3');
+    expect((await save).status).toBe(200);
+    expect(server.calls.at(-1)!.headers.get('X-CSRF-Token')).toBe('csrf-3');
+  });
+
+  it('lets them go without a token once it is known that nobody is logged in', async () => {
+    const server = fakeServer();
+    expectSession();
+    const job = sessionFetch('/api/v1/jobs', { method: 'POST', body: '{}' });
+    setSession(null);
+    expect((await job).status).toBe(200);
+    expect(server.calls[0].headers.has('X-CSRF-Token')).toBe(false);
+  });
+});
+
+describe('refresh when the access token expired', () => {
+  it('refreshes once and sends the request again', async () => {
+    const server = fakeServer();
+    setSession('csrf-1');
+    server.expire();
+    const response = await sessionFetch('/api/v1/products');
+    expect(response.status).toBe(200);
+    expect(server.calls.map((c) => c.url)).toEqual(['/api/v1/products', '/api/v1/auth/refresh', '/api/v1/products']);
+  });
+
+  it('runs a single refresh for requests refused at the same time', async () => {
+    const server = fakeServer();
+    setSession('csrf-1');
+    server.expire();
+    server.hold();
+    const pending = [
+      sessionFetch('/api/v1/products'),
+      sessionFetch('/api/v1/configurations', { method: 'POST', body: '{}' }),
+      sessionFetch('/api/v1/jobs/1'),
+    ];
+    await vi.waitFor(() => expect(server.refreshes()).toBe(1));
+    // Another request while the refresh runs waits for it instead of being refused.
+    const late = sessionFetch('/api/v1/products/2');
+    expect(refreshSession()).toBe(refreshSession()); // the same promise for every caller
+    server.release();
+    const answers = await Promise.all([...pending, late]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(server.refreshes()).toBe(1);
+    const late2 = server.calls.filter((c) => c.url === '/api/v1/products/2');
+    expect(late2).toHaveLength(1);
+  });
+
+  it('does not refresh again for a request that left before the last refresh finished', async () => {
+    const server = fakeServer();
+    setSession('csrf-1');
+    server.expire();
+    let answerSlowly: (r: Response) => void = () => undefined;
+    const slow = new Promise<Response>((resolve) => { answerSlowly = resolve; });
+    const base = server.fetch.getMockImplementation()!;
+    server.fetch.mockImplementation(async (url: string, init?: RequestInit) =>
+      (url === '/api/v1/slow' && !server.calls.some((c) => c.url === '/api/v1/slow') ? (server.calls.push({ url, method: 'GET', headers: new Headers() }), slow) : base(url, init)));
+    const slowRequest = sessionFetch('/api/v1/slow');
+    expect((await sessionFetch('/api/v1/products')).status).toBe(200); // this one refreshed
+    answerSlowly(json(401, EXPIRED)); // sent with the old cookie, answered after the refresh
+    expect((await slowRequest).status).toBe(200);
+    expect(server.refreshes()).toBe(1);
+  });
+
+  it('ends the session for the app when the refresh is refused, and gives back the 401', async () => {
+    const server = fakeServer({ refreshStatus: 401 });
+    const ended = vi.fn();
+    onSessionEnded(ended);
+    setSession('csrf-1');
+    server.expire();
+    const response = await sessionFetch('/api/v1/products');
+    expect(response.status).toBe(401);
+    expect(ended).toHaveBeenCalledTimes(1);
+    expect(csrfToken()).toBeNull();
+    expect(server.refreshes()).toBe(1);
+    // Anonymous now: a refused request is not followed by another refresh.
+    await sessionFetch('/api/v1/products');
+    expect(server.refreshes()).toBe(1);
+  });
+
+  it('keeps the session when the refresh could not reach the server', async () => {
+    const server = fakeServer();
+    const ended = vi.fn();
+    onSessionEnded(ended);
+    setSession('csrf-1');
+    server.expire();
+    const base = server.fetch.getMockImplementation()!;
+    server.fetch.mockImplementation(async (url: string, init?: RequestInit) => {
+      if (url.endsWith('/auth/refresh')) throw new TypeError('Failed to fetch');
+      return base(url, init);
+    });
+    expect((await sessionFetch('/api/v1/products')).status).toBe(401);
+    expect(ended).not.toHaveBeenCalled();
+    expect(csrfToken()).toBe('csrf-1');
+  });
+
+  it('anonymous: a 401 that is not an expired token is answered as is (no refresh)', async () => {
+    const server = fakeServer();
+    server.end();
+    expect((await sessionFetch('/api/v1/auth/me')).status).toBe(401);
+    expect(server.refreshes()).toBe(0);
+  });
+
+  it('at start, an expired cookie is refreshed before `me` answers', async () => {
+    const server = fakeServer();
+    server.expire();
+    expect((await sessionFetch('/api/v1/auth/me')).status).toBe(200);
+    expect(server.refreshes()).toBe(1);
+  });
+
+  it('never refreshes for the auth endpoints themselves, nor for blobs', async () => {
+    const server = fakeServer();
+    setSession('csrf-1');
+    expect((await sessionFetch('/api/v1/auth/login', { method: 'POST' })).status).toBe(401);
+    server.expire();
+    expect((await sessionFetch('/blobs/x.glb')).status).toBe(401);
+    expect(server.refreshes()).toBe(0);
+  });
+
+  it('tells an expired token from other refusals', () => {
+    expect(isExpiredSession(401, EXPIRED)).toBe(true);
+    expect(isExpiredSession(401, { detail: 'x', code: 'SESSION_EXPIRED' })).toBe(true);
+    expect(isExpiredSession(401, NO_SESSION)).toBe(false);
+    expect(isExpiredSession(403, EXPIRED)).toBe(false);
+    expect(isExpiredSession(401, null)).toBe(false);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(retryAfterSeconds('120')).toBe(120);
+    expect(retryAfterSeconds(null)).toBeNull();
+    expect(retryAfterSeconds('soon')).toBeNull();
+    const now = Date.parse('2030-01-01T12:00:00Z');
+    expect(retryAfterSeconds('Tue, 01 Jan 2030 12:01:30 GMT', now)).toBe(90);
+  });
+
+  it('is on the ApiError of a throttled login', async () => {
+    configureSession({ fetch: async () => json(429, { ...NO_SESSION, status: 429, title: 'Too many requests', detail: 'too many failed logins' }, { 'Retry-After': '300' }) });
+    const error = await api.login('a@b.example', 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(429);
+    expect((error as ApiError).retryAfterSeconds).toBe(300);
+  });
+});
