@@ -225,6 +225,13 @@ class UnauthorizedError(ConfiguratorError):
     title = "Unauthorized"
 
 
+class SessionExpiredError(UnauthorizedError):
+    """The access token is past its 15 minutes: the client refreshes it (a forgery is never this)."""
+
+    code = "SESSION_EXPIRED"
+    title = "Session expired"
+
+
 class StorageError(ConfiguratorError):
     """Blob storage failed or is unreachable (transient: worth a retry)."""
 
@@ -283,3 +290,17 @@ class MigrationError(DatabaseError):
     code = "MIGRATION_FAILED"
     recoverable = False
     retry_after_seconds = None
+
+
+class BlobUrlSignatureInvalid(ForbiddenError):
+    """A `/blobs/` URL without a signature, or whose path, expiry or signature was altered."""
+
+    code = "URL_SIGNATURE_INVALID"
+    title = "The blob URL's signature is missing or invalid"
+
+
+class BlobUrlExpired(ForbiddenError):
+    """A genuine `/blobs/` URL past its expiry: ask the API for a fresh one."""
+
+    code = "URL_EXPIRED"
+    title = "The blob URL has expired"

@@ -28,7 +28,14 @@ from dataclasses import dataclass
 import jwt
 
 from ..db.queries import load_queries
-from ..errors import ConfigValidationError, ErrorDetail, ForbiddenError, RateLimitedError, UnauthorizedError
+from ..errors import (
+    ConfigValidationError,
+    ErrorDetail,
+    ForbiddenError,
+    RateLimitedError,
+    SessionExpiredError,
+    UnauthorizedError,
+)
 from . import audit, passwords, tokens
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "sessions.sql"))
@@ -135,7 +142,7 @@ class Sessions:
                                 issuer=ISSUER, leeway=CLOCK_LEEWAY_SECONDS,
                                 options={"require": list(REQUIRED_CLAIMS), "verify_signature": True})
         except jwt.ExpiredSignatureError:
-            raise UnauthorizedError("the session token has expired; refresh it or log in again") from None
+            raise SessionExpiredError("the session token has expired; refresh it or log in again") from None
         except jwt.InvalidTokenError:
             raise UnauthorizedError("the session token is not valid") from None
         try:

@@ -4,7 +4,7 @@ import {
   configureSession, csrfToken, expectSession, isExpiredSession, onSessionEnded, refreshSession, resetSessionForTests, sessionFetch, setSession,
 } from './session';
 
-const EXPIRED = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'the session token has expired; refresh it or log in again', code: 'UNAUTHORIZED' };
+const EXPIRED = { type: 'about:blank', title: 'Session expired', status: 401, detail: 'the session token has expired; refresh it or log in again', code: 'SESSION_EXPIRED' };
 const NO_SESSION = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'log in first: this needs a session', code: 'UNAUTHORIZED' };
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -221,7 +221,7 @@ describe('refresh when the access token expired', () => {
 
   it('tells an expired token from other refusals', () => {
     expect(isExpiredSession(401, EXPIRED)).toBe(true);
-    expect(isExpiredSession(401, { detail: 'x', code: 'SESSION_EXPIRED' })).toBe(true);
+    expect(isExpiredSession(401, { detail: 'the token has expired', code: 'UNAUTHORIZED' })).toBe(false);
     expect(isExpiredSession(401, NO_SESSION)).toBe(false);
     expect(isExpiredSession(403, EXPIRED)).toBe(false);
     expect(isExpiredSession(401, null)).toBe(false);

@@ -93,11 +93,10 @@ export function withSession(init: RequestInit = {}): RequestInit {
   return { ...init, credentials: 'same-origin', headers };
 }
 
-/** Whether an answer says the access token expired (and a refresh may help). The API words
- * this 401 "the session token has expired"; a code for it is matched too, should it get one. */
+/** Whether an answer says the access token expired (and a refresh may help): the API's
+ * `SESSION_EXPIRED` problem, which only a genuine token past its time gets. */
 export function isExpiredSession(status: number, problem: Pick<Problem, 'detail' | 'code'> | null): boolean {
-  if (status !== 401 || !problem) return false;
-  return /expired/i.test(problem.code ?? '') || /expired/i.test(problem.detail ?? '');
+  return status === 401 && problem?.code === 'SESSION_EXPIRED';
 }
 
 async function readProblem(response: Response): Promise<Problem | null> {
