@@ -53,6 +53,9 @@ class Settings:
     job_retention_days: float = 30.0  # JOB_RETENTION_DAYS: terminal jobs older are deleted
     blob_grace_hours: float = 24.0  # BLOB_GRACE_HOURS: unreferenced GLBs younger are kept
     retention_interval_seconds: float = 3600.0  # RETENTION_INTERVAL_SECONDS
+    # GLB URLs handed out (local: signed /blobs/ URLs; Azure: SAS) stay valid this long, at
+    # most a quarter longer (rounded up so repeated asks get the same URL).
+    blob_url_ttl_seconds: int = 3600  # BLOB_URL_TTL_SECONDS
     # Mail (password resets, invitations): smtp://[user:password@]host[:port], smtps:// for TLS;
     # unset: the message (with its link) is logged instead of sent.
     smtp_url: str | None = None  # SMTP_URL
@@ -68,6 +71,11 @@ class Settings:
     @property
     def blob_dir(self) -> str:
         return os.path.join(self.var_dir, "blobs")
+
+    @property
+    def blob_url_key_file(self) -> str:
+        """The key `/blobs/` URLs are signed with (made on first use, mode 0600)."""
+        return os.path.join(self.var_dir, "blob-url.key")
 
     @classmethod
     def from_env(cls, env=None, **overrides) -> Settings:
@@ -102,6 +110,7 @@ class Settings:
             job_retention_days=_float(env, "JOB_RETENTION_DAYS", cls.job_retention_days),
             blob_grace_hours=_float(env, "BLOB_GRACE_HOURS", cls.blob_grace_hours),
             retention_interval_seconds=_float(env, "RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),
+            blob_url_ttl_seconds=_int(env, "BLOB_URL_TTL_SECONDS", cls.blob_url_ttl_seconds),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             webapp_dir=env.get("CONFIGURATOR_WEBAPP_DIR") or cls.webapp_dir,

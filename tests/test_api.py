@@ -43,6 +43,17 @@ async def raw_get(client, target: str) -> tuple[int, dict, bytes]:
     return int(status_line.split()[1]), headers, body
 
 
+async def signed_blob_url(client, path: str) -> str:
+    """`/blobs/{path}?expires=…&signature=…` as the app hands it out: from its store's `url()`,
+    or, for the Azure store (whose `url()` is Azure's own), from the signer the route checks."""
+    from configurator_addon.storage import AzureBlobStore
+
+    store = client.server.app[keys.RESOURCES].store
+    if isinstance(store, AzureBlobStore):
+        return await store.url_signer.url(path)
+    return await store.url(path)
+
+
 def raw_problem(status: int, headers: dict, body: bytes, expected: int) -> dict:
     assert status == expected, body[:300]
     assert headers["content-type"].startswith(PROBLEM), headers
@@ -474,7 +485,8 @@ async def test_job_events_stream_until_completed(api, worker, fixture_templates)
     events = [first]
     while events[-1]["status"] != "COMPLETED":
         events.append(await socket.receive_json(timeout=10))
-    assert events[-1]["result_url"].endswith(".glb") and events[-1]["progress"] == 100
+    result_path, _, query = events[-1]["result_url"].partition("?")
+    assert result_path.endswith(".glb") and "signature=" in query and events[-1]["progress"] == 100
     assert (await socket.receive(timeout=10)).type.name in ("CLOSE", "CLOSED")
     response = await api.get(f"/api/v1/jobs/{uuid.uuid4()}/events")
     await problem(response, 404)
@@ -506,10 +518,12 @@ async def test_a_dot_segment_reaches_the_blob_route_unresolved(api):
     """The control for the test above: the same socket gets a real blob, and the same blob
     named through `..` is refused (a client or server that resolved `..` would send it)."""
     await api.server.app[keys.RESOURCES].store.put("acme/glb/control.glb", b"glTF control", "model/gltf-binary")
-    status, _, body = await raw_get(api, "/blobs/acme/glb/control.glb")
+    url = await signed_blob_url(api, "acme/glb/control.glb")
+    status, _, body = await raw_get(api, url)
     assert (status, body) == (200, b"glTF control")
-    raw_problem(*await raw_get(api, "/blobs/acme/glb/../glb/control.glb"), 404)
-    raw_problem(*await raw_get(api, "/blobs/acme/glb/%2e%2e/glb/control.glb"), 404)
+    query = url.partition("?")[2]  # a genuine signature: the path's own guards refuse these
+    raw_problem(*await raw_get(api, f"/blobs/acme/glb/../glb/control.glb?{query}"), 404)
+    raw_problem(*await raw_get(api, f"/blobs/acme/glb/%2e%2e/glb/control.glb?{query}"), 404)
 
 
 async def test_a_symlink_out_of_the_blob_directory_is_404(api, tmp_path):

@@ -14,7 +14,7 @@ from configurator_addon.errors import EngineProcessError
 from configurator_addon.server import keys
 from configurator_addon.server.problems import problem_response
 from fixtures_api import upload_product
-from test_api import problem
+from test_api import problem, signed_blob_url
 
 
 async def submit_raw(api, body: bytes):
@@ -130,6 +130,8 @@ async def test_templates_are_never_served_over_http(api, fixture_templates):
         "SELECT client_id, template_blob_path FROM products WHERE id = $1", uuid.UUID(product["id"]))
     assert row["template_blob_path"].startswith(f"{row['client_id']}/templates/")
     await problem(await api.get("/blobs/" + row["template_blob_path"]), 404)
+    # Not even with a genuine signature for its path.
+    await problem(await api.get(await signed_blob_url(api, row["template_blob_path"])), 404)
 
 
 @pytest.mark.real_inspector

@@ -1,6 +1,7 @@
 """`/blobs/…` delivers GLBs without holding them in memory, with byte ranges, from both blob
 stores alike: local files (sendfile) and Azure Blob Storage (a real Azurite, streamed in
-ranged downloads). What is not a served GLB is 404, whatever the store holds."""
+ranged downloads). What is not a served GLB is 404, whatever the store holds. Every URL is
+signed and expires: without a genuine, unexpired signature it is 403, whatever the path."""
 from __future__ import annotations
 
 import asyncio
@@ -19,11 +20,12 @@ from configurator_addon.errors import StorageError
 from configurator_addon.server import keys
 from configurator_addon.server.app import create_app
 from configurator_addon.server.routes.blobs import UNSATISFIABLE, requested_range
-from configurator_addon.storage import IMMUTABLE_CACHE_CONTROL, AzureBlobStore
+from configurator_addon.settings import Settings
+from configurator_addon.storage import IMMUTABLE_CACHE_CONTROL, AzureBlobStore, BlobUrlSigner
 from configurator_addon.storage.blob_store import STREAM_CHUNK_BYTES
 from fixtures_api import api_settings
 from fixtures_server import ServerProcess
-from test_api import PROBLEM
+from test_api import PROBLEM, signed_blob_url
 
 GLB = "model/gltf-binary"
 ORIGIN = "http://localhost:5173"  # the CORS origin of `api_settings`
@@ -89,7 +91,8 @@ async def served(request, database, tmp_path):
 
 
 async def fetch(client, path: str = PATH, method: str = "GET", **headers) -> tuple[int, dict, bytes]:
-    async with client.request(method, "/blobs/" + path, headers=headers) as response:
+    """`method` of the blob's signed URL, as the API would hand it out."""
+    async with client.request(method, await signed_blob_url(client, path), headers=headers) as response:
         return response.status, response.headers, await response.read()
 
 
@@ -140,7 +143,7 @@ async def test_a_byte_range_is_206_with_exactly_those_bytes(served, header, star
 @pytest.mark.parametrize("header", [f"bytes={SIZE}-", f"bytes={SIZE + 10}-{SIZE + 20}", "bytes=-0"])
 async def test_a_range_past_the_end_is_416_with_the_size(served, header):
     client, _ = served
-    async with client.get("/blobs/" + PATH, headers={"Range": header}) as response:
+    async with client.get(await signed_blob_url(client, PATH), headers={"Range": header}) as response:
         assert response.status == 416
         assert response.headers["Content-Range"] == f"bytes */{SIZE}"
         assert response.content_type == PROBLEM
@@ -216,8 +219,12 @@ async def test_what_is_not_a_stored_glb_is_404_on_either_store(served, path):
     for blob in ("acme/templates/chair/1.blend", "acme/templates/chair/1.glb", "acme/glb/model.blend",
                  "acme/glb/nested/x.glb"):
         await store.put(blob, b"BLENDER-v300 not for browsers", "application/octet-stream")
+    try:
+        target = await signed_blob_url(client, path)  # a genuine signature does not make it a GLB
+    except ValueError:
+        target = "/blobs/" + path  # not a blob path at all: nothing could sign it
     for extra in ({}, {"Range": "bytes=0-9"}, {"If-None-Match": "*"}):
-        async with client.get("/blobs/" + path, headers=extra) as response:
+        async with client.get(target, headers=extra) as response:
             assert response.status == 404, (path, extra)
             assert response.content_type == PROBLEM
             assert b"BLENDER" not in await response.read()
@@ -238,12 +245,131 @@ async def test_a_blob_that_fails_midway_is_cut_short_and_the_server_goes_on(serv
 
     monkeypatch.setattr(store, "stream", failing_stream)
     with pytest.raises(aiohttp.ClientPayloadError):
-        async with client.get("/blobs/" + PATH, timeout=aiohttp.ClientTimeout(total=30)) as response:
+        async with client.get(await signed_blob_url(client, PATH), timeout=aiohttp.ClientTimeout(total=30)) as response:
             assert response.status == 200
             await response.read()
     monkeypatch.undo()
     status, _, body = await fetch(client, Range="bytes=0-9")
     assert (status, body) == (206, DATA[:10])
+
+
+# -- signed URLs ---------------------------------------------------------------------------
+OTHER = "acme/glb/0ther-b1ob.glb"
+
+
+async def refused(client, target: str, code: str, **headers) -> None:
+    """`target` is 403 problem+json with `code` and none of the blob's bytes."""
+    async with client.get(target, headers=headers) as response:
+        assert response.status == 403, (target, await response.text())
+        assert response.content_type == PROBLEM
+        body = await response.read()
+        assert (await response.json())["code"] == code, target
+        assert DATA[:64] not in body and b"signature=" not in body
+        assert "ETag" not in response.headers
+
+
+def with_query(url: str, **changes: str | list[str]) -> str:
+    """`url` with query parameters replaced (a list: the parameter repeated)."""
+    path, _, query = url.partition("?")
+    params = dict(part.split("=", 1) for part in query.split("&"))
+    params.update(changes)
+    parts = [f"{name}={item}" for name, value in params.items()
+             for item in (value if isinstance(value, list) else [value])]
+    return f"{path}?{'&'.join(parts)}"
+
+
+async def test_a_valid_signed_url_is_200_and_its_ranges_206(served):
+    client, _ = served
+    url = await signed_blob_url(client, PATH)
+    assert url.startswith(f"/blobs/{PATH}?expires=") and "&signature=" in url
+    async with client.get(url) as response:
+        assert (response.status, await response.read()) == (200, DATA)
+    async with client.get(url, headers={"Range": "bytes=5-9"}) as response:
+        assert (response.status, await response.read()) == (206, DATA[5:10])
+
+
+@pytest.mark.parametrize("target", [
+    f"/blobs/{PATH}",
+    f"/blobs/{PATH}?expires=9999999999",
+    f"/blobs/{PATH}?signature=AAAA",
+    f"/blobs/{PATH}?expires=&signature=",
+    "/blobs/acme/glb/never-stored.glb",  # refused before the store is asked: no 404 to probe with
+], ids=["no-query", "no-signature", "no-expiry", "empty", "missing-blob"])
+async def test_a_url_without_a_signature_is_403(served, target):
+    client, _ = served
+    await refused(client, target, "URL_SIGNATURE_INVALID")
+    await refused(client, target, "URL_SIGNATURE_INVALID", Range="bytes=0-9", **{"If-None-Match": "*"})
+    async with client.head(target) as response:
+        assert response.status == 403
+
+
+async def test_a_missing_blob_is_404_only_with_a_genuine_signature(served):
+    client, _ = served
+    async with client.get(await signed_blob_url(client, "acme/glb/never-stored.glb")) as response:
+        assert response.status == 404 and response.content_type == PROBLEM
+
+
+async def test_a_url_with_another_blobs_path_is_403(served):
+    client, store = served
+    await store.put(OTHER, b"glTF another client's model", GLB)
+    query = (await signed_blob_url(client, PATH)).partition("?")[2]
+    await refused(client, f"/blobs/{OTHER}?{query}", "URL_SIGNATURE_INVALID")
+    await refused(client, f"/blobs/{OTHER.replace('acme', 'acmf')}?{query}", "URL_SIGNATURE_INVALID")
+    async with client.get(await signed_blob_url(client, OTHER)) as response:  # its own URL works
+        assert (response.status, await response.read()) == (200, b"glTF another client's model")
+
+
+def flip(text: str, index: int) -> str:
+    return text[:index] + ("B" if text[index] == "A" else "A") + text[index + 1:]
+
+
+async def test_a_url_with_a_changed_signature_or_expiry_is_403(served):
+    client, _ = served
+    url = await signed_blob_url(client, PATH)
+    params = dict(part.split("=", 1) for part in url.partition("?")[2].split("&"))
+    signature, expires = params["signature"], params["expires"]
+    assert len(signature) == 43  # 32 bytes of HMAC-SHA256, base64url without padding
+    for changed in (
+        with_query(url, signature=flip(signature, 0)),
+        with_query(url, signature=flip(signature, 42)),
+        with_query(url, signature=signature[:-1]),
+        with_query(url, signature=signature + "A"),
+        with_query(url, signature=signature + "%3D"),  # padded
+        with_query(url, signature="%C3%A9" * 22),  # not ASCII
+        with_query(url, expires=str(int(expires) + 1)),  # a longer life
+        with_query(url, expires="0" + expires),  # the same time, written differently
+        with_query(url, expires=expires + ".0"),
+        with_query(url, expires="%D9%A1" * 10),  # digits, but not ASCII ones
+        with_query(url, signature=[signature, signature]),  # which one would count?
+        with_query(url, expires=[expires, expires]),
+    ):
+        await refused(client, changed, "URL_SIGNATURE_INVALID")
+    async with client.get(url) as response:
+        assert response.status == 200
+
+
+async def test_an_expired_url_is_403(served):
+    client, store = served
+    signer = store.url_signer
+    now = int(time.time())
+    await refused(client, await signer.url(PATH, expires=now - 1), "URL_EXPIRED")
+    await refused(client, await signer.url(PATH, expires=now - 86_400), "URL_EXPIRED")
+    await refused(client, await signer.url(PATH, expires=now - 1), "URL_EXPIRED", **{"If-None-Match": "*"})
+    async with client.get(await signer.url(PATH, expires=now + 60)) as response:
+        assert response.status == 200
+
+
+async def test_a_store_without_a_signer_serves_nothing(served, monkeypatch):
+    client, store = served
+    url = await signed_blob_url(client, PATH)
+    monkeypatch.setattr(store, "url_signer", None)
+    await refused(client, url, "URL_SIGNATURE_INVALID")
+
+
+async def test_another_servers_key_does_not_sign_for_this_one(served, tmp_path):
+    client, _ = served
+    stranger = BlobUrlSigner(key_file=str(tmp_path / "elsewhere" / "blob-url.key"))
+    await refused(client, await stranger.url(PATH), "URL_SIGNATURE_INVALID")
 
 
 # -- memory: twelve downloads of a large GLB at once --------------------------------------
@@ -306,10 +432,12 @@ async def download_digest(session: aiohttp.ClientSession, url: str) -> tuple[int
     return size, digest.hexdigest()
 
 
-async def parallel_downloads_peak_rss(server: ServerProcess, path: str, size: int, sha256: str) -> tuple[int, int]:
+async def parallel_downloads_peak_rss(server: ServerProcess, var_dir: str, path: str, size: int,
+                                      sha256: str) -> tuple[int, int]:
     """Idle and peak RSS of the server while it sends `path` to 12 clients at once."""
     await server.wait_ready()
-    url = f"{server.url}/blobs/{path}"
+    # Signed with the key in the server's var dir, as the server's own store signs it.
+    url = await BlobUrlSigner(key_file=Settings(var_dir=var_dir).blob_url_key_file).url(path, server.url)
     async with aiohttp.ClientSession() as session:
         async with session.get(url, headers={"Range": "bytes=0-1023"}) as response:  # warm the route
             assert response.status == 206, await response.text()
@@ -333,7 +461,7 @@ async def test_twelve_downloads_of_a_192_mb_local_glb_keep_the_api_memory_flat(t
     sha256 = write_random_file(os.path.join(var_dir, "blobs", "acme", "glb", f"{KEY}.glb"), size)
     server = ServerProcess(var_dir, "--role", "api", "--no-seed", env={"DATABASE_URL": empty_database})
     try:
-        idle, peak = await parallel_downloads_peak_rss(server, PATH, size, sha256)
+        idle, peak = await parallel_downloads_peak_rss(server, var_dir, PATH, size, sha256)
     finally:
         server.stop()
     assert peak - idle < MAX_RSS_GROWTH_BYTES, server.log()
@@ -351,11 +479,12 @@ async def test_twelve_downloads_of_a_64_mb_azure_glb_keep_the_api_memory_flat(tm
         await store.close()
     sha256 = hashlib.sha256(data).hexdigest()
     del data
-    server = ServerProcess(str(tmp_path / "var"), "--role", "api", "--no-seed", env={
+    var_dir = str(tmp_path / "var")
+    server = ServerProcess(var_dir, "--role", "api", "--no-seed", env={
         "DATABASE_URL": empty_database, "AZURE_STORAGE_CONNECTION_STRING": azurite,
         "AZURE_STORAGE_CONTAINER": container})
     try:
-        idle, peak = await parallel_downloads_peak_rss(server, PATH, size, sha256)
+        idle, peak = await parallel_downloads_peak_rss(server, var_dir, PATH, size, sha256)
     finally:
         server.stop()
     assert peak - idle < MAX_RSS_GROWTH_BYTES, server.log()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
+import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 from azure.storage.blob.aio import BlobServiceClient
 
-from configurator_addon.errors import BlobNotFoundError, StorageError
+from configurator_addon.errors import BlobNotFoundError, BlobUrlExpired, BlobUrlSignatureInvalid, StorageError
 from configurator_addon.settings import Settings
 from configurator_addon.storage import (
     AzureBlobStore,
@@ -23,6 +27,7 @@ from configurator_addon.storage import (
 )
 from configurator_addon.storage.azure import IMMUTABLE_CACHE_CONTROL
 from configurator_addon.storage.blob_store import BlobInfo, validate_blob_prefix
+from configurator_addon.storage.signing import BlobUrlSigner, expiry_after, load_or_create_key
 from conftest import free_port
 from fixtures_storage import azurite_connection_string
 
@@ -156,8 +161,10 @@ async def test_url_is_where_a_browser_fetches_the_blob(blob_store):
     url = await blob_store.url(path, "https://configurator.example")
 
     if isinstance(blob_store, LocalBlobStore):
-        assert url == "https://configurator.example/blobs/acme/glb/abc123.glb"
-        assert await blob_store.url(path) == "/blobs/acme/glb/abc123.glb"
+        assert url.startswith("https://configurator.example/blobs/acme/glb/abc123.glb?expires=")
+        relative = await blob_store.url(path)
+        assert relative.startswith("/blobs/acme/glb/abc123.glb?expires=") and "&signature=" in relative
+        assert url == "https://configurator.example" + relative
         with open(blob_store.local_file_path(path), "rb") as handle:
             assert handle.read() == data
         return
@@ -454,5 +461,156 @@ async def test_azure_stream_never_mixes_two_versions_of_a_blob(azurite, monkeypa
             await anext(pieces)
         await pieces.aclose()
         assert await streamed(store, "acme/glb/x.glb") == [b"new ", b"vers", b"ion!"]
+    finally:
+        await store.close()
+
+
+# --- signed URLs -------------------------------------------------------------------------
+
+
+def url_query(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+async def test_the_signing_key_is_made_once_with_mode_0600_and_kept(tmp_path):
+    settings = Settings(var_dir=str(tmp_path / "var"))
+    first = create_blob_store(settings)
+    key_file = tmp_path / "var" / "blob-url.key"
+    assert not key_file.exists(), "made on first use, not before"
+    url = await first.url("acme/glb/x.glb")
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    key = key_file.read_bytes()
+    assert len(key) == 32
+    again = create_blob_store(settings)  # another process of the same server, or after a restart
+    assert await again.url("acme/glb/x.glb") == url
+    query = url_query(url)
+    await again.url_signer.verify("acme/glb/x.glb", query["expires"], query["signature"])
+    assert key_file.read_bytes() == key
+    assert [name for name in os.listdir(tmp_path / "var") if name != "blobs"] == ["blob-url.key"]  # no temporaries
+    # A store made without a signer keeps its key beside its root: the var dir.
+    assert await LocalBlobStore(settings.blob_dir).url("acme/glb/x.glb") == url
+
+
+async def test_another_key_signs_differently(tmp_path):
+    one = LocalBlobStore(str(tmp_path / "one" / "blobs"))
+    other = LocalBlobStore(str(tmp_path / "other" / "blobs"))
+    url = await one.url("acme/glb/x.glb")
+    assert url_query(url)["signature"] != url_query(await other.url("acme/glb/x.glb"))["signature"]
+    query = url_query(url)
+    with pytest.raises(BlobUrlSignatureInvalid):
+        await other.url_signer.verify("acme/glb/x.glb", query["expires"], query["signature"])
+
+
+async def test_a_key_can_be_passed_in():
+    key = bytes(range(32))
+    url = await BlobUrlSigner(key).url("acme/glb/x.glb", expires=2_000_000_000)
+    assert url == await BlobUrlSigner(key).url("acme/glb/x.glb", expires=2_000_000_000)
+    assert url != await BlobUrlSigner(bytes(32)).url("acme/glb/x.glb", expires=2_000_000_000)
+    with pytest.raises(ValueError):
+        BlobUrlSigner(b"too short")
+
+
+def test_a_key_made_meanwhile_by_another_process_is_kept(tmp_path, monkeypatch):
+    """Two processes starting at once both find no key; the one that writes second must take
+    the first one's key, not replace it (URLs the first signed would stop working)."""
+    from configurator_addon.storage import signing
+
+    key_file = tmp_path / "blob-url.key"
+    theirs = os.urandom(32)
+    real_read = signing._read_key
+
+    def not_there_yet(path):  # the other process writes its key just after this one looked
+        monkeypatch.setattr(signing, "_read_key", real_read)
+        key_file.write_bytes(theirs)
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(signing, "_read_key", not_there_yet)
+    assert load_or_create_key(str(key_file)) == theirs
+    assert key_file.read_bytes() == theirs
+    assert os.listdir(tmp_path) == ["blob-url.key"]
+
+
+def test_a_damaged_key_file_is_a_storage_error(tmp_path):
+    (tmp_path / "blob-url.key").write_bytes(b"short")
+    with pytest.raises(StorageError, match="32 bytes"):
+        load_or_create_key(str(tmp_path / "blob-url.key"))
+
+
+class Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_same_blob_gets_the_same_url_within_one_window(tmp_path):
+    clock = Clock(1_800_000_000 + 1)  # a multiple of 900 s, plus one second
+    store = LocalBlobStore(str(tmp_path / "blobs"),
+                           url_signer=BlobUrlSigner(key_file=str(tmp_path / "key"), ttl_seconds=3600, clock=clock))
+    first = await store.url("acme/glb/x.glb")
+    clock.now += 899  # the window's last second
+    assert await store.url("acme/glb/x.glb") == first
+    clock.now += 1  # the next one
+    later = await store.url("acme/glb/x.glb")
+    assert later != first
+    assert int(url_query(later)["expires"]) - int(url_query(first)["expires"]) == 900
+    assert await store.url("acme/glb/y.glb") != later.replace("x.glb", "y.glb")  # the path is signed
+
+
+@pytest.mark.parametrize("ttl", [1, 7, 60, 3600, 86_400])
+def test_an_expiry_is_at_least_the_ttl_away_and_at_most_a_quarter_more(ttl):
+    for now in (1_800_000_000, 1_800_000_001.5, 1_800_000_899, 1_234_567_891):
+        expires = expiry_after(now, ttl)
+        assert ttl <= expires - now <= ttl + max(1, ttl // 4), (now, ttl)
+        assert expires % max(1, ttl // 4) == 0
+
+
+async def test_verify_refuses_an_expired_url_only_when_it_is_genuine(tmp_path):
+    clock = Clock(1_800_000_000)
+    signer = BlobUrlSigner(key_file=str(tmp_path / "key"), ttl_seconds=60, clock=clock)
+    query = url_query(await signer.url("acme/glb/x.glb"))
+    await signer.verify("acme/glb/x.glb", query["expires"], query["signature"])
+    clock.now = int(query["expires"]) - 1
+    await signer.verify("acme/glb/x.glb", query["expires"], query["signature"])
+    clock.now = int(query["expires"])
+    with pytest.raises(BlobUrlExpired):
+        await signer.verify("acme/glb/x.glb", query["expires"], query["signature"])
+    with pytest.raises(BlobUrlSignatureInvalid):  # altered and expired: the alteration is what counts
+        await signer.verify("acme/glb/y.glb", query["expires"], query["signature"])
+    for expires, signature in ((None, query["signature"]), (query["expires"], None), (None, None)):
+        with pytest.raises(BlobUrlSignatureInvalid):
+            await signer.verify("acme/glb/x.glb", expires, signature)
+
+
+def test_the_url_lifetime_is_a_setting():
+    assert Settings().blob_url_ttl_seconds == 3600
+    assert Settings.from_env({"BLOB_URL_TTL_SECONDS": "600"}).blob_url_ttl_seconds == 600
+    assert Settings.from_env({}).blob_url_ttl_seconds == 3600
+
+
+async def test_both_stores_follow_the_url_lifetime_setting(tmp_path):
+    settings = Settings(var_dir=str(tmp_path), blob_url_ttl_seconds=600)
+    local = create_blob_store(settings)
+    lifetime = int(url_query(await local.url("acme/glb/x.glb"))["expires"]) - time.time()
+    assert 600 - 5 <= lifetime <= 750 + 5
+    azure = create_blob_store(replace(settings, azure_storage_connection_string=azurite_connection_string(1)))
+    try:
+        assert azure.sas_expiry == timedelta(seconds=600)
+        assert azure.url_signer.ttl_seconds == 600
+        assert azure.url_signer.key_file == settings.blob_url_key_file
+    finally:
+        await azure.close()
+
+
+async def test_azure_sas_lasts_the_url_lifetime_rounded_up_to_a_quarter_of_it(azurite):
+    store = AzureBlobStore(azurite, f"test-{uuid.uuid4().hex}", sas_expiry=timedelta(seconds=3600))
+    try:
+        await store.put("acme/glb/x.glb", b"x", GLB)
+        before = datetime.now(UTC)
+        url = await store.url("acme/glb/x.glb")
+        expires = datetime.fromisoformat(url_query(url)["se"].replace("Z", "+00:00"))
+        assert timedelta(seconds=3600 - 5) <= expires - before <= timedelta(seconds=4500 + 5)
+        assert expires.timestamp() % 900 == 0
     finally:
         await store.close()

@@ -1,9 +1,12 @@
 """Blob storage for templates and generated GLBs (ARCHITECTURE §7).
 
 `create_blob_store(settings)` picks the backend: Azure Blob Storage when a connection string
-is configured, otherwise local files under `settings.blob_dir`.
+is configured, otherwise local files under `settings.blob_dir`. Either way the URLs handed
+out expire after `settings.blob_url_ttl_seconds` (Azure: a SAS; local: `signing`).
 """
 from __future__ import annotations
+
+from datetime import timedelta
 
 from ..settings import Settings
 from .blob_store import (
@@ -17,6 +20,7 @@ from .blob_store import (
     validate_blob_path,
 )
 from .local import LocalBlobStore
+from .signing import BlobUrlSigner
 
 __all__ = [
     "GLB_CONTENT_TYPE",
@@ -24,6 +28,7 @@ __all__ = [
     "MAX_BLOB_PATH_LENGTH",
     "AzureBlobStore",
     "BlobStore",
+    "BlobUrlSigner",
     "LocalBlobStore",
     "create_blob_store",
     "glb_blob_path",
@@ -34,11 +39,15 @@ __all__ = [
 
 
 def create_blob_store(settings: Settings) -> BlobStore:
+    # Every process of one server (API, workers) signs and verifies `/blobs/` URLs with the
+    # key kept in its var dir.
+    signer = BlobUrlSigner(key_file=settings.blob_url_key_file, ttl_seconds=settings.blob_url_ttl_seconds)
     if settings.azure_storage_connection_string:
         from .azure import AzureBlobStore
 
-        return AzureBlobStore(settings.azure_storage_connection_string, settings.azure_container)
-    return LocalBlobStore(settings.blob_dir)
+        return AzureBlobStore(settings.azure_storage_connection_string, settings.azure_container,
+                              sas_expiry=timedelta(seconds=settings.blob_url_ttl_seconds), url_signer=signer)
+    return LocalBlobStore(settings.blob_dir, url_signer=signer)
 
 
 def __getattr__(name: str):

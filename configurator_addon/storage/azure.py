@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -37,11 +38,12 @@ from .blob_store import (
     validate_blob_path,
     validate_blob_prefix,
 )
+from .signing import DEFAULT_TTL_SECONDS, BlobUrlSigner, expiry_after
 
 # Blob contents never change under a path (templates are versioned, GLBs keyed by content),
 # so browsers and CDNs may cache them for good.
 
-DEFAULT_SAS_LIFETIME = timedelta(days=365)
+DEFAULT_SAS_LIFETIME = timedelta(seconds=DEFAULT_TTL_SECONDS)  # BLOB_URL_TTL_SECONDS
 
 # Azure's container naming rule; checked up front because the service's 400 for a bad name
 # would otherwise surface as a "transient" StorageError on every request.
@@ -69,9 +71,12 @@ class AzureBlobStore:
         container: str,
         *,
         sas_expiry: timedelta | datetime = DEFAULT_SAS_LIFETIME,
+        url_signer: BlobUrlSigner | None = None,
     ):
         """`sas_expiry` is how long signed URLs stay valid (a `timedelta` from the moment of
-        signing) or until when (an aware `datetime`)."""
+        signing, rounded up like `signing.expiry_after`) or until when (an aware `datetime`).
+        `url_signer` verifies this server's own `/blobs/…` URLs of the blobs (the route serves
+        this store too); without one, that route refuses every request for them."""
         if not _CONTAINER_NAME.fullmatch(container):
             raise ValueError(
                 f"invalid Azure container name {container!r}: 3-63 lowercase letters, digits "
@@ -79,6 +84,7 @@ class AzureBlobStore:
             )
         self.container_name = container
         self.sas_expiry = sas_expiry
+        self.url_signer = url_signer
         self._service = BlobServiceClient.from_connection_string(connection_string, **_client_options())
         self._container: ContainerClient = self._service.get_container_client(container)
         self._container_lock = asyncio.Lock()
@@ -210,10 +216,11 @@ class AzureBlobStore:
             )
         expiry = self.sas_expiry
         if isinstance(expiry, timedelta):
-            # Rounded up to the next UTC midnight so a blob's URL stays the same all day:
-            # browsers key their cache by URL, and the blobs are served as immutable.
-            end = datetime.now(UTC) + expiry
-            expiry = end.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+            # Rounded up to a window of a quarter of the lifetime, so a blob's URL stays the
+            # same through the window: browsers key their cache by URL, and the blobs are
+            # served as immutable.
+            seconds = max(1, int(expiry.total_seconds()))
+            expiry = datetime.fromtimestamp(expiry_after(time.time(), seconds), UTC)
         return generate_blob_sas(
             account_name=self._service.account_name,
             container_name=self.container_name,

@@ -1,9 +1,10 @@
 """Blob store on the local filesystem: the default when no Azure connection string is set.
 
 Blobs are plain files under `root`, served by the app under `/blobs/{path}` (the HTTP layer
-resolves them with `local_file_path` and sends them from the file with sendfile). File I/O
-runs in worker threads so the event loop never blocks on the disk; `stream` reads a blob
-piece by piece.
+resolves them with `local_file_path` and sends them from the file with sendfile). `url()`
+hands out signed URLs that expire, made by `url_signer` (`signing.BlobUrlSigner`), which the
+route verifies them with. File I/O runs in worker threads so the event loop never blocks on
+the disk; `stream` reads a blob piece by piece.
 
 A blob's last-modified time is its file's mtime. Listing skips what is not a blob: the
 temporary files of writes in progress (`.*.part`), symbolic links, and names that are not
@@ -21,13 +22,18 @@ from datetime import UTC, datetime
 from ..errors import BlobNotFoundError, BlobPathError, StorageError
 from ..files import write_atomically
 from .blob_store import STREAM_CHUNK_BYTES, BlobInfo, validate_blob_path, validate_blob_prefix
+from .signing import KEY_FILE_NAME, BlobUrlSigner
 
 _LIST_BATCH = 1000  # entries read per trip to a worker thread while listing
 
 
 class LocalBlobStore:
-    def __init__(self, root: str):
+    def __init__(self, root: str, *, url_signer: BlobUrlSigner | None = None):
+        """`url_signer` signs the URLs `url()` gives; by default with the key kept in
+        `blob-url.key` beside `root` (the var dir, for the store `create_blob_store` makes)."""
         self.root = os.path.realpath(root)
+        self.url_signer = url_signer or BlobUrlSigner(
+            key_file=os.path.join(os.path.dirname(self.root), KEY_FILE_NAME))
 
     def local_file_path(self, path: str) -> str:
         """The file holding blob `path`; always inside `root`. The file may not exist."""
@@ -126,8 +132,9 @@ class LocalBlobStore:
             entries.close()
 
     async def url(self, path: str, base_url: str | None = None) -> str:
-        validate_blob_path(path)
-        return f"{(base_url or '').rstrip('/')}/blobs/{path}"
+        """`/blobs/{path}?expires=…&signature=…` on `base_url`: the same URL all through one
+        expiry window, refused by the route once it has expired or if any of it is changed."""
+        return await self.url_signer.url(path, base_url)
 
     async def check(self) -> None:
         try:

@@ -2,6 +2,18 @@
 for the local store; Azure also serves its own URLs). Templates are a client's property and
 never served: workers read them from the store.
 
+Every URL is signed and expires (`storage.signing`): `?expires=<unix seconds>&signature=…`
+as `store.url()` made it. After the path's shape (a GLB's, else 404: templates never go
+out), the signature is checked, in constant time, before the store is touched: a missing,
+malformed or altered one is 403 `URL_SIGNATURE_INVALID`, an expired one 403 `URL_EXPIRED`,
+and only then is a blob that does not exist 404, so paths cannot be probed without a URL
+the API handed out. The Azure store's blobs are served here under the same signature.
+
+`Cache-Control` stays long-lived and public for a signed URL: the URL itself expires (a
+browser that needs the blob again after that asks the API and gets a new URL), and a copy
+cached meanwhile holds bytes that never change and that its holder was given anyway. The
+same blob asked for within one expiry window gets the same URL, so that cache is used.
+
 A GLB is sent, never read whole into memory: from the local store with sendfile, from Azure
 as a stream of ranged downloads. Both stores answer alike:
 - `ETag` is the blob's name (its path is content-addressed, so the name is a strong
@@ -27,7 +39,7 @@ from typing import BinaryIO
 from aiohttp import web
 
 from ... import logs
-from ...errors import BlobNotFoundError, BlobPathError, NotFoundError, RangeNotSatisfiable
+from ...errors import BlobNotFoundError, BlobPathError, BlobUrlSignatureInvalid, NotFoundError, RangeNotSatisfiable
 from ...storage import GLB_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL, is_served_blob, validate_blob_path
 from ...storage.blob_store import STREAM_CHUNK_BYTES
 from .. import keys
@@ -84,6 +96,10 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
         raise NotFoundError("no such blob")
     try:
         validate_blob_path(path)
+    except BlobPathError:
+        raise NotFoundError("no such blob") from None
+    await _verify_signature(request, store, path)
+    try:
         local_path = store.local_file_path(path) if hasattr(store, "local_file_path") else None
     except BlobPathError:
         raise NotFoundError("no such blob") from None
@@ -104,6 +120,16 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     finally:
         if handle is not None:
             await asyncio.to_thread(handle.close)
+
+
+async def _verify_signature(request: web.Request, store, path: str) -> None:
+    signer = getattr(store, "url_signer", None)
+    if signer is None:
+        raise BlobUrlSignatureInvalid("this server hands out no URLs of its own for this store's blobs")
+    expires, signature = (request.query.getall(name, []) for name in ("expires", "signature"))
+    # Exactly one of each: with two, which one the signature was checked against would be a guess.
+    await signer.verify(path, expires[0] if len(expires) == 1 else None,
+                        signature[0] if len(signature) == 1 else None)
 
 
 async def _answer(request: web.Request, store, path: str, handle: BinaryIO | None, size: int) -> web.StreamResponse:
