@@ -85,6 +85,7 @@ async def job_events(request: web.Request) -> web.WebSocketResponse:
         raise
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
+    reader = asyncio.create_task(_read_until_closed(socket, events))
     try:
         last = None
         while True:
@@ -102,8 +103,18 @@ async def job_events(request: web.Request) -> web.WebSocketResponse:
                 break
             row = await jobs.get(tenant, job_id)
     finally:
+        reader.cancel()
         hub.unsubscribe(str(job_id), events)
         if not socket.closed:
             await socket.close()
     return socket
+
+
+async def _read_until_closed(socket: web.WebSocketResponse, events: asyncio.Queue) -> None:
+    """The client sends nothing we need, but its close must be read to be answered at once
+    (not after the client's close timeout); then the loop above is woken to end."""
+    async for _ in socket:
+        pass
+    if not events.full():
+        events.put_nowait(None)
 
