@@ -18,8 +18,10 @@ import asyncpg
 import pytest
 
 import processes
+from configurator_addon.accounts import clients
 from configurator_addon.accounts.passwords import verify_password
 from configurator_addon.db import EmbeddedPostgres
+from configurator_addon.db.pool import create_pool
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
 
 PASSWORD = "correct horse battery staple"
@@ -83,8 +85,17 @@ def url_env(database) -> dict:
 
 
 @pytest.fixture
-def client_id(url_env) -> str:
-    return answer(admin("create-client", "--name", "Acme Kitchens", env=url_env))["id"]
+def client_id(database) -> str:
+    """A client made as `admin create-client` makes one (the same service, audit included),
+    without the second a process costs; that command has tests of its own."""
+    async def create():
+        pool = await create_pool(database, min_size=1, max_size=1)
+        try:
+            return (await clients.create_client(pool, "Acme Kitchens"))["id"]
+        finally:
+            await pool.close()
+
+    return str(asyncio.run(create()))
 
 
 # -- on DATABASE_URL ------------------------------------------------------------------------
@@ -140,14 +151,20 @@ def test_an_email_is_taken_in_any_case_and_in_any_client(url_env, database, clie
     assert [action for *_, action, _ in audit_actions(database)].count("user.created") == 1
 
 
-@pytest.mark.parametrize("arguments, stdin, words", [
+def first_fast(*cases):
+    """Parameters where only the first case runs in the fast loop: each case is a process of
+    its own (about a second), and the rules are tested in process too (the HTTP tests)."""
+    return [cases[0], *(pytest.param(*case, marks=pytest.mark.slow) for case in cases[1:])]
+
+
+@pytest.mark.parametrize("arguments, stdin, words", first_fast(
     (["--role", "owner"], PASSWORD, ["admin, member, viewer", "owner"]),
     (["--role", "viewer"], "too short\n", ["at least 10 characters"]),
     (["--role", "viewer"], "", ["at least 10 characters"]),
     (["--role", "viewer", "--email", "not-an-email"], PASSWORD, ["not an email address"]),
     (["--role", "viewer", "--client", str(uuid.UUID(int=7))], PASSWORD, ["no client", str(uuid.UUID(int=7))]),
     (["--role", "viewer", "--client", "acme"], PASSWORD, ["no client", "acme"]),
-])
+))
 def test_a_user_refused(url_env, database, client_id, arguments, stdin, words):
     options = {"--client": client_id, "--email": "bob@acme.example", "--name": "Bob"}
     for option, value in zip(arguments[::2], arguments[1::2], strict=True):
@@ -199,7 +216,7 @@ def test_a_publishable_key_is_a_storefront_key_for_its_origins(url_env, database
     assert audit_actions(database)[-1] == (client_id, "operator", "key.created", f"key:{created['id']}")
 
 
-@pytest.mark.parametrize("arguments, words", [
+@pytest.mark.parametrize("arguments, words", first_fast(
     (["--kind", "public"], ["secret, publishable", "public"]),
     (["--kind", "secret", "--role", "storefront"], ["admin, member, viewer", "storefront"]),
     (["--kind", "secret", "--origin", "https://shop.example"], ["only publishable keys"]),
@@ -215,7 +232,7 @@ def test_a_publishable_key_is_a_storefront_key_for_its_origins(url_env, database
     (["--kind", "publishable", "--origin", "https://shop.example", "--origin", "null"], ["not an origin"]),
     (["--kind", "secret", "--client", str(uuid.UUID(int=7))], ["no client", str(uuid.UUID(int=7))]),
     (["--kind", "secret", "--client", "acme"], ["no client"]),
-])
+))
 def test_a_key_refused(url_env, database, client_id, arguments, words):
     client = [] if "--client" in arguments else ["--client", client_id]
     done = admin("create-key", *client, *arguments, env=url_env)
