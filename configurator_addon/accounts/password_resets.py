@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import math
 import os
 import urllib.parse
 import uuid
 
 from ..db.queries import load_queries
-from ..errors import BadRequestError, ConfigValidationError, ErrorDetail, RateLimitedError
-from . import audit, mail, passwords, tokens
+from ..errors import BadRequestError, ConfigValidationError, ErrorDetail
+from . import attempts, audit, mail, passwords, tokens
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "password_resets.sql"))
 log = logging.getLogger("configurator.accounts")
@@ -101,17 +100,9 @@ async def issue(connection, user_id: uuid.UUID, seconds: int) -> str:
 async def throttle(pool, email: str, ip: str) -> None:
     """Count this request; 429 with Retry-After when the email and address asked too often
     lately. Nothing here depends on whether the email is known."""
-    address = THROTTLE_ADDRESS_PREFIX + ip
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(SQL.lock_requests, email, address)
-        row = await connection.fetchrow(SQL.recent_requests, email, address, float(REQUEST_WINDOW_SECONDS),
-                                        MAX_REQUESTS)
-        if row["requests"] >= MAX_REQUESTS:
-            error = RateLimitedError("too many password reset requests for this email from this address; "
-                                     "try again later")
-            error.retry_after_seconds = max(1, math.ceil(row["wait"].total_seconds())) if row["wait"] else 1
-            raise error
-        await connection.execute(SQL.record_request, email, address)
+    await attempts.count_attempt(
+        pool, email, THROTTLE_ADDRESS_PREFIX + ip, window_seconds=REQUEST_WINDOW_SECONDS, limit=MAX_REQUESTS,
+        refusal="too many password reset requests for this email from this address; try again later")
 
 
 async def send_reset_link(pool, settings, email: str, base: str | None, *, ip: str = "") -> bool:

@@ -18,7 +18,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import math
 import os
 import secrets
 import time
@@ -32,11 +31,10 @@ from ..errors import (
     ConfigValidationError,
     ErrorDetail,
     ForbiddenError,
-    RateLimitedError,
     SessionExpiredError,
     UnauthorizedError,
 )
-from . import audit, passwords, tokens
+from . import attempts, audit, passwords, tokens
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "sessions.sql"))
 
@@ -160,17 +158,12 @@ class Sessions:
     async def _begin_attempt(self, email: str, ip: str):
         """Count this attempt as a failure (undone by `_forget_attempt` when it succeeds), or
         refuse it with 429 when the email and address have failed too often lately."""
-        async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(SQL.lock_login_attempts, email, ip)
-            row = await connection.fetchrow(SQL.recent_failures, email, ip, float(FAILURE_WINDOW_SECONDS), MAX_FAILURES)
-            if row["failures"] >= MAX_FAILURES:
-                error = RateLimitedError("too many failed attempts for this email from this address; try again later")
-                error.retry_after_seconds = max(1, math.ceil(row["wait"].total_seconds())) if row["wait"] else 1
-                raise error
-            return await connection.fetchval(SQL.record_attempt, email, ip)
+        return await attempts.count_attempt(
+            self.pool, email, ip, window_seconds=FAILURE_WINDOW_SECONDS, limit=MAX_FAILURES,
+            refusal="too many failed attempts for this email from this address; try again later")
 
     async def _forget_attempt(self, email: str, ip: str, attempt) -> None:
-        await self.pool.execute(SQL.forget_attempt, email, ip, attempt)
+        await attempts.forget_attempt(self.pool, email, ip, attempt)
 
     # -- login, refresh, logout ---------------------------------------------------------
     async def login(self, email: str, password: str, *, ip: str = "", user_agent: str = "") -> Issued:

@@ -18,34 +18,6 @@ SELECT u.id, u.email, u.name, u.role, u.password_hash, u.client_id, c.name AS cl
 FROM users u JOIN clients c ON c.id = u.client_id
 WHERE u.id = $1;
 
--- name: lock_login_attempts
--- Serialises the attempts on one email and address, so parallel guesses count one by one.
-SELECT pg_advisory_xact_lock(hashtextextended('login:' || lower($1) || '|' || $2, 0));
-
--- name: recent_failures
--- Failures in the window, and when the fifth most recent leaves it (then one more try is allowed).
-SELECT count(*) AS failures,
-       (SELECT failed_at FROM login_failures
-        WHERE lower(email) = lower($1) AND ip = $2 AND failed_at > now() - make_interval(secs => $3)
-        ORDER BY failed_at DESC OFFSET $4 - 1 LIMIT 1) + make_interval(secs => $3) - now() AS wait
-FROM login_failures
-WHERE lower(email) = lower($1) AND ip = $2 AND failed_at > now() - make_interval(secs => $3);
-
--- name: record_attempt
--- Counted as a failure until it succeeds (then `forget_attempt`), so parallel guesses are
--- all counted. Rows are kept a day; older ones of the same email and address go here too.
-WITH pruned AS (
-    DELETE FROM login_failures
-    WHERE lower(email) = lower($1) AND ip = $2 AND failed_at < now() - interval '1 day'
-)
-INSERT INTO login_failures (email, ip) VALUES (lower($1), $2)
-RETURNING failed_at;
-
--- name: forget_attempt
-DELETE FROM login_failures
-WHERE ctid = (SELECT ctid FROM login_failures
-              WHERE lower(email) = lower($1) AND ip = $2 AND failed_at = $3 LIMIT 1);
-
 -- name: rehash_password
 UPDATE users SET password_hash = $2 WHERE id = $1;
 
