@@ -1,6 +1,7 @@
-"""Run N worker processes: start them, restart any that die, let them recycle themselves,
-and stop them cleanly. A worker that dies mid-job (killed by the per-job time limit, or
-crashed) has its job handed back to the queue at once, from the status file it keeps."""
+"""Run N worker processes: start them, restart any that die, and stop them cleanly. A
+worker that dies mid-job (crashed, or killed from outside) has its job handed back to the
+queue at once, from the status file it keeps. Limits and recycling are the engine
+process's, inside each worker (`sandbox/sandboxed_engine.py`)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,7 @@ import signal
 import time
 import uuid
 
-from ..errors import JobTimedOut, WorkerDied
+from ..errors import WorkerDied
 from .queue import JobQueue, Lease
 from .retrying import until_it_lands
 
@@ -64,7 +65,7 @@ class Supervisor:
             await self._hand_back_job(slot, code)
             if self._stopping.is_set():
                 return
-            # Exit 0 is a recycle (job count or memory limit); anything else is a death.
+            # Exit 0 is a clean stop; anything else is a death.
             failures = 0 if code == 0 or time.monotonic() - started > 30 else failures + 1
             if code != 0:
                 log.warning("worker exited; restarting", extra={"slot": slot, "exit_code": code})
@@ -80,9 +81,9 @@ class Supervisor:
         finally:
             if os.path.exists(path):
                 os.unlink(path)
-        timed_out = time.time() >= status["deadline"] - 1.0
-        error = (JobTimedOut(f"the job ran longer than {self.settings.job_timeout_seconds:.0f} s")
-                 if timed_out else WorkerDied(f"the worker exited with code {exit_code} during the job"))
+        # Time and memory limits end the engine process, not the worker (sandbox/): a worker
+        # that dies mid-job crashed or was killed from outside.
+        error = WorkerDied(f"the worker exited with code {exit_code} during the job")
         lease = Lease(uuid.UUID(status["job_id"]), uuid.UUID(status["lease_id"]))
         try:
             await until_it_lands(lambda: self.queue.release(lease, error), attempts=30)

@@ -165,6 +165,5 @@ class Worker:
             if os.path.exists(self.status_file):
                 os.unlink(self.status_file)
             return
-        status = {"job_id": str(row["id"]), "lease_id": str(row["lease_id"]),
-                  "deadline": time.time() + self.settings.job_timeout_seconds}
+        status = {"job_id": str(row["id"]), "lease_id": str(row["lease_id"])}
         write_atomically(self.status_file, json.dumps(status).encode())

@@ -33,12 +33,12 @@ from ..errors import (
     JobTimedOut,
     MemoryLimitExceeded,
 )
+from ..process_memory import memory_bytes
 from .protocol import encode, read_message_async
 
 log = logging.getLogger("configurator.engine")
 MEMORY_SAMPLE_SECONDS = 0.02
 START_TIMEOUT_SECONDS = 120.0
-_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 def engine_environment(scratch: str) -> dict[str, str]:
@@ -49,17 +49,6 @@ def engine_environment(scratch: str) -> dict[str, str]:
 
 def scratch_parent() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-
-
-def process_memory_bytes(pid: int) -> int:
-    """The larger of a process's resident size and its heap (data + stack, what the kernel's
-    RLIMIT_DATA counts); 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/statm") as handle:
-            fields = handle.read().split()
-        return max(int(fields[1]), int(fields[5])) * _PAGE_SIZE
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 class _EngineProcess:
@@ -208,7 +197,7 @@ class SandboxedEngine:
 
     def _worn_out(self, engine: _EngineProcess) -> bool:
         return (engine.jobs >= self.settings.worker_recycle_jobs
-                or process_memory_bytes(engine.process.pid) > self.settings.worker_recycle_rss_mb << 20)
+                or memory_bytes(engine.process.pid) > self.settings.worker_recycle_rss_mb << 20)
 
     async def _exchange(self, engine: _EngineProcess, request: dict, before_stage) -> GenerationResult:
         await engine.send(request)
@@ -231,7 +220,7 @@ class SandboxedEngine:
         engine.peak_memory_bytes = 0
         pid = engine.process.pid
         while engine.alive:
-            size = process_memory_bytes(pid)
+            size = memory_bytes(pid)
             engine.peak_memory_bytes = max(engine.peak_memory_bytes, size)
             if size > self.memory_limit_bytes:
                 engine.over_memory = True

@@ -85,6 +85,10 @@ class TimedCache:
     def forget(self, key) -> None:
         self._entries.pop(key, None)
 
+    def forget_where(self, matches) -> None:
+        """Forget every entry whose value `matches(value)`."""
+        self._entries = {k: e for k, e in self._entries.items() if not matches(e[1])}
+
 
 _ABSENT = object()
 
@@ -148,9 +152,7 @@ class Authenticator:
     def forget_key(self, key_id: uuid.UUID) -> None:
         """This process revoked the API key: refuse it here at once (the cache is keyed by
         the key's hash, which the revoker does not have)."""
-        for digest, (_, row) in list(self.api_keys._entries.items()):
-            if row is not None and row["id"] == key_id:
-                self.api_keys.forget(digest)
+        self.api_keys.forget_where(lambda row: row is not None and row["id"] == key_id)
 
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)

@@ -16,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { recorder } from './harness.mjs';
+
 const [appArg, artifactsArg] = process.argv.slice(2);
 if (!appArg) {
   console.error('usage: node e2e/configurator.e2e.mjs APP_URL [ARTIFACTS_DIR]');
@@ -28,33 +30,7 @@ const PRODUCT = /cabinet/i;
 const WIDTH_CM = 80;
 const TOLERANCE_M = 0.001;
 
-fs.mkdirSync(ARTIFACTS, { recursive: true });
-const steps = [];
-const problems = [];
-let shot = 0;
-
-function log(message) {
-  process.stderr.write(`[e2e] ${message}\n`);
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    const detail = (await fn()) ?? {};
-    steps.push({ name, ok: true, ms: Date.now() - started, ...detail });
-    log(`ok   ${name} ${JSON.stringify(detail)}`);
-    return detail;
-  } catch (error) {
-    steps.push({ name, ok: false, ms: Date.now() - started, error: String(error?.message ?? error) });
-    throw error;
-  }
-}
-
-async function screenshot(page, name) {
-  const file = path.join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
-  return path.basename(file);
-}
+const { steps, problems, log, step, screenshot } = recorder(ARTIFACTS);
 
 /** Collect script errors and failed requests. A cancel answered 409 is the normal race of
  * "newest wins" (the older job finished first); the browser logs it, the test does not mind.

@@ -20,6 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { recorder } from './harness.mjs';
+
 const [appArg, artifactsArg] = process.argv.slice(2);
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD, E2E_NAME: NAME, E2E_CLIENT: CLIENT } = process.env;
 if (!appArg || !EMAIL || !PASSWORD || !NAME) {
@@ -30,33 +32,7 @@ const APP = appArg.replace(/\/+$/, '');
 const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 
-fs.mkdirSync(ARTIFACTS, { recursive: true });
-const steps = [];
-const problems = [];
-let shot = 0;
-
-function log(message) {
-  process.stderr.write(`[e2e] ${message}\n`);
-}
-
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    const detail = (await fn()) ?? {};
-    steps.push({ name, ok: true, ms: Date.now() - started, ...detail });
-    log(`ok   ${name} ${JSON.stringify(detail)}`);
-    return detail;
-  } catch (error) {
-    steps.push({ name, ok: false, ms: Date.now() - started, error: String(error?.message ?? error) });
-    throw error;
-  }
-}
-
-async function screenshot(page, name) {
-  const file = path.join(ARTIFACTS, `${String(++shot).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
-  return path.basename(file);
-}
+const { steps, problems, step, screenshot } = recorder(ARTIFACTS);
 
 /** Script errors and failed requests, except the answers this test asks for: `me` 401 while
  * anonymous, and the login refused for the wrong password. */
