@@ -30,7 +30,7 @@ const PRODUCT = /cabinet/i;
 const WIDTH_CM = 80;
 const TOLERANCE_M = 0.001;
 
-const { steps, problems, log, step, screenshot } = recorder(ARTIFACTS);
+const { problems, log, step, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
 /** Collect script errors and failed requests. A cancel answered 409 is the normal race of
  * "newest wins" (the older job finished first); the browser logs it, the test does not mind.
@@ -265,22 +265,12 @@ async function main() {
       first_model_ms: opened.first_model_ms,
     });
   } catch (error) {
-    result.error = String(error?.message ?? error);
-    if (problems.length) result.page_errors = problems;
-    for (const page of context.pages()) {
-      await page.screenshot({ path: path.join(ARTIFACTS, `failure-${context.pages().indexOf(page)}.png`) }).catch(() => undefined);
-    }
+    await failed(result, error, context);
   } finally {
     await context.close().catch(() => undefined);
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  result.steps = steps;
-  fs.writeFileSync(path.join(ARTIFACTS, 'result.json'), JSON.stringify(result, null, 2));
-  console.log(JSON.stringify(result));
-  process.exit(result.ok ? 0 : 1);
+  finish(result);
 }
 
-main().catch((error) => {
-  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), steps }));
-  process.exit(1);
-});
+run(main);

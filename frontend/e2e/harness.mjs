@@ -1,5 +1,6 @@
 // What both end-to-end scripts share: their steps (timed, logged, kept for the final JSON
-// line), the problems the page reports, and numbered screenshots in the artifacts folder.
+// line), the problems the page reports, numbered screenshots in the artifacts folder, and
+// how a run fails and ends.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -32,5 +33,31 @@ export function recorder(artifacts) {
     return path.basename(file);
   }
 
-  return { steps, problems, log, step, screenshot };
+  /** After a failure: its message and the page's problems go into `result`, a screenshot of
+   * every open page into the artifacts. */
+  async function failed(result, error, context) {
+    result.error = String(error?.message ?? error);
+    if (problems.length) result.page_errors = problems;
+    for (const [index, page] of context.pages().entries()) {
+      await page.screenshot({ path: path.join(artifacts, `failure-${index}.png`) }).catch(() => undefined);
+    }
+  }
+
+  /** result.json, the final JSON line, and the exit code (1 unless `result.ok`). */
+  function finish(result) {
+    result.steps = steps;
+    fs.writeFileSync(path.join(artifacts, 'result.json'), JSON.stringify(result, null, 2));
+    console.log(JSON.stringify(result));
+    process.exit(result.ok ? 0 : 1);
+  }
+
+  /** Runs `main`: a crash outside its steps still ends with the final JSON line. */
+  function run(main) {
+    main().catch((error) => {
+      console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), steps }));
+      process.exit(1);
+    });
+  }
+
+  return { steps, problems, log, step, screenshot, failed, finish, run };
 }

@@ -32,7 +32,7 @@ const APP = appArg.replace(/\/+$/, '');
 const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 
-const { steps, problems, step, screenshot } = recorder(ARTIFACTS);
+const { problems, step, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
 /** Script errors and failed requests, except the answers this test asks for: `me` 401 while
  * anonymous, and the login refused for the wrong password. */
@@ -233,22 +233,12 @@ async function main() {
     if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
     result.ok = true;
   } catch (error) {
-    result.error = String(error?.message ?? error);
-    if (problems.length) result.page_errors = problems;
-    for (const page of context.pages()) {
-      await page.screenshot({ path: path.join(ARTIFACTS, `failure-${context.pages().indexOf(page)}.png`) }).catch(() => undefined);
-    }
+    await failed(result, error, context);
   } finally {
     await context.close().catch(() => undefined);
     fs.rmSync(profile, { recursive: true, force: true });
   }
-  result.steps = steps;
-  fs.writeFileSync(path.join(ARTIFACTS, 'result.json'), JSON.stringify(result, null, 2));
-  console.log(JSON.stringify(result));
-  process.exit(result.ok ? 0 : 1);
+  finish(result);
 }
 
-main().catch((error) => {
-  console.log(JSON.stringify({ ok: false, error: String(error?.message ?? error), steps }));
-  process.exit(1);
-});
+run(main);
