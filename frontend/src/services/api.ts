@@ -1,14 +1,15 @@
 /** The `/api/v1` client. `VITE_API_URL` names the API's origin; empty means the app's own
  * origin (production: the API server also serves this app). */
 import type {
-  Configuration, ConfigurationCreate, ConfigurationList, ConfigurationUpdate, Job, JobCreate, LoginRequest, Me, Problem,
-  Product, ProductList, SignedIn,
+  ApiKeyCreate, ApiKeyCreated, ApiKeyList, AuditEventList, Configuration, ConfigurationCreate, ConfigurationList,
+  ConfigurationUpdate, Job, JobCreate, LoginRequest, Me, PasswordChange, PasswordResetConfirm, PasswordResetRequest,
+  Problem, ProblemError, Product, ProductList, Role, SignedIn, User, UserInvite, UserList, UserUpdate,
 } from '../types/api';
 import type { ConfigData } from '../types/configSchema';
-import { AUTH_PATH, configureSession, REFRESH_PATH, sessionFetch } from './session';
+import { AUTH_PATH, configureSession, REFRESH_PATH, sessionFetch, withStorefrontAccess } from './session';
 
 const API_BASE = (import.meta.env.VITE_API_URL ?? '').replace(/\/+$/, '');
-configureSession({ refreshUrl: API_BASE + REFRESH_PATH });
+configureSession({ refreshUrl: API_BASE + REFRESH_PATH, apiBase: API_BASE });
 
 /** An error answer of the API (problem+json when the server wrote one) or a network failure. */
 export class ApiError extends Error {
@@ -34,6 +35,11 @@ export class ApiError extends Error {
     }
     return out;
   }
+
+  /** The itemised errors of the answer (validation, template contract), possibly none. */
+  errors(): ProblemError[] {
+    return this.problem?.errors ?? [];
+  }
 }
 
 export function apiUrl(path: string): string {
@@ -45,11 +51,12 @@ export function resolveApiUrl(url: string): string {
   return new URL(/^[a-z][a-z0-9+.-]*:/i.test(url) ? url : apiUrl(url), window.location.href).href;
 }
 
-/** ws(s):// URL of an API path, on the API's origin. */
+/** ws(s):// URL of an API path, on the API's origin; `?access_key=` while the app acts as
+ * the storefront (./session). */
 export function webSocketUrl(path: string): string {
   const url = new URL(apiUrl(path), window.location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  return url.href;
+  return withStorefrontAccess(url.href);
 }
 
 /** `Retry-After` in seconds: a number of seconds or an HTTP date; null when absent or unreadable. */
@@ -73,12 +80,14 @@ export async function fetchOrFail(url: string, init: RequestInit, unreachable: s
   }
 }
 
+/** `body`: JSON, or a `FormData` sent as multipart (the browser sets its boundary). */
 async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; data: T }> {
+  const form = body instanceof FormData;
   const response = await fetchOrFail(apiUrl(path), {
     method,
     signal,
-    headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined || form ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   }, 'The server cannot be reached. Check your connection and try again.');
   if (response.status === 204) return { status: 204, data: undefined as T };
   const type = response.headers.get('Content-Type') ?? '';
@@ -92,6 +101,8 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 }
 
 const get = async <T>(path: string, signal?: AbortSignal) => (await request<T>('GET', path, undefined, signal)).data;
+const send = async <T>(method: string, path: string, body?: unknown) => (await request<T>(method, path, body)).data;
+const seg = encodeURIComponent;
 
 export const api = {
   /** Sets the session cookies; the CSRF token comes with `me`. */
@@ -104,13 +115,44 @@ export const api = {
   },
   /** 401 when nobody is logged in. */
   me: (signal?: AbortSignal) => get<Me>(`${AUTH_PATH}/me`, signal),
+  /** 204; 403 when `current` is wrong, 422 (pointer `/new_password`) for a refused new one. */
+  changePassword: async (current: string, next: string) => {
+    const body: PasswordChange = { current_password: current, new_password: next };
+    await send<void>('POST', `${AUTH_PATH}/password`, body);
+  },
+  /** Always 202 (429 when asked too often), whether the email has an account or not. */
+  requestPasswordReset: async (email: string) => {
+    const body: PasswordResetRequest = { email };
+    await send<void>('POST', `${AUTH_PATH}/password-reset`, body);
+  },
+  /** 204; 400 for a bad link, 422 (pointer `/password`) for a refused password. */
+  confirmPasswordReset: async (token: string, password: string) => {
+    const body: PasswordResetConfirm = { token, password };
+    await send<void>('POST', `${AUTH_PATH}/password-reset/confirm`, body);
+  },
 
   listProducts: (limit = 50, offset = 0, signal?: AbortSignal) =>
     get<ProductList>(`/api/v1/products?limit=${limit}&offset=${offset}`, signal),
-  getProduct: (id: string, signal?: AbortSignal) => get<Product>(`/api/v1/products/${encodeURIComponent(id)}`, signal),
+  getProduct: (productId: string, signal?: AbortSignal) => get<Product>(`/api/v1/products/${seg(productId)}`, signal),
+  /** Multipart: `name`, `description` and the `.blend` as `template`; 422 lists what breaks the template contract. */
+  createProduct: (name: string, description: string, template: File) => {
+    const form = new FormData();
+    form.append('name', name);
+    form.append('description', description);
+    form.append('template', template, template.name);
+    return send<Product>('POST', '/api/v1/products', form);
+  },
+  replaceTemplate: (productId: string, template: File) => {
+    const form = new FormData();
+    form.append('template', template, template.name);
+    return send<Product>('PUT', `/api/v1/products/${seg(productId)}/template`, form);
+  },
 
   listConfigurations: (limit = 100, offset = 0, signal?: AbortSignal) =>
     get<ConfigurationList>(`/api/v1/configurations?limit=${limit}&offset=${offset}`, signal),
+  /** A saved configuration by id (share links; the storefront may read one, not list them). */
+  getConfiguration: (configurationId: string, signal?: AbortSignal) =>
+    get<Configuration>(`/api/v1/configurations/${seg(configurationId)}`, signal),
   createConfiguration: async (productId: string, name: string, configData: ConfigData) => {
     const body: ConfigurationCreate = { product_id: productId, name, config_data: configData };
     return (await request<Configuration>('POST', '/api/v1/configurations', body)).data;
@@ -130,4 +172,26 @@ export const api = {
   },
   getJob: (id: string, signal?: AbortSignal) => get<Job>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),
   cancelJob: async (id: string) => (await request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`)).data,
+
+  // Admins: the client's users, API keys and audit log.
+  listUsers: (signal?: AbortSignal) => get<UserList>('/api/v1/users', signal),
+  /** 201, the user without a password yet (a set-password link is mailed); 409 for a taken email. */
+  inviteUser: (email: string, name: string, role: Role) => {
+    const body: UserInvite = { email, name, role };
+    return send<User>('POST', '/api/v1/users', body);
+  },
+  /** 409 when it would leave the client without an admin. */
+  updateUser: (userId: string, change: UserUpdate) => send<User>('PATCH', `/api/v1/users/${seg(userId)}`, change),
+  removeUser: async (userId: string) => {
+    await send<void>('DELETE', `/api/v1/users/${seg(userId)}`);
+  },
+  listApiKeys: (signal?: AbortSignal) => get<ApiKeyList>('/api/v1/api-keys', signal),
+  /** The answer is the only one that holds the key itself. */
+  createApiKey: (body: ApiKeyCreate) => send<ApiKeyCreated>('POST', '/api/v1/api-keys', body),
+  revokeApiKey: async (keyId: string) => {
+    await send<void>('DELETE', `/api/v1/api-keys/${seg(keyId)}`);
+  },
+  /** Newest first; pass the answer's `next_before` as `before` for the page after. */
+  listAuditEvents: (before: number | null, limit = 50, signal?: AbortSignal) =>
+    get<AuditEventList>(`/api/v1/audit-events?limit=${limit}${before != null ? `&before=${before}` : ''}`, signal),
 };

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, retryAfterSeconds } from './api';
 import {
-  configureSession, csrfToken, expectSession, isExpiredSession, onSessionEnded, refreshSession, resetSessionForTests, sessionFetch, setSession,
+  carriesStorefrontKey, configureSession, csrfToken, expectSession, isExpiredSession, isPublishableKey, onSessionEnded, readStorefrontMeta,
+  refreshSession, resetSessionForTests, sessionFetch, setPageStorefrontKeyForTests, setSession, setStorefrontKey, storefrontKey,
+  withStorefrontAccess,
 } from './session';
 
 const EXPIRED = { type: 'about:blank', title: 'Session expired', status: 401, detail: 'the session token has expired; refresh it or log in again', code: 'SESSION_EXPIRED' };
@@ -243,5 +245,147 @@ describe('Retry-After', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(429);
     expect((error as ApiError).retryAfterSeconds).toBe(300);
+  });
+});
+
+const PK = 'pk_Page-key_0123456789';
+const EMBED_PK = 'pk_Embed-key_abcdef';
+
+/** A document with `<meta name="configurator-storefront-key" content=…>` (or none). */
+function pageWith(content: string | null): Pick<Document, 'querySelector'> {
+  return {
+    querySelector: (selector: string) => (content !== null && selector === 'meta[name="configurator-storefront-key"]'
+      ? ({ getAttribute: (name: string) => (name === 'content' ? content : null) } as unknown as Element)
+      : null),
+  };
+}
+
+describe('storefront key', () => {
+  const bearer = (call: Call) => call.headers.get('Authorization');
+
+  it('is read from the page\'s meta tag, only as a publishable key', () => {
+    expect(readStorefrontMeta(pageWith(PK))).toBe(PK);
+    expect(readStorefrontMeta(pageWith(`  ${PK}\n`))).toBe(PK);
+    expect(readStorefrontMeta(pageWith(null))).toBeNull();
+    expect(readStorefrontMeta(pageWith(''))).toBeNull();
+    expect(readStorefrontMeta(pageWith('sk_secret_by_mistake'))).toBeNull();
+    expect(readStorefrontMeta(pageWith('pk_has space'))).toBeNull();
+    expect(readStorefrontMeta(undefined)).toBeNull();
+    expect(isPublishableKey('pk_')).toBe(false);
+    expect(isPublishableKey('pk_abc-DEF_123')).toBe(true);
+  });
+
+  it('goes with every API request while nobody is logged in, and with none while someone is', async () => {
+    const server = fakeServer();
+    setPageStorefrontKeyForTests(PK);
+    setSession(null);
+    await api.listProducts();
+    await api.getConfiguration('c1');
+    await api.createConfiguration('p1', 'Mine', {});
+    await api.submitJob('p1', {});
+    await api.cancelJob('j1');
+    await api.requestPasswordReset('a@b.example');
+    expect(server.calls.map(bearer)).toEqual(Array(6).fill(`Bearer ${PK}`));
+    expect(server.calls.every((c) => !c.headers.has('X-CSRF-Token'))).toBe(true);
+
+    server.calls.length = 0;
+    setSession('csrf-1');
+    await api.listProducts();
+    await api.createConfiguration('p1', 'Mine', {});
+    expect(server.calls.map(bearer)).toEqual([null, null]);
+    expect(server.calls[1].headers.get('X-CSRF-Token')).toBe('csrf-1');
+
+    server.calls.length = 0;
+    setSession(null); // logged out
+    await api.listProducts();
+    expect(server.calls.map(bearer)).toEqual([`Bearer ${PK}`]);
+  });
+
+  it('never goes with the session\'s own endpoints, blobs or another origin', async () => {
+    const server = fakeServer();
+    setPageStorefrontKeyForTests(PK);
+    setSession(null);
+    for (const url of ['/api/v1/auth/me', '/api/v1/auth/refresh', '/api/v1/auth/logout', '/api/v1/auth/password',
+      '/blobs/c/glb/x.glb?expires=1&signature=s', 'https://account.blob.core.windows.net/api/x.glb', 'https://elsewhere.example/api/v1/products']) {
+      await sessionFetch(url, { method: url.endsWith('/me') || url.includes('glb') || url.includes('products') ? 'GET' : 'POST' });
+    }
+    expect(server.calls.map(bearer)).toEqual(Array(7).fill(null));
+    expect(carriesStorefrontKey('/api/v1/auth/login')).toBe(true);
+    expect(carriesStorefrontKey('/api/v1/auth/password-reset/confirm')).toBe(true);
+  });
+
+  it('goes to the API\'s own origin when the API is elsewhere', () => {
+    setPageStorefrontKeyForTests(PK);
+    configureSession({ apiBase: 'https://api.shop.example' });
+    expect(carriesStorefrontKey('https://api.shop.example/api/v1/products')).toBe(true);
+    expect(carriesStorefrontKey('https://API.shop.example/api/v1/products')).toBe(true);
+    expect(carriesStorefrontKey('https://other.example/api/v1/products')).toBe(false);
+    expect(carriesStorefrontKey('https://api.shop.example/blobs/x.glb')).toBe(false);
+  });
+
+  it('is not sent when there is none', async () => {
+    const server = fakeServer();
+    setPageStorefrontKeyForTests(null);
+    setSession(null);
+    await api.listProducts();
+    expect(server.calls.map(bearer)).toEqual([null]);
+    expect(storefrontKey()).toBeNull();
+  });
+
+  it('an embed page\'s key wins over the page\'s; an invalid one is ignored', async () => {
+    const server = fakeServer();
+    setPageStorefrontKeyForTests(PK);
+    setStorefrontKey(EMBED_PK);
+    setSession(null);
+    await api.listProducts();
+    setStorefrontKey('sk_not_publishable');
+    await api.listProducts();
+    expect(server.calls.map(bearer)).toEqual([`Bearer ${EMBED_PK}`, `Bearer ${PK}`]);
+  });
+
+  it('with a key, reads wait until it is known who is logged in; `me` does not', async () => {
+    const server = fakeServer();
+    setPageStorefrontKeyForTests(PK);
+    expectSession();
+    const products = sessionFetch('/api/v1/products');
+    expect((await sessionFetch('/api/v1/auth/me')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(server.calls.map((c) => c.url)).toEqual(['/api/v1/auth/me']);
+    setSession('csrf-1'); // someone is: the cookie speaks, not the key
+    expect((await products).status).toBe(200);
+    expect(server.calls.map((c) => [c.url, bearer(c)])).toEqual([['/api/v1/auth/me', null], ['/api/v1/products', null]]);
+
+    resetSessionForTests();
+    const again = fakeServer();
+    setPageStorefrontKeyForTests(PK);
+    expectSession();
+    const anonymous = sessionFetch('/api/v1/products');
+    setSession(null);
+    await anonymous;
+    expect(again.calls.map(bearer)).toEqual([`Bearer ${PK}`]);
+  });
+
+  it('the job socket carries it as ?access_key= while nobody is logged in', () => {
+    setPageStorefrontKeyForTests(PK);
+    configureSession({ apiBase: 'https://shop.example' });
+    setSession(null);
+    expect(withStorefrontAccess('wss://shop.example/api/v1/jobs/j1/events'))
+      .toBe(`wss://shop.example/api/v1/jobs/j1/events?access_key=${PK}`);
+    expect(withStorefrontAccess('/api/v1/jobs/j1/events?x=1')).toBe(`/api/v1/jobs/j1/events?x=1&access_key=${PK}`);
+    expect(withStorefrontAccess('wss://elsewhere.example/api/v1/jobs/j1/events')).toBe('wss://elsewhere.example/api/v1/jobs/j1/events');
+    setSession('csrf-1');
+    expect(withStorefrontAccess('wss://shop.example/api/v1/jobs/j1/events')).toBe('wss://shop.example/api/v1/jobs/j1/events');
+  });
+
+  it('a refused refresh leaves the app anonymous: the next request goes with the key', async () => {
+    const server = fakeServer({ refreshStatus: 401 });
+    setPageStorefrontKeyForTests(PK);
+    setSession('csrf-1');
+    server.expire();
+    expect((await sessionFetch('/api/v1/products')).status).toBe(401);
+    expect(server.calls.map(bearer)).toEqual([null, null]);
+    server.calls.length = 0;
+    await sessionFetch('/api/v1/products');
+    expect(server.calls.map(bearer)).toEqual([`Bearer ${PK}`]);
   });
 });

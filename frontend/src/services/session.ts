@@ -12,11 +12,25 @@
  * The server refuses an unsafe request made with the session cookie but without the token
  * (403), so while the app does not know yet whether someone is logged in (`expectSession`,
  * until `setSession`), unsafe requests wait: a page that saves or submits a job at once after
- * a reload would otherwise be refused. */
+ * a reload would otherwise be refused.
+ *
+ * **Storefront key.** While nobody is logged in, the app acts as the storefront: every API
+ * request carries `Authorization: Bearer pk_…`, the publishable key the server writes into the
+ * page (`<meta name="configurator-storefront-key">`), or the one an embed page was given
+ * (`setStorefrontKey`, which wins). While someone is logged in no Authorization header is sent
+ * (the server would let the key win over the session cookie). The session's own endpoints
+ * (`me`, refresh, logout, password change) never carry it: they are about the cookie. The job
+ * socket cannot carry headers: its URL gets `?access_key=` instead (`withStorefrontAccess`).
+ * Since whether the key goes along depends on who is logged in, with a key every API request
+ * (reads too) waits until that is known. */
 import type { Problem } from '../types/api';
 
 export const AUTH_PATH = '/api/v1/auth';
 export const REFRESH_PATH = `${AUTH_PATH}/refresh`;
+export const STOREFRONT_META = 'configurator-storefront-key';
+export const ACCESS_KEY_PARAM = 'access_key';
+/** About the session cookie itself: never sent with the storefront key. */
+const SESSION_PATHS = new Set([`${AUTH_PATH}/me`, REFRESH_PATH, `${AUTH_PATH}/logout`, `${AUTH_PATH}/password`]);
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -34,6 +48,12 @@ interface SessionState {
   markKnown: () => void;
   fetch: Fetch;
   refreshUrl: string;
+  /** Origin of the API when it is not the page's (`VITE_API_URL`); null: the page's. */
+  apiOrigin: string | null;
+  /** The key an embed page was given; it wins over the page's meta tag. */
+  storefrontOverride: string | null;
+  /** The page's key, read once (undefined: not read yet). */
+  storefrontFromPage: string | null | undefined;
   onEnded: Set<() => void>;
 }
 
@@ -47,13 +67,64 @@ const state: SessionState = {
   markKnown: () => undefined,
   fetch: (input, init) => fetch(input, init),
   refreshUrl: REFRESH_PATH,
+  apiOrigin: null,
+  storefrontOverride: null,
+  storefrontFromPage: undefined,
   onEnded: new Set(),
 };
 
-/** Where the refresh endpoint is (the API's origin may differ from the app's). */
-export function configureSession(options: { refreshUrl?: string; fetch?: Fetch }): void {
+/** Where the refresh endpoint is and which origin the API is on (it may differ from the app's). */
+export function configureSession(options: { refreshUrl?: string; apiBase?: string; fetch?: Fetch }): void {
   if (options.refreshUrl !== undefined) state.refreshUrl = options.refreshUrl;
+  if (options.apiBase !== undefined) state.apiOrigin = absoluteOrigin(options.apiBase);
   if (options.fetch !== undefined) state.fetch = options.fetch;
+}
+
+/** A publishable key as the app accepts one: `pk_` and URL-safe characters. Anything else
+ * (empty, a secret `sk_` key by mistake) is not sent. */
+export function isPublishableKey(value: string | null | undefined): value is string {
+  return typeof value === 'string' && /^pk_[A-Za-z0-9_-]{1,200}$/.test(value);
+}
+
+/** The key of `<meta name="configurator-storefront-key" content="pk_…">`, or null. */
+export function readStorefrontMeta(doc: Pick<Document, 'querySelector'> | undefined): string | null {
+  const content = doc?.querySelector(`meta[name="${STOREFRONT_META}"]`)?.getAttribute('content')?.trim();
+  return isPublishableKey(content) ? content : null;
+}
+
+/** The storefront key in use: the embed's, else the page's (read once from its meta tag; in
+ * development `VITE_STOREFRONT_KEY` stands in for it), else null. */
+export function storefrontKey(): string | null {
+  if (state.storefrontOverride) return state.storefrontOverride;
+  if (state.storefrontFromPage === undefined) {
+    const fromPage = readStorefrontMeta(typeof document === 'undefined' ? undefined : document);
+    const fromEnv = import.meta.env?.VITE_STOREFRONT_KEY;
+    state.storefrontFromPage = fromPage ?? (isPublishableKey(fromEnv) ? fromEnv : null);
+  }
+  return state.storefrontFromPage;
+}
+
+/** The embed page's key (from its `?key=`): used instead of the page's. An invalid key is
+ * ignored (null: back to the page's). */
+export function setStorefrontKey(key: string | null): void {
+  state.storefrontOverride = isPublishableKey(key) ? key : null;
+}
+
+/** Whether a request to `url` goes as the storefront: nobody logged in, a key known, an API
+ * route of the API's origin other than the session's own endpoints. */
+export function carriesStorefrontKey(url: string): boolean {
+  if (state.signedIn || !isApiUrl(url)) return false;
+  if (isSessionPath(url)) return false;
+  return storefrontKey() !== null;
+}
+
+/** The job socket's URL with `?access_key=` while the app acts as the storefront (a socket
+ * cannot carry an Authorization header); as it is otherwise. */
+export function withStorefrontAccess(url: string): string {
+  if (!carriesStorefrontKey(url)) return url;
+  const parsed = new URL(url, 'http://app.invalid');
+  parsed.searchParams.set(ACCESS_KEY_PARAM, storefrontKey()!);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? parsed.href : parsed.pathname + parsed.search + parsed.hash;
 }
 
 /** The auth context tells this module who is logged in: the CSRF token of the session, or
@@ -86,10 +157,14 @@ export function isUnsafeMethod(method: string | undefined): boolean {
 }
 
 /** `init` with the cookies of the app's origin and, for an unsafe method while logged in, the
- * CSRF token. Headers the caller set are kept. */
-export function withSession(init: RequestInit = {}): RequestInit {
+ * CSRF token; for `url`, while nobody is logged in, the storefront key. Headers the caller set
+ * are kept. */
+export function withSession(init: RequestInit = {}, url?: string): RequestInit {
   const headers = new Headers(init.headers);
   if (state.csrfToken && isUnsafeMethod(init.method)) headers.set('X-CSRF-Token', state.csrfToken);
+  if (url !== undefined && !headers.has('Authorization') && carriesStorefrontKey(url)) {
+    headers.set('Authorization', `Bearer ${storefrontKey()}`);
+  }
   return { ...init, credentials: 'same-origin', headers };
 }
 
@@ -140,17 +215,23 @@ export function refreshSession(): Promise<boolean> {
  * the session lives on). */
 export async function sessionFetch(url: string, init: RequestInit = {}): Promise<Response> {
   const auth = isAuthUrl(url);
+  // Who is logged in decides the CSRF token (unsafe requests) and, with a storefront key,
+  // whether the key goes along (every API request but the session's own).
+  if (state.known && !auth && (isUnsafeMethod(init.method) || waitsForIdentity(url))) await state.known;
   // A refresh is under way: wait for it, so that this request carries the new cookie.
-  if (state.known && !auth && isUnsafeMethod(init.method)) await state.known;
   if (state.refreshing && !auth) await state.refreshing;
   const sentAt = state.generation;
-  const response = await state.fetch(url, withSession(init));
+  const response = await state.fetch(url, withSession(init, url));
   if (response.status !== 401 || auth || !isApiUrl(url)) return response;
   if (!state.signedIn && !(await expired(response))) return response;
   // A refresh that finished after this request left already renewed the cookie it lacked.
   const renewed = state.generation !== sentAt ? state.lastRefreshOk : await refreshSession();
   if (!renewed) return response;
-  return state.fetch(url, withSession(init));
+  return state.fetch(url, withSession(init, url));
+}
+
+function waitsForIdentity(url: string): boolean {
+  return isApiUrl(url) && !isSessionPath(url) && storefrontKey() !== null;
 }
 
 async function expired(response: Response): Promise<boolean> {
@@ -161,8 +242,26 @@ function pathOf(url: string): string {
   return url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]+/i, '').split(/[?#]/)[0];
 }
 
-/** The API's own routes (not `/blobs/…`, not a storage account's URL). */
-function isApiUrl(url: string): boolean {
+/** `scheme://host[:port]` of an absolute URL (a socket's ws/wss read as http/https), else null. */
+function absoluteOrigin(url: string): string | null {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)/i.exec(url);
+  if (!match) return null;
+  const scheme = match[1].toLowerCase();
+  return `${scheme === 'ws' ? 'http' : scheme === 'wss' ? 'https' : scheme}://${match[2].toLowerCase()}`;
+}
+
+function isSessionPath(url: string): boolean {
+  return SESSION_PATHS.has(pathOf(url).replace(/\/+$/, ''));
+}
+
+/** The API's own routes (not `/blobs/…`, not a storage account's URL): a path of the page's
+ * origin, or an absolute URL on the API's origin (the page's when none is configured). */
+export function isApiUrl(url: string): boolean {
+  const origin = absoluteOrigin(url);
+  if (origin !== null) {
+    const api = state.apiOrigin ?? (typeof location === 'undefined' ? null : location.origin.toLowerCase());
+    if (origin !== api) return false;
+  }
   return pathOf(url).startsWith('/api/');
 }
 
@@ -182,5 +281,13 @@ export function resetSessionForTests(): void {
   state.markKnown = () => undefined;
   state.fetch = (input, init) => fetch(input, init);
   state.refreshUrl = REFRESH_PATH;
+  state.apiOrigin = null;
+  state.storefrontOverride = null;
+  state.storefrontFromPage = undefined;
   state.onEnded.clear();
+}
+
+/** For tests: the key the page would carry (instead of reading a meta tag). */
+export function setPageStorefrontKeyForTests(key: string | null): void {
+  state.storefrontFromPage = key;
 }

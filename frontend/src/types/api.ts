@@ -37,3 +37,24 @@ export type LoginRequest = Schemas['LoginRequest'];
 export type SignedIn = Schemas['SignedIn'];
 /** The answer of `GET /api/v1/auth/me`. */
 export type Me = Schemas['Me'];
+export type PasswordChange = Schemas['PasswordChange'];
+export type PasswordResetRequest = Schemas['PasswordResetRequest'];
+export type PasswordResetConfirm = Schemas['PasswordResetConfirm'];
+
+/** `viewer` < `member` < `admin`. */
+export type Role = AccountUser['role'];
+/** A user of the caller's client, as its admins see them (`/api/v1/users`). */
+export type User = Schemas['User'];
+export type UserList = Schemas['UserList'];
+export type UserInvite = Schemas['UserInvite'];
+export type UserUpdate = Schemas['UserUpdate'];
+
+export type ApiKey = Schemas['ApiKey'];
+export type ApiKeyKind = ApiKey['kind'];
+export type ApiKeyCreate = Schemas['ApiKeyCreate'];
+/** The answer of creating a key: the only one that holds the key itself. */
+export type ApiKeyCreated = Schemas['ApiKeyCreated'];
+export type ApiKeyList = Schemas['ApiKeyList'];
+
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditEventList = Schemas['AuditEventList'];
