@@ -92,7 +92,7 @@ async def processing(api: sc.Api, jobs: list[dict]) -> int:
 
 async def capacity(count: int) -> dict:
     async with sc.running_service("--role", "api") as service:
-        api = sc.Api(service.url, connections=CONNECTIONS)
+        api = sc.Api(service.url, service.admin_key(), connections=CONNECTIONS)
         try:
             await load(api, "/api/v1/products", 100)  # warm-up
             return {"/api/v1/products": await load(api, "/api/v1/products", count),
@@ -106,7 +106,7 @@ async def busy_latency(per_path: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         slow_path = build_slow_template(scratch)
         async with sc.running_service("--workers", "2", env={"BLENDER_TIMEOUT_SECONDS": "60"}) as service:
-            api = sc.Api(service.url)
+            api = sc.Api(service.url, service.admin_key())
             try:
                 product = await api.upload(slow_path, "Slow box")
                 cabinet = await api.product(sc.CABINET)  # started and warm, so "idle" is idle

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import json
 import os
 import shutil
 import signal
@@ -24,6 +25,7 @@ import aiohttp
 import bench_common as bc
 from configurator_addon.db.embedded import EmbeddedPostgres
 from configurator_addon.engine.config_validation import validate_config
+from configurator_addon.services.seeding import DEMO_CLIENT_ID
 
 CABINET = "Kitchen base cabinet"
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
@@ -52,6 +54,7 @@ class Service:
                        if k not in ("DATABASE_URL", "AZURE_STORAGE_CONNECTION_STRING")}
         environment.update({"PORT": str(self.port), "HOST": "127.0.0.1", "CONFIGURATOR_VAR_DIR": self.var_dir,
                             "LOG_FORMAT": "json", **(env or {})})
+        self.environment = environment
         self._log = open(self.log_path, "w")
         # A session of its own, so that the server and its workers can be stopped as one group.
         self.process = subprocess.Popen([bc.PYTHON, bc.SERVER_ENTRY, "serve", *args], cwd=bc.ROOT,
@@ -74,6 +77,13 @@ class Service:
                             return
                 await asyncio.sleep(0.2)
         raise RuntimeError(f"server not ready after {timeout} s:\n{self.log_tail()}")
+
+    def admin_key(self, client_id: str = str(DEMO_CLIENT_ID)) -> str:
+        """A new admin key of `client_id`, made with the operator's command line."""
+        done = subprocess.run([bc.PYTHON, bc.SERVER_ENTRY, "admin", "create-key", "--client", client_id,
+                               "--kind", "secret", "--role", "admin"], cwd=bc.ROOT, env=self.environment,
+                              capture_output=True, text=True, timeout=120, check=True)
+        return json.loads(done.stdout)["key"]
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """SIGTERM (workers finish their current job), then SIGKILL the server's process group;
@@ -108,11 +118,11 @@ async def running_service(*args: str, env: dict | None = None):
 class Api:
     """The HTTP API of one service, over one aiohttp session."""
 
-    def __init__(self, url: str, connections: int = 20, client_id: str | None = None):
-        """`client_id`: act for that client (default: the demo client the samples belong to)."""
+    def __init__(self, url: str, key: str, connections: int = 20):
+        """`key`: the API key to act with (`Service.admin_key`)."""
         self.url = url
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections),
-                                             headers={"X-Client-Id": client_id} if client_id else None)
+                                             headers={"Authorization": f"Bearer {key}"})
 
     async def close(self) -> None:
         await self.session.close()

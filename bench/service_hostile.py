@@ -109,7 +109,7 @@ async def run(scratch: str) -> dict:
                 client_b = str(await conn.fetchval("INSERT INTO clients (name) VALUES ('Client B') RETURNING id"))
             finally:
                 await conn.close()
-            a, b = sc.Api(service.url), sc.Api(service.url, client_id=client_b)
+            a, b = sc.Api(service.url, service.admin_key()), sc.Api(service.url, service.admin_key(client_b))
             try:
                 cabinet_a = await a.product(sc.CABINET)
                 cabinet_b = await b.upload(next(s.path for s in bc.load_samples()

@@ -46,7 +46,7 @@ async def measure(api: sc.Api, product_id: str, configs: list[dict]) -> tuple[li
 
 async def run() -> dict:
     async with sc.running_service("--workers", "1") as service:
-        api = sc.Api(service.url)
+        api = sc.Api(service.url, service.admin_key())
         try:
             cabinet = await api.product(sc.CABINET)
             schema = cabinet["config_schema"]

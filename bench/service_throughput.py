@@ -54,7 +54,7 @@ async def fetch_all(api: sc.Api, jobs: list[dict]) -> list[dict]:
 
 async def run_with(workers: int, count: int) -> dict:
     async with sc.running_service("--workers", str(workers)) as service:
-        api = sc.Api(service.url)
+        api = sc.Api(service.url, service.admin_key())
         try:
             cabinet = await api.product(sc.CABINET)
             schema = cabinet["config_schema"]

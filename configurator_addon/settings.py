@@ -49,6 +49,11 @@ class Settings:
     # Fairness: job submissions per client (a token bucket: rate per second, burst).
     job_submit_rate: float = 20.0  # JOB_SUBMIT_RATE
     job_submit_burst: int = 200  # JOB_SUBMIT_BURST
+    # A storefront's writes (publishable keys: jobs, saved configurations), per key and per address.
+    storefront_key_rate: float = 10.0  # STOREFRONT_KEY_RATE
+    storefront_key_burst: int = 200  # STOREFRONT_KEY_BURST
+    storefront_ip_rate: float = 3.0  # STOREFRONT_IP_RATE
+    storefront_ip_burst: int = 60  # STOREFRONT_IP_BURST
     # Retention: what is kept, and how often the sweep runs.
     job_retention_days: float = 30.0  # JOB_RETENTION_DAYS: terminal jobs older are deleted
     blob_grace_hours: float = 24.0  # BLOB_GRACE_HOURS: unreferenced GLBs younger are kept
@@ -107,6 +112,10 @@ class Settings:
             inspection_concurrency=_int(env, "INSPECTION_CONCURRENCY", cls.inspection_concurrency),
             job_submit_rate=_float(env, "JOB_SUBMIT_RATE", cls.job_submit_rate),
             job_submit_burst=_int(env, "JOB_SUBMIT_BURST", cls.job_submit_burst),
+            storefront_key_rate=_float(env, "STOREFRONT_KEY_RATE", cls.storefront_key_rate),
+            storefront_key_burst=_int(env, "STOREFRONT_KEY_BURST", cls.storefront_key_burst),
+            storefront_ip_rate=_float(env, "STOREFRONT_IP_RATE", cls.storefront_ip_rate),
+            storefront_ip_burst=_int(env, "STOREFRONT_IP_BURST", cls.storefront_ip_burst),
             job_retention_days=_float(env, "JOB_RETENTION_DAYS", cls.job_retention_days),
             blob_grace_hours=_float(env, "BLOB_GRACE_HOURS", cls.blob_grace_hours),
             retention_interval_seconds=_float(env, "RETENTION_INTERVAL_SECONDS", cls.retention_interval_seconds),

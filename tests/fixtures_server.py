@@ -1,14 +1,18 @@
 """Run `server_entry.py serve` as a real process (API + supervised Blender workers) and talk
-to it over HTTP."""
+to it over HTTP, as an admin of the demo client: once ready, an admin key is made with the
+operator's command line (`admin create-key`), and every request sends it unless it names its
+own `Authorization` (None: none at all)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 
 import aiohttp
 
 import processes
+from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from conftest import ROOT, free_port
 
 
@@ -21,8 +25,10 @@ class ServerProcess:
         environment = processes.child_environment({
             "PORT": str(self.port), "HOST": "127.0.0.1", "CONFIGURATOR_VAR_DIR": var_dir, "LOG_FORMAT": "json",
             **(env or {})}, drop=processes.SERVICE_VARIABLES)
+        self.environment = environment
         self.process = processes.start([processes.PYTHON, os.path.join(ROOT, "server_entry.py"), "serve", *args],
                                        self.log_path, env=environment)
+        self.credential: dict = {}
 
     def log(self) -> str:
         return processes.log_tail(self.log_path)
@@ -35,13 +41,22 @@ class ServerProcess:
                 try:
                     async with session.get(self.url + "/ready") as response:
                         if response.status == 200:
+                            self.credential = self.credential or await asyncio.to_thread(self._admin_key)
                             return
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.2)
         raise AssertionError(f"server not ready after {timeout} s:\n{self.log()}")
 
+    def _admin_key(self) -> dict:
+        done = processes.run([processes.PYTHON, os.path.join(ROOT, "server_entry.py"), "admin", "create-key",
+                              "--client", str(DEMO_CLIENT_ID), "--kind", "secret", "--role", "admin"],
+                             env=self.environment, timeout=120, check=True)
+        return {"Authorization": f"Bearer {json.loads(done.stdout)['key']}"}
+
     async def request(self, method: str, path: str, **kwargs):
+        headers = {**self.credential, **dict(kwargs.pop("headers", None) or {})}
+        kwargs["headers"] = {name: value for name, value in headers.items() if value is not None}
         async with aiohttp.ClientSession() as session:
             async with session.request(method, self.url + path, **kwargs) as response:
                 body = await response.json(content_type=None) if response.status != 204 else None

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 
 import aiohttp
 import pytest
 
+from configurator_addon.accounts import tokens
 from configurator_addon.server import keys
-from fixtures_api import new_client, run_queued_jobs, tenant, upload_product
+from configurator_addon.server.authentication import AUTHENTICATOR
+from configurator_addon.services.seeding import DEMO_CLIENT_ID
+from fixtures_api import ANONYMOUS, api_client, new_client, run_queued_jobs, tenant, upload_product
 
 PROBLEM = "application/problem+json"
 SECRET = b"not a blob: nothing outside the served folders may be sent"
@@ -108,7 +112,10 @@ async def test_another_clients_products_are_invisible(api, fixture_templates):
     await problem(await api.get(f"/api/v1/products/{mine['id']}", headers=tenant(other)), 404)
     listing = await (await api.get("/api/v1/products", headers=tenant(other))).json()
     assert listing["items"] == [] and listing["page"]["total"] == 0
-    await problem(await api.get("/api/v1/products", headers={"X-Client-Id": "nope"}), 400)
+    # The client comes from the credential only: naming another in a header changes nothing.
+    named = await (await api.get("/api/v1/products", headers={"X-Client-Id": str(other)})).json()
+    assert [p["id"] for p in named["items"]] == [mine["id"]]
+    await problem(await api.get("/api/v1/products", headers={**ANONYMOUS, "X-Client-Id": str(other)}), 401)
 
 
 async def assert_no_products(api) -> None:
@@ -635,17 +642,15 @@ async def test_a_product_shows_the_preview_of_its_default_configuration(api, wor
 @pytest.fixture
 async def webapp_client(database, tmp_path, engine):
     """The app serving a small built web app from `tmp_path/dist`."""
-    from aiohttp.test_utils import TestClient, TestServer
-
     from configurator_addon.server.app import create_app
     from fixtures_api import EngineInspector, api_settings
 
     dist = tmp_path / "dist"
     (dist / "assets").mkdir(parents=True)
-    (dist / "index.html").write_text("<!doctype html><title>app</title>")
+    (dist / "index.html").write_text("<!doctype html><html><head><title>app</title></head><body></body></html>")
     (dist / "assets" / "main-abc123.js").write_text("console.log(1)")
     settings = api_settings(database, str(tmp_path / "var"), webapp_dir=str(dist))
-    async with TestClient(TestServer(create_app(settings, inspector=EngineInspector(engine)))) as client:
+    async with api_client(create_app(settings, inspector=EngineInspector(engine))) as client:
         yield client
 
 
@@ -658,7 +663,64 @@ async def test_the_web_app_is_served_with_spa_fallback(webapp_client):
     assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     await problem(await client.get("/assets/missing.js"), 404)
     await problem(await client.get("/api/v1/nothing-here"), 404)
-    assert (await client.get("/health")).status == 200
+    await problem(await client.get("/api/v1/nothing-here", headers=ANONYMOUS), 401)
+    assert (await client.get("/health", headers=ANONYMOUS)).status == 200
+
+
+STOREFRONT_META = re.compile(r'<meta name="configurator-storefront-key" content="(pk_[A-Za-z0-9_-]+)" />')
+
+
+async def test_pages_carry_the_servers_storefront_key_which_works_only_from_its_own_origin(webapp_client):
+    from configurator_addon.accounts import storefront
+
+    client, pool = webapp_client, webapp_client.server.app[keys.RESOURCES].pool
+    assert not STOREFRONT_META.search(await (await client.get("/", headers=ANONYMOUS)).text())  # none issued yet
+    key = await storefront.ensure_storefront_key(pool, DEMO_CLIENT_ID)
+    assert await storefront.ensure_storefront_key(pool, DEMO_CLIENT_ID) == key  # issued once
+    client.server.app[AUTHENTICATOR].storefront.forget(storefront.STOREFRONT_SECRET)  # else seen in ≤ 5 s
+    for page in ("/", "/configure/123", "/saved"):
+        served = STOREFRONT_META.search(await (await client.get(page, headers=ANONYMOUS)).text())
+        assert served and served.group(1) == key, page
+    own = f"http://{client.server.host}:{client.server.port}"
+    storefront_key = {"Authorization": f"Bearer {key}"}
+    for origin in (own, "http://localhost:5173"):  # the server itself, and CORS_ORIGINS
+        response = await client.get("/api/v1/products", headers={**storefront_key, "Origin": origin})
+        assert response.status == 200, origin
+    await problem(await client.get("/api/v1/products", headers={**storefront_key, "Origin": "https://evil.example"}),
+                  403)
+    # Revoked, it is no longer served, and the next one issued is
+    await pool.execute("UPDATE api_keys SET revoked_at = now() WHERE key_hash = sha256($1::text::bytea)", key)
+    client.server.app[AUTHENTICATOR].storefront.forget(storefront.STOREFRONT_SECRET)
+    assert not STOREFRONT_META.search(await (await client.get("/", headers=ANONYMOUS)).text())
+    assert await storefront.ensure_storefront_key(pool, DEMO_CLIENT_ID) != key
+
+
+async def test_the_embed_page_may_be_framed_only_by_its_keys_origins(webapp_client):
+    from configurator_addon.accounts import api_keys
+
+    client, pool = webapp_client, webapp_client.server.app[keys.RESOURCES].pool
+    made = await api_keys.create_key(pool, DEMO_CLIENT_ID, kind="publishable",
+                                     origins=["https://shop.example", "https://www.shop.example"])
+
+    def ancestors(response) -> str:
+        return response.headers["Content-Security-Policy"].split("frame-ancestors ")[1]
+
+    page = await client.get(f"/embed/123?key={made['key']}", headers=ANONYMOUS)
+    assert page.status == 200 and "<title>app</title>" in await page.text()
+    assert ancestors(page) == "https://shop.example https://www.shop.example"
+    assert not STOREFRONT_META.search(await page.text())  # the embed uses the key in its address
+    for refused in ("", "?key=pk_unknown", f"?key={(await new_key_of_kind(pool, 'secret'))}"):
+        assert ancestors(await client.get(f"/embed/123{refused}", headers=ANONYMOUS)) == "'none'", refused
+    assert ancestors(await client.get("/", headers=ANONYMOUS)) == "'self'"  # FRAME_ANCESTORS elsewhere
+    await pool.execute("UPDATE api_keys SET revoked_at = now() WHERE id = $1", uuid.UUID(made["id"]))
+    client.server.app[AUTHENTICATOR].api_keys.forget(tokens.token_hash(made["key"]))
+    assert ancestors(await client.get(f"/embed/123?key={made['key']}", headers=ANONYMOUS)) == "'none'"
+
+
+async def new_key_of_kind(pool, kind: str) -> str:
+    from configurator_addon.accounts import api_keys
+
+    return (await api_keys.create_key(pool, DEMO_CLIENT_ID, kind=kind, role="viewer"))["key"]
 
 
 STATIC_ESCAPES = {

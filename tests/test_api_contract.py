@@ -1,6 +1,8 @@
 """The OpenAPI document is the contract: schemathesis generates requests from it against a
 running server and finds no server error and no response that contradicts the document.
-It runs in the test's temporary folder, where it keeps its `.hypothesis/` and `.schemathesis/`."""
+It runs authenticated (an admin key of the demo client), and checks too that a route whose
+security the document declares refuses a request without it (`ignored_auth`). It runs in the
+test's temporary folder, where it keeps its `.hypothesis/` and `.schemathesis/`."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +16,7 @@ from processes import run
 
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")  # beside our python
 CHECKS = ",".join(["not_a_server_error", "status_code_conformance", "content_type_conformance",
-                   "response_schema_conformance", "response_headers_conformance"])
+                   "response_schema_conformance", "response_headers_conformance", "ignored_auth"])
 
 
 @pytest.mark.slow
@@ -26,6 +28,7 @@ async def test_generated_requests_find_no_5xx_and_no_contract_violation(tmp_path
         await server.upload(fixture_templates["valid"], "Box")
         done = await asyncio.to_thread(run, [
             SCHEMATHESIS, "run", f"{server.url}/api/v1/openapi.json", "--checks", CHECKS,
+            "--header", f"Authorization: {server.credential['Authorization']}",
             "--exclude-path-regex", ".*/events$",  # a WebSocket, not HTTP
             "--max-time", "60", "--seed", "20261125", "--workers", "2",
         ], cwd=str(tmp_path), timeout=600)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
 
 import aiohttp
@@ -112,16 +111,6 @@ async def test_the_job_socket_refuses_a_foreign_origin(api, fixture_templates):
         socket = await api.ws_connect(path, headers=allowed)
         assert json.loads((await socket.receive()).data)["id"] == job["id"]
         await socket.close()
-
-
-async def test_an_upload_for_an_unknown_client_is_404_and_stores_nothing(api, fixture_templates):
-    with open(fixture_templates["valid"], "rb") as handle:
-        response = await api.post("/api/v1/products", data={"name": "Box", "template": handle},
-                                  headers={"X-Client-Id": "00000000-0000-4000-8000-00000000dead"})
-    await problem(response, 404)
-    root = api.server.app[keys.RESOURCES].store.root
-    stored = [name for _, _, names in os.walk(root) for name in names] if os.path.isdir(root) else []
-    assert stored == []
 
 
 async def test_templates_are_never_served_over_http(api, fixture_templates):

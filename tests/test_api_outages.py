@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 
-from aiohttp.test_utils import TestClient, TestServer
-
 from configurator_addon.db import EmbeddedPostgres, migrate
 from configurator_addon.server import keys
 from configurator_addon.server.app import create_app
-from fixtures_api import EngineInspector, api_settings
+from fixtures_api import EngineInspector, api_client, api_settings
 
 
 async def test_requests_while_the_database_is_down_are_503_with_retry_after(cluster_dir, tmp_path, engine):
@@ -18,7 +16,7 @@ async def test_requests_while_the_database_is_down_are_503_with_retry_after(clus
     dsn = cluster.start()
     await migrate(dsn)
     app = create_app(api_settings(dsn, str(tmp_path / "var")), inspector=EngineInspector(engine))
-    async with TestClient(TestServer(app)) as client:
+    async with api_client(app) as client:
         assert (await client.get("/api/v1/products")).status == 200
         cluster.stop()
         response = await client.get("/api/v1/products")

@@ -12,6 +12,7 @@ import pytest
 
 import processes
 from configurator_addon.db import EmbeddedPostgres
+from fixtures_api import bearer, new_admin_key
 from fixtures_server import ServerProcess
 
 SLOW = {"detail": 9}  # seconds of Blender work: long enough to kill a worker in the middle
@@ -174,7 +175,8 @@ async def test_bombs_fail_with_their_codes_while_another_client_is_served(tmp_pa
         await server.wait_ready()
         conn = await asyncpg.connect(empty_database)
         try:
-            other = str(await conn.fetchval("INSERT INTO clients (name) VALUES ('Other') RETURNING id"))
+            other_id = await conn.fetchval("INSERT INTO clients (name) VALUES ('Other') RETURNING id")
+            other = bearer(await new_admin_key(conn, other_id))
         finally:
             await conn.close()
         grid = await server.upload(doubling, "Doubling grid")
@@ -183,15 +185,15 @@ async def test_bombs_fail_with_their_codes_while_another_client_is_served(tmp_pa
             form = aiohttp.FormData()
             form.add_field("name", "Box")
             form.add_field("template", handle, filename="template.blend")
-            status, box = await server.request("POST", "/api/v1/products", data=form, headers={"X-Client-Id": other})
+            status, box = await server.request("POST", "/api/v1/products", data=form, headers=other)
         assert status == 201, box
         sampler = asyncio.create_task(sample_api())
         memory_bomb = await server.submit(grid["id"], {"doublings": 40})
         time_bomb = await server.submit(slow["id"], SLOW)
-        status, job = await server.request("POST", "/api/v1/jobs", headers={"X-Client-Id": other},
+        status, job = await server.request("POST", "/api/v1/jobs", headers=other,
                                            json={"product_id": box["id"], "config_data": {"width": 0.9}})
         assert status == 202, job
-        served = await server.wait_job(job["id"], timeout=120, headers={"X-Client-Id": other})
+        served = await server.wait_job(job["id"], timeout=120, headers=other)
         failed = [await server.wait_job(j["id"], timeout=120) for j in (memory_bomb, time_bomb)]
         sampling = False
         await sampler

@@ -26,6 +26,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_ORIGINS = 20
 HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 ROLE_RANK = {STOREFRONT_ROLE: 0, "viewer": 1, "member": 2, "admin": 3}  # as server/authorization.py
+# An allowed origin of a publishable key meaning "wherever this server is reached" (its own
+# origin and `CORS_ORIGINS`): the storefront of the server's own web app.
+SELF_ORIGIN = "self"
 
 
 class KeyInputError(BadRequestError):
@@ -89,7 +92,7 @@ def _checked(kind: str, role: str | None, origins, name: str) -> tuple[str, list
     normalized = []
     for index, origin in enumerate(origins or ()):
         try:
-            normalized.append(normalize_origin(origin))
+            normalized.append(SELF_ORIGIN if origin == SELF_ORIGIN else normalize_origin(origin))
         except BadRequestError as refused:
             raise KeyInputError(refused.detail, f"/allowed_origins/{index}") from None
     origins = list(dict.fromkeys(normalized))

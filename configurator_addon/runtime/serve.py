@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 
 from ..engine_process import child_command
 from ..jobs.supervisor import Supervisor
@@ -24,7 +25,7 @@ from ..logs import configure_logging
 from ..sandbox.sandboxed_engine import SandboxedEngine
 from ..server.app import create_app
 from ..services.resources import database, open_resources
-from ..services.seeding import DEMO_CLIENT_ID, seed_samples
+from ..services.seeding import DEMO_CLIENT_ID, seed_demo_access, seed_samples
 from ..settings import Settings
 from .in_process import start_site
 
@@ -59,7 +60,10 @@ def serve(args) -> int:
 
 async def _seed(settings: Settings) -> None:
     async with open_resources(settings, pool_size=2) as resources:
+        first_start = await seed_demo_access(resources.pool)
         await seed_samples(resources, DEMO_CLIENT_ID)
+    if first_start:
+        print(first_start, file=sys.stderr, flush=True)
 
 
 def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

@@ -6,7 +6,12 @@ client's is 403, a publishable key used from an `Origin` it does not list is 403
 state (revoked? client disabled? role?) and a key's row are cached `CACHE_SECONDS` per
 process, so a revocation or a disabled client takes effect within that time everywhere (at
 once in the process that made it), and a request normally costs no database round trip.
-Requests without a credential go on as before (docs/accounts.md, "Sessions").
+Every `/api/` route needs a credential (401 without one) except the `PUBLIC_PATHS`
+(docs/accounts.md, "Sessions").
+
+A browser cannot send headers with a WebSocket: a storefront (publishable) key may come as
+the `access_key` query parameter of a WebSocket upgrade, and nowhere else (a secret key in a
+URL would end up in logs).
 
 CSRF: a session rides along on every request the browser makes, whoever's page started it.
 So an unsafe request (POST, PUT, PATCH, DELETE) with a session must also carry the session's
@@ -23,8 +28,10 @@ from typing import Literal
 
 from aiohttp import web
 
-from ..accounts import tokens
+from ..accounts import storefront, tokens
+from ..accounts.api_keys import SELF_ORIGIN
 from ..accounts.sessions import CLOCK_LEEWAY_SECONDS, SESSION_SECONDS, Issued, Sessions
+from ..accounts.storefront import STOREFRONT_SECRET
 from ..errors import ForbiddenError, UnauthorizedError
 from . import keys
 
@@ -34,9 +41,9 @@ SESSION_COOKIE = "configurator_session"
 REFRESH_COOKIE = "configurator_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth"
 MAX_KEY_CHARS = 200
-# A stale credential must not stand in the way of logging in, refreshing or out, resetting a
-# password, or reading the contract.
-LENIENT_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
+# Open to anyone: a stale credential must not stand in the way of logging in, refreshing or
+# out, resetting a password, or reading the contract.
+PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
                            "/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm",
                            "/api/v1/openapi.json"})
 # Unsafe requests that need no session, so no CSRF token: they begin one or stand alone.
@@ -44,6 +51,7 @@ CSRF_EXEMPT_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/a
                                "/api/v1/auth/password-reset/confirm"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
+WEBSOCKET_KEY_PARAMETER = "access_key"
 
 
 @dataclass(frozen=True)
@@ -99,13 +107,21 @@ class Authenticator:
         self.session_states = TimedCache()
         self.api_keys = TimedCache()
         self.verified_tokens = TimedCache()
+        self.storefront = TimedCache()
 
     async def identify(self, request: web.Request) -> Credential | None:
         authorization = request.headers.get("Authorization")
         if authorization is not None:
             scheme, _, value = authorization.strip().partition(" ")
             if scheme.lower() == "bearer":
-                return await self._api_key(value.strip(), request.headers.get("Origin"))
+                return await self._api_key(value.strip(), request)
+        query_key = request.query.get(WEBSOCKET_KEY_PARAMETER)
+        if query_key is not None:
+            if request.headers.get("Upgrade", "").lower() != "websocket" or not query_key.startswith(
+                    tokens.PUBLISHABLE_KEY_PREFIX):
+                raise UnauthorizedError(f"only a WebSocket may carry a key in the URL ({WEBSOCKET_KEY_PARAMETER}), "
+                                        "and only a publishable one; send Authorization: Bearer instead")
+            return await self._api_key(query_key, request)
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             return await self._session(token)
@@ -127,23 +143,39 @@ class Authenticator:
             raise ForbiddenError("this account's client is disabled")
         return Credential("user", claims.client_id, state.role, user_id=claims.user_id, session_id=claims.session_id)
 
-    async def _api_key(self, key: str, origin: str | None) -> Credential:
+    async def key_row(self, key: str):
+        """The API key's row (cached), or None for a string that is no key of ours."""
         if not key.startswith((tokens.SECRET_KEY_PREFIX, tokens.PUBLISHABLE_KEY_PREFIX)) or len(key) > MAX_KEY_CHARS:
-            raise UnauthorizedError("the bearer token is not an API key of this service")
+            return None
         digest = tokens.token_hash(key)
         row = self.api_keys.get(digest, _ABSENT)
         if row is _ABSENT:
             row = await self.sessions.api_key(key)
             self.api_keys.put(digest, row)
+        return row
+
+    async def _api_key(self, key: str, request: web.Request) -> Credential:
+        if not key.startswith((tokens.SECRET_KEY_PREFIX, tokens.PUBLISHABLE_KEY_PREFIX)) or len(key) > MAX_KEY_CHARS:
+            raise UnauthorizedError("the bearer token is not an API key of this service")
+        row = await self.key_row(key)
         if row is None or row["revoked"]:
             raise UnauthorizedError("the API key is not valid (unknown or revoked)")
         if row["client_disabled"]:
             raise ForbiddenError("this key's client is disabled")
         if row["kind"] == "publishable":
-            if origin is not None and origin not in row["allowed_origins"]:
+            origin = request.headers.get("Origin")
+            if origin is not None and not origin_allowed(request, origin, row["allowed_origins"]):
                 raise ForbiddenError(f"this key may not be used from {origin!r}")
             return Credential("publishable_key", row["client_id"], row["role"], key_id=row["id"])
         return Credential("secret_key", row["client_id"], row["role"], key_id=row["id"])
+
+    async def storefront_key(self) -> str | None:
+        """The server's own storefront key (`accounts/storefront.py`), for the pages it serves."""
+        key = self.storefront.get(STOREFRONT_SECRET, _ABSENT)
+        if key is _ABSENT:
+            key = await storefront.storefront_key(self.sessions.pool)
+            self.storefront.put(STOREFRONT_SECRET, key)
+        return key
 
     def forget_session(self, session_id: uuid.UUID) -> None:
         """This process revoked it: refuse it here at once."""
@@ -162,15 +194,26 @@ def credential(request: web.Request) -> Credential | None:
     return request.get(CREDENTIAL)
 
 
+def own_origins(request: web.Request) -> set[str]:
+    """Where this server's own pages are: the origin the request reached, and `CORS_ORIGINS`."""
+    return {f"{request.scheme}://{request.host}", *request.app[keys.SETTINGS].cors_origins}
+
+
+def origin_allowed(request: web.Request, origin: str, allowed_origins) -> bool:
+    return origin in allowed_origins or (SELF_ORIGIN in allowed_origins and origin in own_origins(request))
+
+
 @web.middleware
 async def authentication_middleware(request: web.Request, handler):
     if request.path.startswith("/api/") and request.method != "OPTIONS":
         try:
             found = await request.app[AUTHENTICATOR].identify(request)
         except (UnauthorizedError, ForbiddenError):
-            if request.path not in LENIENT_PATHS:
+            if request.path not in PUBLIC_PATHS:
                 raise
             found = None
+        if found is None and request.path not in PUBLIC_PATHS:
+            raise UnauthorizedError("this needs a session (log in) or an API key (Authorization: Bearer …)")
         if found is not None:
             if found.kind == "user" and request.method not in SAFE_METHODS and request.path not in CSRF_EXEMPT_PATHS:
                 await _check_csrf(request, found)
@@ -180,8 +223,7 @@ async def authentication_middleware(request: web.Request, handler):
 
 async def _check_csrf(request: web.Request, found: Credential) -> None:
     origin = request.headers.get("Origin")
-    allowed = {f"{request.scheme}://{request.host}", *request.app[keys.SETTINGS].cors_origins}
-    if origin is None or origin not in allowed:
+    if origin is None or origin not in own_origins(request):
         raise ForbiddenError("a request with a session must come from this site (Origin)")
     expected = await request.app[AUTHENTICATOR].sessions.csrf_token(found.session_id)
     if not tokens.same(request.headers.get(CSRF_HEADER, ""), expected):

@@ -41,9 +41,6 @@ PAGING = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}},
 ]
-CLIENT = {"name": "X-Client-Id", "in": "header", "required": False, "schema": {"type": "string", "format": "uuid"},
-          "description": "Client to act for without a credential (default: the demo client); "
-                         "ignored when a session or key is present"}
 UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["template"],
     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -58,9 +55,13 @@ SECURITY_SCHEMES = {
                       "description": "The session of a logged-in user (`POST /api/v1/auth/login`)"},
     "apiKey": {"type": "http", "scheme": "bearer", "bearerFormat": "sk_… (secret) or pk_… (publishable)",
                "description": "An API key of a client"},
+    "webSocketKey": {"type": "apiKey", "in": "query", "name": "access_key",
+                     "description": "A publishable key, on a WebSocket upgrade only (browsers cannot send "
+                                    "headers with one)"},
 }
-# Until every route needs a credential, a request without one acts for the demo client.
-SECURITY = [{}, {"sessionCookie": []}, {"apiKey": []}]
+# Every route needs a credential except those that say `security: []`; the client acted for
+# is always the credential's.
+SECURITY = [{"sessionCookie": []}, {"apiKey": []}]
 NO_BODY_OK = {"204": {"description": "Done"}}
 SESSION_COOKIES = {"Set-Cookie": {
     "description": "configurator_session (the access token, Path=/) and configurator_refresh "
@@ -166,7 +167,7 @@ def _password_reset_and_user_paths() -> dict:
 
 
 def _with_credential_problems(paths: dict) -> dict:
-    """Any `/api/v1` request may carry a credential, which may be refused."""
+    """Any `/api/v1` request needs a credential (401 without), which may be refused (403)."""
     for path, operations in paths.items():
         if not path.startswith("/api/v1/") or path.startswith("/api/v1/auth/"):
             continue
@@ -189,51 +190,51 @@ def _service_paths() -> dict:
                            "responses": {**_ok("Readiness"), "503": {"description": "Not ready",
                                                                      "content": _json("Readiness")}}}},
         "/api/v1/products": {
-            "get": {"operationId": "listProducts", "parameters": [*PAGING, CLIENT],
+            "get": {"operationId": "listProducts", "parameters": [*PAGING],
                     "responses": {**_ok("ProductList"), **_problems(400)}},
             "post": {"operationId": "createProduct", "summary": "Create a product by uploading a template",
-                     "parameters": [CLIENT], "requestBody": UPLOAD,
+                     "requestBody": UPLOAD,
                      "responses": {**_ok("Product", 201, "Created"), **_problems(400, 413, 422)}},
         },
         "/api/v1/products/{id}": {"get": {
-            "operationId": "getProduct", "parameters": [ID, CLIENT],
+            "operationId": "getProduct", "parameters": [ID],
             "responses": {**_ok("Product"), **_problems(400, 404)}}},
         "/api/v1/products/{id}/template": {"put": {
             "operationId": "replaceTemplate", "summary": "Upload a new template version",
-            "parameters": [ID, CLIENT], "requestBody": UPLOAD,
+            "parameters": [ID], "requestBody": UPLOAD,
             "responses": {**_ok("Product"), **_problems(400, 404, 409, 413, 422)}}},
         "/api/v1/configurations": {
             "get": {"operationId": "listConfigurations", "parameters": [
-                *PAGING, CLIENT, {"name": "product_id", "in": "query", "schema": {"type": "string", "format": "uuid"}}],
+                *PAGING, {"name": "product_id", "in": "query", "schema": {"type": "string", "format": "uuid"}}],
                 "responses": {**_ok("ConfigurationList"), **_problems(400)}},
-            "post": {"operationId": "createConfiguration", "parameters": [CLIENT],
+            "post": {"operationId": "createConfiguration",
                      "requestBody": {"required": True, "content": _json("ConfigurationCreate")},
-                     "responses": {**_ok("Configuration", 201, "Created"), **_problems(400, 404, 413, 422)}},
+                     "responses": {**_ok("Configuration", 201, "Created"), **_problems(400, 404, 413, 422, 429)}},
         },
         "/api/v1/configurations/{id}": {
-            "get": {"operationId": "getConfiguration", "parameters": [ID, CLIENT],
+            "get": {"operationId": "getConfiguration", "parameters": [ID],
                     "responses": {**_ok("Configuration"), **_problems(400, 404)}},
-            "patch": {"operationId": "renameConfiguration", "parameters": [ID, CLIENT],
+            "patch": {"operationId": "renameConfiguration", "parameters": [ID],
                       "requestBody": {"required": True, "content": _json("ConfigurationUpdate")},
                       "responses": {**_ok("Configuration"), **_problems(400, 404, 413, 422)}},
-            "delete": {"operationId": "deleteConfiguration", "parameters": [ID, CLIENT],
+            "delete": {"operationId": "deleteConfiguration", "parameters": [ID],
                        "responses": {"204": {"description": "Deleted"}, **_problems(400, 404)}},
         },
         "/api/v1/jobs": {"post": {
-            "operationId": "submitJob", "parameters": [CLIENT],
+            "operationId": "submitJob",
             "requestBody": {"required": True, "content": _json("JobCreate")},
             "responses": {**_ok("Job", 200, "Already complete (from the result cache)"),
                           **_ok("Job", 202, "Accepted: being generated"),
                           **_problems(400, 404, 409, 413, 422, 429)}}},
         "/api/v1/jobs/{id}": {"get": {
-            "operationId": "getJob", "parameters": [ID, CLIENT],
+            "operationId": "getJob", "parameters": [ID],
             "responses": {**_ok("Job"), **_problems(400, 404)}}},
         "/api/v1/jobs/{id}/cancel": {"post": {
-            "operationId": "cancelJob", "parameters": [ID, CLIENT],
+            "operationId": "cancelJob", "parameters": [ID],
             "responses": {**_ok("Job"), **_problems(400, 404, 409)}}},
         "/api/v1/jobs/{id}/events": {"get": {
             "operationId": "jobEvents", "summary": "WebSocket: JobEvent messages until a terminal state",
-            "parameters": [ID, CLIENT],
+            "parameters": [ID], "security": [*SECURITY, {"webSocketKey": []}],
             "responses": {"101": {"description": "Switching to WebSocket; messages are JobEvent"},
                           **_problems(400, 404)}}},
     }

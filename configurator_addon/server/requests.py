@@ -8,35 +8,22 @@ import uuid
 from aiohttp import web
 
 from ..errors import BadRequestError, NotFoundError, PayloadTooLargeError
-from ..services.seeding import DEMO_CLIENT_ID, DEMO_USER_ID
-from .authentication import CREDENTIAL
+from .authorization import require_credential
 from .keys import SETTINGS
 
-# A caller with a credential (a session or an API key, `authentication.py`) acts for the
-# credential's client, whatever it sends. Until every route needs one, a caller without acts
-# for the demo client, or for the client `X-Client-Id` names.
 MAX_PAGE = 100
 MAX_OFFSET = 1_000_000
 
 
 def client_id(request: web.Request) -> uuid.UUID:
-    credential = request.get(CREDENTIAL)
-    if credential is not None:
-        return credential.client_id
-    header = request.headers.get("X-Client-Id")
-    if header is None:
-        return DEMO_CLIENT_ID
-    try:
-        return uuid.UUID(header)
-    except ValueError:
-        raise BadRequestError("X-Client-Id must be a UUID") from None
+    """The client the caller acts for: its credential's (a session or an API key,
+    `authentication.py`), whatever else the request says."""
+    return require_credential(request).client_id
 
 
-def user_id(request: web.Request) -> uuid.UUID | None:
-    credential = request.get(CREDENTIAL)
-    if credential is not None:
-        return credential.user_id  # None for a key
-    return DEMO_USER_ID if client_id(request) == DEMO_CLIENT_ID else None
+def remote_address(request: web.Request) -> str:
+    """The caller's address as this server saw it (a proxy's X-Forwarded-For is not taken on trust)."""
+    return request.remote or ""
 
 
 def path_id(request: web.Request, name: str = "id") -> uuid.UUID:

@@ -1,6 +1,7 @@
 """Headers every response carries: no content sniffing, no referrer beyond the origin, no
 server version, and a content security policy (scripts and styles from this origin only;
-`FRAME_ANCESTORS` says who may embed the web app)."""
+`FRAME_ANCESTORS` says who may embed the web app, unless the response set its own policy: the
+embeddable configurator's page names its key's origins)."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -21,6 +22,6 @@ def setup_security_headers(app: web.Application, frame_ancestors: str) -> None:
         response.headers["Server"] = SERVER_NAME
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        response.headers["Content-Security-Policy"] = policy
+        response.headers.setdefault("Content-Security-Policy", policy)
 
     app.on_response_prepare.append(add_headers)

@@ -5,6 +5,7 @@ from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key
 from ..errors import BadRequestError, ConfigValidationError, ConflictError
 from ..jobs.queue import TERMINAL_STATUSES
+from .configurations import EVERY, Visibility
 from .rows import found
 
 
@@ -16,13 +17,14 @@ class JobService:
         self.max_retries = max_retries
 
     async def submit(self, client_id, user_id, *, product_id=None, configuration_id=None, config_data=None,
-                     draco: bool = False):
-        """A saved configuration, or a product with configuration values. Returns (job row,
-        created). 422 for an invalid configuration, 404 for unknown ids."""
+                     draco: bool = False, visible: Visibility = EVERY):
+        """A saved configuration (one the caller sees: `visible`), or a product with
+        configuration values. Returns (job row, created). 422 for an invalid configuration,
+        404 for unknown ids."""
         if configuration_id is not None:
             if product_id is not None or config_data is not None:
                 raise BadRequestError("give either configuration_id, or product_id with config_data, not both")
-            configuration = await self.configurations.get(client_id, configuration_id)
+            configuration = await self.configurations.get(client_id, configuration_id, visible)
             product = await self.products.get(client_id, configuration["product_id"])
             try:
                 config = validate_config(product["config_schema"], configuration["config_data"])

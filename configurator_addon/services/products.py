@@ -6,6 +6,8 @@ import uuid
 
 import asyncpg
 
+from ..accounts import audit
+from ..accounts.clients import OPERATOR
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key, template_version
@@ -31,8 +33,10 @@ class ProductService:
     async def get(self, client_id, product_id):
         return found(await self.pool.fetchrow(SQL.get_product, client_id, product_id), f"no product {product_id}")
 
-    async def create(self, client_id, name: str, description: str, template: bytes, product_id=None):
-        """Inspect (422 on contract errors), store the template by content, insert the product."""
+    async def create(self, client_id, name: str, description: str, template: bytes, product_id=None, *,
+                     actor: str = OPERATOR, ip: str = ""):
+        """Inspect (422 on contract errors), store the template by content, insert the product
+        (audited as product.created, by `actor`)."""
         inspection = await self.inspector.inspect(template)
         version = template_version(template)
         preview_key = default_cache_key(version, inspection["schema"])
@@ -46,12 +50,15 @@ class ProductService:
                 raise NotFoundError(f"no client {client_id}") from None
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
+            await _audit(conn, "product.created", row, actor, ip)
             # Stored inside the transaction: a refused row stores no blob, a failed store no row.
             await self.store.put(path, template, "application/x-blender")
         return row
 
-    async def replace_template(self, client_id, product_id, template: bytes):
-        """A new template makes a new schema version; saved configurations keep theirs."""
+    async def replace_template(self, client_id, product_id, template: bytes, *, actor: str = OPERATOR,
+                               ip: str = ""):
+        """A new template makes a new schema version; saved configurations keep theirs
+        (audited as template.replaced, by `actor`)."""
         current = await self.get(client_id, product_id)
         version = template_version(template)
         if version == current["template_version"]:
@@ -65,11 +72,18 @@ class ProductService:
                         f"no product {product_id}")
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
+            await _audit(conn, "template.replaced", row, actor, ip)
             await self.store.put(path, template, "application/x-blender")
         return row
 
     async def find_by_name(self, client_id, name: str):
         return await self.pool.fetchrow(SQL.find_product_by_name, client_id, name)
+
+
+async def _audit(connection, action: str, row, actor: str, ip: str) -> None:
+    await audit.record(connection, action, client_id=row["client_id"], actor=actor, target=f"product:{row['id']}",
+                       detail={"name": row["name"], "schema_version": row["schema_version"],
+                               "template_version": row["template_version"]}, ip=ip)
 
 
 def default_cache_key(version: str, schema: dict) -> str:

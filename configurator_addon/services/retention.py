@@ -69,6 +69,8 @@ log = logging.getLogger("configurator.retention")
 ADVISORY_LOCK_KEY = 7_419_260_152_183_734_002
 BATCH_SIZE = 500
 TEMPLATE_BATCH_SIZE = 50  # versions per transaction; their blobs are deleted inside it
+# A rate bucket untouched this long is full again: deleting it changes no limit.
+IDLE_BUCKET_SECONDS = 86400.0
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "5min"
 
@@ -84,6 +86,7 @@ class SweepReport:
     results: int = 0
     template_versions: int = 0
     template_blobs: int = 0
+    rate_buckets: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -125,6 +128,7 @@ class RetentionSweep:
                 report.glbs = await self._collect_glbs(conn)
                 report.results = await self._delete_results(conn)
                 await self._delete_template_versions(conn, report)
+                report.rate_buckets = len(await conn.fetch(SQL.delete_idle_rate_buckets, IDLE_BUCKET_SECONDS))
             finally:
                 await _close(conn)  # ends the session, and with it the lock
         except Exception:

@@ -89,3 +89,9 @@ SELECT t.path
 FROM unnest($1::text[]) AS t(path)
 WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.template_blob_path = t.path)
   AND NOT EXISTS (SELECT 1 FROM product_versions v WHERE v.template_blob_path = t.path);
+
+-- name: delete_idle_rate_buckets
+-- Storefront rate buckets (per key, per address) untouched for $1 seconds: full again, so
+-- deleting them changes nothing, and addresses do not pile up.
+DELETE FROM rate_buckets WHERE updated_at < now() - make_interval(secs => $1)
+RETURNING name;

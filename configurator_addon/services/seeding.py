@@ -1,5 +1,6 @@
-"""Sample products for a fresh installation: the templates in `templates/`, listed in
-`templates/catalog.json`, created for the demo client unless already there."""
+"""A fresh installation: the sample products (the templates in `templates/`, listed in
+`templates/catalog.json`, created for the demo client unless already there), the server's
+storefront key and the demo admin's first password (`accounts/storefront.py`)."""
 from __future__ import annotations
 
 import json
@@ -9,8 +10,10 @@ import subprocess
 import sys
 import uuid
 
+from ..accounts import storefront
+
 log = logging.getLogger("configurator.seed")
-# The demo client and its user, created by the first migration.
+# The demo client and its admin, created by the first migration.
 DEMO_CLIENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 DEMO_USER_ID = uuid.UUID("00000000-0000-4000-8000-000000000002")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,3 +43,15 @@ async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> l
         created.append(sample["name"])
         log.info("seeded sample product", extra={"product": sample["name"]})
     return created
+
+
+async def seed_demo_access(pool) -> str | None:
+    """The storefront key of the demo client, and the demo admin's first password: a line
+    for the operator to read, the one time the password is made (None otherwise)."""
+    await storefront.ensure_storefront_key(pool, DEMO_CLIENT_ID)
+    first = await storefront.ensure_first_password(pool, DEMO_USER_ID)
+    if first is None:
+        return None
+    email, password = first
+    return (f"The demo client's admin can log in as {email} with the password {password} "
+            "(shown this once; change it under Account).")

@@ -5,6 +5,9 @@ Each submission takes a token; tokens come back at `job_submit_rate` per second 
 `job_submit_burst`. A submission without a token is refused with 429 `RATE_LIMITED` and a
 Retry-After of the whole seconds until the next token (at least 1). A rate or burst of 0
 turns the limit off.
+
+`NamedLimiter` is the same bucket for any name: the storefront's requests are limited per
+publishable key and per shopper's address (`server/storefront_limits.py`).
 """
 from __future__ import annotations
 
@@ -39,8 +42,23 @@ class SubmissionLimiter:
         if row["taken"] or not row["known"]:
             return  # an unknown client has nothing to submit to: its request fails on its own
         wait = row["wait_seconds"] if row["wait_seconds"] is not None else 1.0 / self.rate
-        error = RateLimitedError(
-            f"this client submits jobs faster than {self.rate:g} per second (bursts of {self.burst}); "
-            "try again after Retry-After seconds")
-        error.retry_after_seconds = max(1, math.ceil(wait))
-        raise error
+        raise _refusal(f"this client submits jobs faster than {self.rate:g} per second (bursts of {self.burst})",
+                       wait)
+
+
+class NamedLimiter(SubmissionLimiter):
+    async def take(self, name: str, what: str = "this caller") -> None:
+        """Take one of bucket `name`'s tokens, or raise `RateLimitedError` naming `what`."""
+        if not self.enabled:
+            return
+        row = await self.pool.fetchrow(SQL.take_named_token, name, float(self.rate), int(self.burst))
+        if row["taken"]:
+            return
+        wait = row["wait_seconds"] if row["wait_seconds"] is not None else 1.0 / self.rate
+        raise _refusal(f"{what} makes requests faster than {self.rate:g} per second (bursts of {self.burst})", wait)
+
+
+def _refusal(reason: str, wait_seconds: float) -> RateLimitedError:
+    error = RateLimitedError(f"{reason}; try again after Retry-After seconds")
+    error.retry_after_seconds = max(1, math.ceil(wait_seconds))
+    return error

@@ -25,3 +25,22 @@ SELECT EXISTS (SELECT FROM taken) AS taken,
        (SELECT greatest(0, 1 - least($3::float8, s.tokens + $2::float8
                                      * greatest(0, extract(epoch FROM now() - s.updated_at)::float8))) / $2::float8
         FROM submission_buckets s WHERE s.client_id = $1) AS wait_seconds;
+
+-- name: take_named_token
+-- The same bucket, by name ('key:<id>', 'ip:<address>': a storefront's key and its shoppers'
+-- addresses); a name's first take creates its bucket full, less the token it takes.
+WITH taken AS (
+    INSERT INTO rate_buckets AS b (name, tokens, updated_at)
+    VALUES ($1, $3::float8 - 1, now())
+    ON CONFLICT (name) DO UPDATE
+    SET tokens = least($3::float8, b.tokens + $2::float8
+                       * greatest(0, extract(epoch FROM now() - b.updated_at)::float8)) - 1,
+        updated_at = greatest(b.updated_at, now())
+    WHERE least($3::float8, b.tokens + $2::float8
+                * greatest(0, extract(epoch FROM now() - b.updated_at)::float8)) >= 1
+    RETURNING b.tokens
+)
+SELECT EXISTS (SELECT FROM taken) AS taken,
+       (SELECT greatest(0, 1 - least($3::float8, s.tokens + $2::float8
+                                     * greatest(0, extract(epoch FROM now() - s.updated_at)::float8))) / $2::float8
+        FROM rate_buckets s WHERE s.name = $1) AS wait_seconds;

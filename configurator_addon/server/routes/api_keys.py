@@ -7,17 +7,13 @@ from ...accounts import api_keys
 from ...errors import ConfigValidationError, ErrorDetail
 from ...schemas.api import ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyList
 from .. import keys
-from ..authentication import AUTHENTICATOR, Credential
-from ..authorization import require_role
-from ..requests import path_id, read_json
+from ..authentication import AUTHENTICATOR
+from ..authorization import actor, require_role
+from ..requests import path_id, read_json, remote_address
 from ..responses import model_response
 
 routes = web.RouteTableDef()
 
-
-def actor(caller: Credential) -> str:
-    """Who the audit log says acted: the user, or the key when a key calls."""
-    return f"user:{caller.user_id}" if caller.user_id is not None else f"key:{caller.key_id}"
 
 
 @routes.get("/api/v1/api-keys")
@@ -35,7 +31,7 @@ async def create_api_key(request: web.Request) -> web.Response:
         created = await api_keys.create_key(
             request.app[keys.RESOURCES].pool, caller.client_id, kind=body.kind, role=body.role,
             origins=body.allowed_origins, name=body.name, created_by=caller.user_id, actor=actor(caller),
-            ip=request.remote or "", max_role=caller.role)
+            ip=remote_address(request), max_role=caller.role)
     except api_keys.KeyInputError as refused:
         raise ConfigValidationError("the key cannot be made as asked", [
             ErrorDetail(refused.detail, code="KEY_REFUSED", pointer=refused.pointer)]) from None
@@ -48,6 +44,6 @@ async def revoke_api_key(request: web.Request) -> web.Response:
     caller = require_role(request, "admin")
     key_id = path_id(request)
     await api_keys.revoke_key(request.app[keys.RESOURCES].pool, caller.client_id, key_id,
-                              actor=actor(caller), ip=request.remote or "")
+                              actor=actor(caller), ip=remote_address(request))
     request.app[AUTHENTICATOR].forget_key(key_id)  # others learn it within the cache's lifetime
     return web.Response(status=204)

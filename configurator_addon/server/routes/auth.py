@@ -16,14 +16,10 @@ from ..authentication import (
     credential,
     set_session_cookies,
 )
-from ..requests import read_json
+from ..requests import read_json, remote_address
 from ..responses import model_response
 
 routes = web.RouteTableDef()
-
-
-def _ip(request: web.Request) -> str:
-    return request.remote or ""
 
 
 def _session_credential(request: web.Request):
@@ -43,7 +39,7 @@ def _signed_in(issued) -> SignedIn:
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, LoginRequest)
     sessions = request.app[AUTHENTICATOR].sessions
-    issued = await sessions.login(body.email, body.password, ip=_ip(request),
+    issued = await sessions.login(body.email, body.password, ip=remote_address(request),
                                   user_agent=request.headers.get("User-Agent", ""))
     response = model_response(_signed_in(issued))
     set_session_cookies(request, response, issued)
@@ -54,7 +50,8 @@ async def login(request: web.Request) -> web.Response:
 async def refresh(request: web.Request) -> web.Response:
     authenticator = request.app[AUTHENTICATOR]
     try:
-        issued = await authenticator.sessions.refresh(request.cookies.get(REFRESH_COOKIE, ""), ip=_ip(request))
+        issued = await authenticator.sessions.refresh(request.cookies.get(REFRESH_COOKIE, ""),
+                                                      ip=remote_address(request))
     except RefreshTokenReused as reused:
         authenticator.forget_session(reused.session_id)
         raise
@@ -70,7 +67,8 @@ async def logout(request: web.Request) -> web.Response:
     authenticator = request.app[AUTHENTICATOR]
     found = credential(request)
     session_id = found.session_id if found is not None else None
-    ended = await authenticator.sessions.logout(session_id, request.cookies.get(REFRESH_COOKIE), ip=_ip(request))
+    ended = await authenticator.sessions.logout(session_id, request.cookies.get(REFRESH_COOKIE),
+                                                ip=remote_address(request))
     if ended is not None:
         authenticator.forget_session(ended)
     response = web.Response(status=204)
@@ -95,7 +93,7 @@ async def change_password(request: web.Request) -> web.Response:
     body = await read_json(request, PasswordChange)
     authenticator = request.app[AUTHENTICATOR]
     issued, revoked = await authenticator.sessions.change_password(
-        found.user_id, found.session_id, body.current_password, body.new_password, ip=_ip(request))
+        found.user_id, found.session_id, body.current_password, body.new_password, ip=remote_address(request))
     for session_id in revoked:
         authenticator.forget_session(session_id)
     response = web.Response(status=204)
@@ -115,9 +113,10 @@ async def request_password_reset(request: web.Request) -> web.Response:
     body = await read_json(request, PasswordResetRequest)
     pool = request.app[keys.RESOURCES].pool
     settings = request.app[keys.SETTINGS]
-    await password_resets.throttle(pool, body.email, _ip(request))
+    await password_resets.throttle(pool, body.email, remote_address(request))
     base = password_resets.link_base(settings, request_origin(request))
-    password_resets.in_background(password_resets.send_reset_link(pool, settings, body.email, base, ip=_ip(request)))
+    password_resets.in_background(password_resets.send_reset_link(pool, settings, body.email, base,
+                                                                  ip=remote_address(request)))
     return web.Response(status=202)
 
 
@@ -128,7 +127,7 @@ async def confirm_password_reset(request: web.Request) -> web.Response:
     body = await read_json(request, PasswordResetConfirm)
     authenticator = request.app[AUTHENTICATOR]
     _, revoked = await password_resets.set_password(request.app[keys.RESOURCES].pool, body.token, body.password,
-                                                    ip=_ip(request))
+                                                    ip=remote_address(request))
     for session_id in revoked:
         authenticator.forget_session(session_id)
     return web.Response(status=204)

@@ -1,48 +1,61 @@
-"""`/api/v1/configurations`: saved configurations."""
+"""`/api/v1/configurations`: saved configurations. A storefront (publishable key) saves and
+reads back its own by id (share links) but neither lists nor changes them; a viewer sees and
+changes its own; members and admins all of the client's (`authorization.py`)."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from ...schemas.api import Configuration, ConfigurationCreate, ConfigurationList, ConfigurationUpdate, Page
 from .. import keys
-from ..requests import client_id, pagination, path_id, query_uuid, read_json, user_id
+from ..authorization import configuration_visibility, maker, require_credential, require_role
+from ..requests import pagination, path_id, query_uuid, read_json
 from ..responses import model_response
+from ..storefront_limits import limit_storefront
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/api/v1/configurations")
 async def list_configurations(request: web.Request) -> web.Response:
+    caller = require_role(request, "viewer")
     limit, offset = pagination(request)
     rows, total = await request.app[keys.RESOURCES].configurations.list(
-        client_id(request), query_uuid(request, "product_id"), limit, offset)
+        caller.client_id, query_uuid(request, "product_id"), limit, offset, configuration_visibility(caller))
     items = [Configuration.model_validate(dict(row)) for row in rows]
     return model_response(ConfigurationList(items=items, page=Page(total=total, limit=limit, offset=offset)))
 
 
 @routes.get("/api/v1/configurations/{id}")
 async def get_configuration(request: web.Request) -> web.Response:
-    row = await request.app[keys.RESOURCES].configurations.get(client_id(request), path_id(request))
+    caller = require_credential(request)
+    row = await request.app[keys.RESOURCES].configurations.get(caller.client_id, path_id(request),
+                                                               configuration_visibility(caller))
     return model_response(Configuration.model_validate(dict(row)))
 
 
 @routes.post("/api/v1/configurations")
 async def create_configuration(request: web.Request) -> web.Response:
+    caller = require_credential(request)
     body = await read_json(request, ConfigurationCreate)
+    await limit_storefront(request, caller)
     row = await request.app[keys.RESOURCES].configurations.create(
-        client_id(request), user_id(request), body.product_id, body.name, body.config_data)
+        caller.client_id, maker(caller), body.product_id, body.name, body.config_data)
     return model_response(Configuration.model_validate(dict(row)), status=201,
                           headers={"Location": f"/api/v1/configurations/{row['id']}"})
 
 
 @routes.patch("/api/v1/configurations/{id}")
 async def rename_configuration(request: web.Request) -> web.Response:
+    caller = require_role(request, "viewer")
     body = await read_json(request, ConfigurationUpdate)
-    row = await request.app[keys.RESOURCES].configurations.rename(client_id(request), path_id(request), body.name)
+    row = await request.app[keys.RESOURCES].configurations.rename(caller.client_id, path_id(request), body.name,
+                                                                  configuration_visibility(caller))
     return model_response(Configuration.model_validate(dict(row)))
 
 
 @routes.delete("/api/v1/configurations/{id}")
 async def delete_configuration(request: web.Request) -> web.Response:
-    await request.app[keys.RESOURCES].configurations.delete(client_id(request), path_id(request))
+    caller = require_role(request, "viewer")
+    await request.app[keys.RESOURCES].configurations.delete(caller.client_id, path_id(request),
+                                                            configuration_visibility(caller))
     return web.Response(status=204)

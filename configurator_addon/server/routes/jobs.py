@@ -9,9 +9,11 @@ from ...jobs.queue import TERMINAL_STATUSES
 from ...schemas.api import Job, JobCreate, JobEvent
 from ...services.submission_limits import SubmissionLimiter
 from .. import keys
+from ..authorization import configuration_visibility, require_credential
 from ..cors import require_allowed_origin
-from ..requests import client_id, path_id, read_json, user_id
+from ..requests import client_id, path_id, read_json
 from ..responses import model_response
+from ..storefront_limits import limit_storefront
 
 routes = web.RouteTableDef()
 POLL_SECONDS = 2.0
@@ -39,14 +41,17 @@ async def job_body(request: web.Request, row) -> Job:
 
 @routes.post("/api/v1/jobs")
 async def submit_job(request: web.Request) -> web.Response:
+    caller = require_credential(request)
     body = await read_json(request, JobCreate)
-    resources, tenant = request.app[keys.RESOURCES], client_id(request)
+    resources, tenant = request.app[keys.RESOURCES], caller.client_id
     # Every submission costs the client a token, also one answered from the result cache or
     # joined to a job in flight; without one it is refused (429) before anything is written.
+    # A storefront's also cost its key and the shopper's address one.
+    await limit_storefront(request, caller)
     await SubmissionLimiter.from_settings(resources.pool, request.app[keys.SETTINGS]).take(tenant)
     row, _ = await resources.jobs.submit(
-        tenant, user_id(request), product_id=body.product_id, configuration_id=body.configuration_id,
-        config_data=body.config_data, draco=body.options.draco)
+        tenant, caller.user_id, product_id=body.product_id, configuration_id=body.configuration_id,
+        config_data=body.config_data, draco=body.options.draco, visible=configuration_visibility(caller))
     # 202 while the model is being made (a new job, or an identical one already in flight);
     # 200 when it is already there (answered from the result cache).
     status = 200 if row["status"] in TERMINAL_STATUSES else 202

@@ -1,4 +1,5 @@
-"""`/api/v1/products`: list, get, create by uploading a template, replace the template."""
+"""`/api/v1/products`: list and get (every credential), create by uploading a template and
+replace the template (admins; audited)."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -7,7 +8,8 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from ...errors import BadRequestError, PayloadTooLargeError
 from ...schemas.api import Page, Product, ProductList, ProductSummary
 from .. import keys
-from ..requests import client_id, pagination, path_id, require_storable_text
+from ..authorization import actor, require_role
+from ..requests import client_id, pagination, path_id, remote_address, require_storable_text
 from ..responses import model_response
 
 routes = web.RouteTableDef()
@@ -78,19 +80,23 @@ async def _read_form(request: web.Request, fields: set[str]) -> dict:
 
 @routes.post("/api/v1/products")
 async def create_product(request: web.Request) -> web.Response:
+    caller = require_role(request, "admin")
     form = await _read_upload(request, {"name", "description"})
     name = (form.get("name") or "").strip()
     if not 1 <= len(name) <= 200:
         raise BadRequestError("'name' is required (1–200 characters)")
-    row = await request.app[keys.RESOURCES].products.create(client_id(request), name, form.get("description", ""),
-                                                   form["template"])
+    row = await request.app[keys.RESOURCES].products.create(
+        caller.client_id, name, form.get("description", ""), form["template"], actor=actor(caller),
+        ip=remote_address(request))
     return model_response(await product_body(request, row), status=201,
                           headers={"Location": f"/api/v1/products/{row['id']}"})
 
 
 @routes.put("/api/v1/products/{id}/template")
 async def replace_template(request: web.Request) -> web.Response:
+    caller = require_role(request, "admin")
     form = await _read_upload(request, set())
     products = request.app[keys.RESOURCES].products
-    row = await products.replace_template(client_id(request), path_id(request), form["template"])
+    row = await products.replace_template(caller.client_id, path_id(request), form["template"], actor=actor(caller),
+                                          ip=remote_address(request))
     return model_response(await product_body(request, row))

@@ -7,21 +7,13 @@ from aiohttp import web
 from ...accounts import password_resets, users
 from ...schemas.api import User, UserInvite, UserList, UserUpdate
 from .. import keys
-from ..authentication import AUTHENTICATOR, Credential
-from ..authorization import require_role
-from ..requests import path_id, read_json
+from ..authentication import AUTHENTICATOR
+from ..authorization import actor, require_role
+from ..requests import path_id, read_json, remote_address
 from ..responses import model_response
 from .auth import request_origin
 
 routes = web.RouteTableDef()
-
-
-def _actor(credential: Credential) -> str:
-    return f"user:{credential.user_id}" if credential.user_id is not None else f"key:{credential.key_id}"
-
-
-def _ip(request: web.Request) -> str:
-    return request.remote or ""
 
 
 def _pool(request: web.Request):
@@ -49,8 +41,8 @@ async def invite_user(request: web.Request) -> web.Response:
     body = await read_json(request, UserInvite)
     settings = request.app[keys.SETTINGS]
     user, token, client_name = await users.invite_user(_pool(request), found.client_id, email=body.email,
-                                                       name=body.name, role=body.role, actor=_actor(found),
-                                                       ip=_ip(request))
+                                                       name=body.name, role=body.role, actor=actor(found),
+                                                       ip=remote_address(request))
     base = password_resets.link_base(settings, request_origin(request), caller_trusted=True)
     password_resets.in_background(password_resets.send_invitation(settings, user, client_name, token, base))
     return model_response(User.model_validate(user), status=201, headers={"Location": f"/api/v1/users/{user['id']}"})
@@ -62,7 +54,7 @@ async def update_user(request: web.Request) -> web.Response:
     user_id = path_id(request)
     body = await read_json(request, UserUpdate)
     user, sessions = await users.update_user(_pool(request), found.client_id, user_id, name=body.name,
-                                             role=body.role, actor=_actor(found), ip=_ip(request))
+                                             role=body.role, actor=actor(found), ip=remote_address(request))
     _forget(request, sessions)
     return model_response(User.model_validate(user))
 
@@ -70,7 +62,7 @@ async def update_user(request: web.Request) -> web.Response:
 @routes.delete("/api/v1/users/{id}")
 async def remove_user(request: web.Request) -> web.Response:
     found = require_role(request, "admin")
-    sessions = await users.remove_user(_pool(request), found.client_id, path_id(request), actor=_actor(found),
-                                       ip=_ip(request))
+    sessions = await users.remove_user(_pool(request), found.client_id, path_id(request), actor=actor(found),
+                                       ip=remote_address(request))
     _forget(request, sessions)
     return web.Response(status=204)

@@ -1,19 +1,30 @@
 """The built web configurator (`frontend/dist`) at `/`, with SPA fallback: any other page
 path gets `index.html` and the app's router takes over. API, blob and health paths are
-never shadowed: they are matched first."""
+never shadowed: they are matched first.
+
+Pages carry the server's storefront key (`<meta name="configurator-storefront-key">`), which
+the app sends while nobody is logged in. `/embed/{product}?key=pk_…` is the configurator
+alone, for a client's own website: it carries no key of ours (the page uses the one in its
+address) and may be framed only by that key's allowed origins (CSP `frame-ancestors`)."""
 from __future__ import annotations
 
+import html
 import os
 
 from aiohttp import web
 
+from ...accounts.api_keys import SELF_ORIGIN
 from ...errors import NotFoundError
 from ...storage import IMMUTABLE_CACHE_CONTROL
 from .. import keys
+from ..authentication import AUTHENTICATOR
+from ..security_headers import content_security_policy
 
 routes = web.RouteTableDef()
 RESERVED_PREFIXES = ("/api/", "/blobs/", "/health", "/ready")
 HASHED_ASSETS = "/assets/"  # Vite fingerprints these: safe to cache forever
+EMBED_PREFIX = "/embed/"
+STOREFRONT_META = "configurator-storefront-key"
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Configurator</title>
 <p>The web app is not built yet: run <code>make run</code> (or <code>npm run build</code> in
 <code>frontend/</code>). The API is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>"""
@@ -34,4 +45,31 @@ async def webapp(request: web.Request) -> web.StreamResponse:
         return web.FileResponse(candidate, headers={"Cache-Control": cache})
     if os.path.splitext(path)[1]:  # a missing file, not a page of the app
         raise NotFoundError(f"no such file: {path}")
-    return web.FileResponse(index, headers={"Cache-Control": "no-cache"})
+    return await _page(request, index, path)
+
+
+async def _page(request: web.Request, index: str, path: str) -> web.Response:
+    page, headers = _read_index(index), {"Cache-Control": "no-cache"}
+    authenticator = request.app[AUTHENTICATOR]
+    if path.startswith(EMBED_PREFIX):
+        row = await authenticator.key_row(request.query.get("key", ""))
+        usable = row is not None and row["kind"] == "publishable" and not row["revoked"] and not row["client_disabled"]
+        ancestors = " ".join("'self'" if origin == SELF_ORIGIN else origin
+                             for origin in row["allowed_origins"]) if usable else "'none'"
+        headers["Content-Security-Policy"] = content_security_policy(ancestors or "'none'")
+    elif key := await authenticator.storefront_key():
+        page = page.replace("</head>", f'<meta name="{STOREFRONT_META}" content="{html.escape(key)}" />\n</head>', 1)
+    return web.Response(text=page, content_type="text/html", headers=headers)
+
+
+_INDEX_CACHE: dict[str, tuple[float, str]] = {}
+
+
+def _read_index(index: str) -> str:
+    """index.html, read again only when the build replaced it."""
+    modified = os.stat(index).st_mtime
+    cached = _INDEX_CACHE.get(index)
+    if cached is None or cached[0] != modified:
+        with open(index, encoding="utf-8") as handle:
+            cached = _INDEX_CACHE[index] = (modified, handle.read())
+    return cached[1]
