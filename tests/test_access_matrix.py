@@ -608,8 +608,7 @@ async def test_another_clients_ids_are_404_and_untouched_and_never_listed(app):
     b_job = await new_job(app, b)
     b_user = await new_user(app, b.id, role="member")
     b_key = b.creds["member key"].key_id
-    a_own = {"config": await new_configuration(app, a, a.creds["admin session"], name="A's"),
-             "job": await new_job(app, a)}
+    a_own = {"config": await new_configuration(app, a, a.creds["admin session"], name="A's")}
     everyone = [a.creds["admin session"], a.creds["admin key"], a.creds["storefront key"]]
     admins = everyone[:2]
 
@@ -656,8 +655,12 @@ async def test_another_clients_ids_are_404_and_untouched_and_never_listed(app):
     await cells.expect("GET /configurations/{A's} × A's admin key",
                        await app.get(f"/api/v1/configurations/{a_own['config']}", headers=a.creds["admin key"].headers),
                        200)
-    await cells.expect("GET /jobs/{A's} × A's storefront key",
-                       await app.get(f"/api/v1/jobs/{a_own['job']}", headers=a.creds["storefront key"].headers), 200)
+    storefront = a.creds["storefront key"]
+    ok, submitted = await cells.expect("POST /jobs {product_id: A's} × A's storefront key", await app.post(
+        "/api/v1/jobs", json={"product_id": str(a.product), "config_data": {}}, headers=storefront.headers), 202)
+    if ok:
+        await cells.expect("GET /jobs/{A's, its own} × A's storefront key",
+                           await app.get(f"/api/v1/jobs/{submitted['id']}", headers=storefront.headers), 200)
 
     # Lists: only A's rows, never B's.
     pool = pool_of(app)
