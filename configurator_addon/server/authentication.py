@@ -29,7 +29,6 @@ from typing import Literal
 from aiohttp import web
 
 from ..accounts import storefront, tokens
-from ..accounts.api_keys import SELF_ORIGIN
 from ..accounts.sessions import CLOCK_LEEWAY_SECONDS, SESSION_SECONDS, Issued, Sessions
 from ..accounts.storefront import STOREFRONT_SECRET
 from ..errors import ForbiddenError, UnauthorizedError
@@ -200,7 +199,10 @@ def own_origins(request: web.Request) -> set[str]:
 
 
 def origin_allowed(request: web.Request, origin: str, allowed_origins) -> bool:
-    return origin in allowed_origins or (SELF_ORIGIN in allowed_origins and origin in own_origins(request))
+    """Whether a publishable key may be used from `origin`: one it lists, or this server's own
+    pages (the `/embed/` page runs there, framed only by the key's origins; `self` in a key's
+    list means this server and no other site)."""
+    return origin in allowed_origins or origin in own_origins(request)
 
 
 @web.middleware
