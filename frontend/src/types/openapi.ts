@@ -1143,10 +1143,7 @@ export interface operations {
                 limit?: number;
                 offset?: number;
             };
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1193,10 +1190,7 @@ export interface operations {
     createProduct: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1270,10 +1264,7 @@ export interface operations {
     getProduct: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -1331,10 +1322,7 @@ export interface operations {
     replaceTemplate: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -1432,10 +1420,7 @@ export interface operations {
                 offset?: number;
                 product_id?: string;
             };
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1482,10 +1467,7 @@ export interface operations {
     createConfiguration: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1558,15 +1540,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests: try again after Retry-After */
+            429: {
+                headers: {
+                    /** @description Whole seconds until the request may succeed */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getConfiguration: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -1624,10 +1614,7 @@ export interface operations {
     deleteConfiguration: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -1683,10 +1670,7 @@ export interface operations {
     renameConfiguration: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -1766,10 +1750,7 @@ export interface operations {
     submitJob: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1876,10 +1857,7 @@ export interface operations {
     getJob: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -1937,10 +1915,7 @@ export interface operations {
     cancelJob: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
@@ -2007,10 +1982,7 @@ export interface operations {
     jobEvents: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Client to act for without a credential (default: the demo client); ignored when a session or key is present */
-                "X-Client-Id"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
