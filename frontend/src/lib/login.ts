@@ -8,10 +8,17 @@ export interface FieldErrors {
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
+/** What is wrong with an email address as typed, or undefined. */
+export function validateEmail(email: string, whose: 'your' | 'their' = 'your'): string | undefined {
+  if (!email.trim()) return `Enter ${whose} email address.`;
+  if (!EMAIL.test(email.trim())) return 'Enter an email address like name@company.com.';
+  return undefined;
+}
+
 export function validateLogin(email: string, password: string): FieldErrors {
   const errors: FieldErrors = {};
-  if (!email.trim()) errors.email = 'Enter your email address.';
-  else if (!EMAIL.test(email.trim())) errors.email = 'Enter an email address like name@company.com.';
+  const emailProblem = validateEmail(email);
+  if (emailProblem) errors.email = emailProblem;
   if (!password) errors.password = 'Enter your password.';
   return errors;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
-import { configuratorPath, decodeConfig, encodeConfig, fromBase64Url, toBase64Url } from './shareLink';
+import { configuratorPath, decodeConfig, embedPath, encodeConfig, fromBase64Url, toBase64Url } from './shareLink';
 import { defaultConfig } from './values';
 
 describe('share links', () => {
@@ -35,5 +35,18 @@ describe('share links', () => {
   it('falls back to the defaults for a damaged link', () => {
     expect(decodeConfig(cabinetSchema, 'not*base64')).toEqual({ values: defaultConfig(cabinetSchema), rejected: ['*'] });
     expect(decodeConfig(cabinetSchema, toBase64Url('[1,2]')).rejected).toEqual(['*']);
+  });
+});
+
+describe('embed links', () => {
+  it('keep the key and carry the changed values', () => {
+    const values = { ...defaultConfig(cabinetSchema), width: 0.8 };
+    const path = embedPath('p 1', 'pk_abc', cabinetSchema, values);
+    const url = new URL(path, 'https://c.example');
+    expect(url.pathname).toBe('/embed/p%201');
+    expect(url.searchParams.get('key')).toBe('pk_abc');
+    expect(decodeConfig(cabinetSchema, url.searchParams.get('c')).values).toEqual(values);
+    expect(embedPath('p1', 'pk_abc', cabinetSchema, defaultConfig(cabinetSchema))).toBe('/embed/p1?key=pk_abc');
+    expect(embedPath('p1', null, cabinetSchema, defaultConfig(cabinetSchema))).toBe('/embed/p1');
   });
 });

@@ -56,3 +56,13 @@ export function configuratorPath(productId: string, schema: ConfigSchema, values
   const encoded = encodeConfig(schema, values);
   return `/configure/${encodeURIComponent(productId)}${encoded ? `?${SHARE_PARAM}=${encoded}` : ''}`;
 }
+
+/** Path + query of the embeddable configurator (`/embed/…?key=…`) showing `values`. */
+export function embedPath(productId: string, key: string | null, schema: ConfigSchema, values: Readonly<Record<string, unknown>>): string {
+  const params = new URLSearchParams();
+  if (key) params.set('key', key);
+  const encoded = encodeConfig(schema, values);
+  if (encoded) params.set(SHARE_PARAM, encoded);
+  const query = params.toString();
+  return `/embed/${encodeURIComponent(productId)}${query ? `?${query}` : ''}`;
+}

@@ -2,16 +2,20 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { ControlsPanel } from '../components/controls/ControlsPanel';
+import { copyText, CopyField } from '../components/layout/CopyField';
 import { Dialog } from '../components/layout/Dialog';
 import { ErrorState, LoadingState } from '../components/layout/StatusViews';
 import { PreviewPanel } from '../components/scene/PreviewPanel';
+import { useAuth } from '../context/AuthContext';
 import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfigValues } from '../context/ConfiguratorContext';
 import { useToast } from '../context/ToastContext';
 import { useAsync } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { rememberLocalSaved } from '../lib/localSaved';
 import { configuratorPath } from '../lib/shareLink';
 import { defaultConfig } from '../lib/values';
 import { api, ApiError } from '../services/api';
+import type { ConfigSchema } from '../types/configSchema';
 import { NotFoundPage } from './NotFoundPage';
 
 export function ConfiguratorPage() {
@@ -36,14 +40,8 @@ export function ConfiguratorPage() {
  * the parts that show them, not the whole page. */
 function Configurator() {
   const { product, rejectedFromLink } = useConfiguredProduct();
-  const { notify } = useToast();
   const [saving, setSaving] = useState(false);
-
-  useEffect(() => {
-    if (rejectedFromLink.length > 0) {
-      notify('Some values in this link do not fit the product any more; they were reset to the defaults.', { tone: 'error' });
-    }
-  }, [rejectedFromLink, notify]);
+  useLinkNotice(rejectedFromLink);
 
   return (
     <div className="configurator">
@@ -57,7 +55,7 @@ function Configurator() {
           <h1>{product.name}</h1>
           {product.description && <p className="lede">{product.description}</p>}
         </div>
-        <ConfigurationActions onSave={() => setSaving(true)} />
+        <ConfigurationActions linkPath={configuratorPath} onSave={() => setSaving(true)} />
       </div>
       <div className="configurator-body">
         <PreviewPanel />
@@ -70,21 +68,35 @@ function Configurator() {
   );
 }
 
+/** Once: the link's values that did not fit the product were reset. */
+export function useLinkNotice(rejectedFromLink: string[]): void {
+  const { notify } = useToast();
+  useEffect(() => {
+    if (rejectedFromLink.length > 0) {
+      notify('Some values in this link do not fit the product any more; they were reset to the defaults.', { tone: 'error' });
+    }
+  }, [rejectedFromLink, notify]);
+}
+
+interface ConfigurationActionsProps {
+  /** Path + query of the page showing these values (the link "Copy link" copies). */
+  linkPath(productId: string, schema: ConfigSchema, values: Readonly<Record<string, unknown>>): string;
+  /** Without it there is no Save button. */
+  onSave?(): void;
+}
+
 /** Reset, Copy link, Save. */
-function ConfigurationActions({ onSave }: { onSave(): void }) {
+export function ConfigurationActions({ linkPath, onSave }: ConfigurationActionsProps) {
   const { product } = useConfiguredProduct();
   const { values, isDefault } = useConfigValues();
   const { applyValues } = useConfigActions();
   const { notify } = useToast();
+  const [manualLink, setManualLink] = useState<string | null>(null);
 
   const copyLink = async () => {
-    const url = new URL(configuratorPath(product.id, product.config_schema, values), window.location.origin).href;
-    try {
-      await navigator.clipboard.writeText(url);
-      notify('Link copied. Anyone with it sees this exact configuration.');
-    } catch {
-      window.prompt('Copy this link:', url);
-    }
+    const url = new URL(linkPath(product.id, product.config_schema, values), window.location.origin).href;
+    if (await copyText(url)) notify('Link copied. Anyone with it sees this exact configuration.');
+    else setManualLink(url); // no clipboard here (a frame without permission): show it to copy by hand
   };
 
   return (
@@ -97,10 +109,20 @@ function ConfigurationActions({ onSave }: { onSave(): void }) {
         <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1" /></svg>
         Copy link
       </button>
-      <button type="button" className="button" onClick={onSave}>
-        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 4h9l3 3v13H6zM9 4v5h6M9 20v-6h6v6" /></svg>
-        Save
-      </button>
+      {onSave && (
+        <button type="button" className="button" onClick={onSave}>
+          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 4h9l3 3v13H6zM9 4v5h6M9 20v-6h6v6" /></svg>
+          Save
+        </button>
+      )}
+      <Dialog
+        open={manualLink !== null}
+        title="Link to this configuration"
+        onClose={() => setManualLink(null)}
+        actions={<button type="button" className="button" onClick={() => setManualLink(null)}>Done</button>}
+      >
+        <CopyField label="Link" value={manualLink ?? ''} hint="Anyone with this link sees this exact configuration." />
+      </Dialog>
     </div>
   );
 }
@@ -108,6 +130,7 @@ function ConfigurationActions({ onSave }: { onSave(): void }) {
 function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
   const { product } = useConfiguredProduct();
   const { values } = useConfigValues();
+  const { status } = useAuth();
   const { notify } = useToast();
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
@@ -129,9 +152,15 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
     }
     setBusy(true);
     try {
-      await api.createConfiguration(product.id, trimmed, values);
+      const saved = await api.createConfiguration(product.id, trimmed, values);
       onClose();
-      notify(`Saved “${trimmed}”.`, { action: { label: 'View saved', to: '/saved' } });
+      // A shopper without an account cannot list what they saved: this browser remembers it.
+      if (status !== 'authenticated' && !rememberLocalSaved(saved.id)) {
+        notify(`Saved “${trimmed}”, but this browser would not keep it in its list. Copy the link to find it again.`, { tone: 'error' });
+        return;
+      }
+      notify(status === 'authenticated' ? `Saved “${trimmed}”.` : `Saved “${trimmed}” in this browser.`,
+        { action: { label: 'View saved', to: '/saved' } });
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -154,9 +183,12 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
     >
       <label className="field-label" htmlFor="save-name">Name</label>
       <input id="save-name" className="text-field" value={name} maxLength={200} autoFocus
-        aria-invalid={Boolean(error)} aria-describedby={error ? 'save-error' : undefined}
+        aria-invalid={Boolean(error)} aria-describedby={error ? 'save-error' : status !== 'authenticated' ? 'save-hint' : undefined}
         onChange={(event) => setName(event.target.value)} />
       {error && <p className="field-error" id="save-error" role="alert">{error}</p>}
+      {!error && status !== 'authenticated' && (
+        <p className="field-hint" id="save-hint">Kept in this browser. Log in to keep your configurations with your account.</p>
+      )}
     </Dialog>
   );
 }

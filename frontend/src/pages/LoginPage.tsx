@@ -1,6 +1,6 @@
 /** `/login`: email and password; afterwards back to `?next=` (a path of this app only). */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { Link, Navigate, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useAuth } from '../context/AuthContext';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { loginErrorMessage, validateLogin, type FieldErrors } from '../lib/login';
@@ -12,7 +12,10 @@ export function LoginPage() {
   const auth = useAuth();
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  const location = useLocation();
   const next = safeNextPath(params.get('next'), window.location.origin);
+  /** Set by the page that sent here (a password just set). */
+  const notice = (location.state as { notice?: string } | null)?.notice;
 
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -71,6 +74,8 @@ export function LoginPage() {
         <h1 id="login-title">Log in</h1>
         <p className="muted">With the account your company gave you.</p>
 
+        {notice && !error && <p className="form-notice" role="status">{notice}</p>}
+
         <div id="login-error" className="login-alert" role="alert" tabIndex={-1} ref={alertRef}>
           {error && <p key={error.n}>{error.message}</p>}
         </div>
@@ -112,6 +117,7 @@ export function LoginPage() {
             aria-describedby={describedBy('password')}
           />
           {fieldErrors.password && <p id="login-password-error" className="field-error">{fieldErrors.password}</p>}
+          <Link className="login-forgot" to="/forgot-password" state={{ email: email.trim() }}>Forgot password?</Link>
         </div>
 
         <button type="submit" className="button login-submit" aria-disabled={busy}>

@@ -1,15 +1,21 @@
-/** `/saved`: saved configurations — open, rename, delete. */
-import { useState } from 'react';
+/** `/saved`: saved configurations. Logged in: the account's (the server decides which: a
+ * viewer's own, all of the company's for members and admins) — open, rename, delete. Nobody
+ * logged in: the storefront cannot list configurations, so the ones saved in this browser
+ * (their ids kept in localStorage) — open, remove from this list. */
+import { useCallback, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { Link } from 'react-router';
 import { Dialog } from '../components/layout/Dialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/layout/StatusViews';
+import { useAuth } from '../context/AuthContext';
 import { useToast } from '../context/ToastContext';
-import { useAsync } from '../hooks/useAsync';
+import { useAsync, type AsyncState } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { forgetLocalSaved, localSavedIds } from '../lib/localSaved';
+import { loginPath } from '../lib/nextPath';
 import { controlsFromSchema, formatValue } from '../lib/schemaControls';
 import { configuratorPath } from '../lib/shareLink';
 import { nonDefaultValues } from '../lib/values';
-import { api } from '../services/api';
+import { api, ApiError } from '../services/api';
 import type { Configuration, Product } from '../types/api';
 
 const LIMIT = 100;
@@ -18,22 +24,55 @@ interface SavedData {
   items: Configuration[];
   total: number;
   products: Map<string, Product>;
+  /** Kept in this browser but not readable just now (not gone: those are forgotten). */
+  unavailable: number;
 }
 
-async function loadSaved(signal: AbortSignal): Promise<SavedData> {
-  const list = await api.listConfigurations(LIMIT, 0, signal);
-  const ids = [...new Set(list.items.map((c) => c.product_id))];
+async function productsOf(items: Configuration[], signal: AbortSignal): Promise<Map<string, Product>> {
+  const ids = [...new Set(items.map((c) => c.product_id))];
   const products = await Promise.all(ids.map((id) => api.getProduct(id, signal).catch(() => null)));
-  return {
-    items: list.items,
-    total: list.page.total,
-    products: new Map(products.filter((p): p is Product => p !== null).map((p) => [p.id, p])),
-  };
+  return new Map(products.filter((p): p is Product => p !== null).map((p) => [p.id, p]));
+}
+
+async function loadAccountSaved(signal: AbortSignal): Promise<SavedData> {
+  const list = await api.listConfigurations(LIMIT, 0, signal);
+  return { items: list.items, total: list.page.total, products: await productsOf(list.items, signal), unavailable: 0 };
+}
+
+/** Each id kept in this browser, asked for; those the server no longer has are forgotten. */
+async function loadBrowserSaved(signal: AbortSignal): Promise<SavedData> {
+  const ids = localSavedIds();
+  const answers = await Promise.allSettled(ids.map((id) => api.getConfiguration(id, signal)));
+  const gone: string[] = [];
+  const failures: unknown[] = [];
+  const items: Configuration[] = [];
+  answers.forEach((answer, index) => {
+    if (answer.status === 'fulfilled') items.push(answer.value);
+    else if (answer.reason instanceof ApiError && (answer.reason.status === 404 || answer.reason.status === 400)) gone.push(ids[index]);
+    else failures.push(answer.reason);
+  });
+  if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+  forgetLocalSaved(gone);
+  if (items.length === 0 && failures.length > 0) throw failures[0];
+  return { items, total: items.length, products: await productsOf(items, signal), unavailable: failures.length };
 }
 
 export function SavedPage() {
   useDocumentTitle('Saved configurations');
-  const saved = useAsync(loadSaved);
+  const { status } = useAuth();
+  const heading = useRef<HTMLHeadingElement>(null);
+  return (
+    <div className="saved">
+      <h1 tabIndex={-1} ref={heading}>Saved configurations</h1>
+      {status === 'loading' ? <LoadingState label="Loading saved configurations" />
+        : status === 'authenticated' ? <AccountSaved heading={heading} />
+          : <BrowserSaved heading={heading} />}
+    </div>
+  );
+}
+
+function AccountSaved({ heading }: { heading: RefObject<HTMLHeadingElement | null> }) {
+  const saved = useAsync(loadAccountSaved);
   const { notify } = useToast();
   const [deleting, setDeleting] = useState<Configuration | null>(null);
 
@@ -48,45 +87,36 @@ export function SavedPage() {
       await api.deleteConfiguration(target.id);
       saved.setData((d) => d && { ...d, items: d.items.filter((c) => c.id !== target.id), total: d.total - 1 });
       notify(`Deleted “${target.name}”.`);
+      setTimeout(() => heading.current?.focus(), 0); // its row, and the button, are gone
     } catch (error) {
       notify((error as Error).message, { tone: 'error' });
     }
   };
 
   return (
-    <div className="saved">
-      <h1>Saved configurations</h1>
-      {saved.error && !saved.data ? (
-        <ErrorState title="Saved configurations could not be loaded" error={saved.error} onRetry={saved.reload} />
-      ) : !saved.data ? (
-        <LoadingState label="Loading saved configurations" />
-      ) : saved.data.items.length === 0 ? (
-        <EmptyState title="Nothing saved yet">
-          <p>Configure a product and press <strong>Save</strong> to keep it here.</p>
-          <Link className="button" to="/">Browse products</Link>
-        </EmptyState>
-      ) : (
-        <>
-          <ul className="saved-list">
-            {saved.data.items.map((configuration) => (
-              <SavedItem
-                key={configuration.id}
-                configuration={configuration}
-                product={saved.data!.products.get(configuration.product_id)}
-                onRenamed={replace}
-                onDelete={() => setDeleting(configuration)}
-              />
-            ))}
-          </ul>
-          {saved.data.total > saved.data.items.length && (
-            <p className="muted">Showing the newest {saved.data.items.length} of {saved.data.total}.</p>
-          )}
-        </>
-      )}
+    <>
+      <SavedList
+        saved={saved}
+        empty={(
+          <EmptyState title="Nothing saved yet">
+            <p>Configure a product and press <strong>Save</strong> to keep it here.</p>
+            <Link className="button" to="/">Browse products</Link>
+          </EmptyState>
+        )}
+        renderActions={(configuration) => ({
+          onRenamed: replace,
+          extra: (
+            <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => setDeleting(configuration)}>
+              Delete
+            </button>
+          ),
+        })}
+      />
       <Dialog
         open={deleting !== null}
         title="Delete this configuration?"
         onClose={() => setDeleting(null)}
+        returnFocus={heading}
         actions={(
           <>
             <button type="button" className="button button-ghost" onClick={() => setDeleting(null)}>Keep it</button>
@@ -96,32 +126,117 @@ export function SavedPage() {
       >
         <p>“{deleting?.name}” will be removed for good. Links shared from it keep working.</p>
       </Dialog>
-    </div>
+    </>
   );
 }
 
-interface SavedItemProps {
-  configuration: Configuration;
-  product: Product | undefined;
-  onRenamed(configuration: Configuration): void;
-  onDelete(): void;
+function BrowserSaved({ heading }: { heading: RefObject<HTMLHeadingElement | null> }) {
+  const saved = useAsync(loadBrowserSaved);
+  const { notify } = useToast();
+
+  const remove = (configuration: Configuration) => {
+    const items = saved.data?.items ?? [];
+    const index = items.findIndex((c) => c.id === configuration.id);
+    const next = items[index + 1] ?? items[index - 1];
+    forgetLocalSaved([configuration.id]);
+    saved.setData((d) => d && { ...d, items: d.items.filter((c) => c.id !== configuration.id), total: d.total - 1 });
+    notify(`Removed “${configuration.name}” from this list.`);
+    // The button is gone with its row: focus goes to the neighbouring one, else the heading.
+    setTimeout(() => {
+      const target = next && document.querySelector<HTMLElement>(`.saved-item[data-id="${CSS.escape(next.id)}"] h2 a`);
+      (target ?? heading.current)?.focus();
+    }, 0);
+  };
+
+  const here = loginPath('/saved');
+  return (
+    <>
+      <p className="form-notice saved-notice">
+        These are the configurations saved in this browser. <Link to={here}>Log in</Link> to keep what you save with your
+        account, on any device.
+      </p>
+      <SavedList
+        saved={saved}
+        empty={(
+          <EmptyState title="Nothing saved in this browser yet">
+            <p>Configure a product and press <strong>Save</strong> to keep it here.</p>
+            <Link className="button" to="/">Browse products</Link>
+          </EmptyState>
+        )}
+        renderActions={(configuration) => ({
+          extra: (
+            <button type="button" className="button button-small button-ghost" onClick={() => remove(configuration)}>
+              Remove from this list
+            </button>
+          ),
+        })}
+      />
+    </>
+  );
 }
 
-function SavedItem({ configuration, product, onRenamed, onDelete }: SavedItemProps) {
+interface ItemActions {
+  /** Given: the item can be renamed. */
+  onRenamed?(configuration: Configuration): void;
+  extra: ReactNode;
+}
+
+function SavedList({ saved, empty, renderActions }: {
+  saved: AsyncState<SavedData>;
+  empty: ReactNode;
+  renderActions(configuration: Configuration): ItemActions;
+}) {
+  if (saved.error && !saved.data) return <ErrorState title="Saved configurations could not be loaded" error={saved.error} onRetry={saved.reload} />;
+  if (!saved.data) return <LoadingState label="Loading saved configurations" />;
+  if (saved.data.items.length === 0 && saved.data.unavailable === 0) return <>{empty}</>;
+  const data = saved.data;
+  return (
+    <>
+      <ul className="saved-list">
+        {data.items.map((configuration) => (
+          <SavedItem
+            key={configuration.id}
+            configuration={configuration}
+            product={data.products.get(configuration.product_id)}
+            {...renderActions(configuration)}
+          />
+        ))}
+      </ul>
+      {data.unavailable > 0 && (
+        <p className="muted">
+          {data.unavailable === 1 ? 'One more could not be loaded just now.' : `${data.unavailable} more could not be loaded just now.`}{' '}
+          <button type="button" className="link-button" onClick={saved.reload}>Try again</button>
+        </p>
+      )}
+      {data.total > data.items.length && (
+        <p className="muted">Showing the newest {data.items.length} of {data.total}.</p>
+      )}
+    </>
+  );
+}
+
+interface SavedItemProps extends ItemActions {
+  configuration: Configuration;
+  product: Product | undefined;
+}
+
+function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps) {
   const { notify } = useToast();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(configuration.name);
   const [busy, setBusy] = useState(false);
+  const renameButton = useRef<HTMLButtonElement>(null);
   const inputId = `rename-${configuration.id}`;
 
-  const stopEditing = () => {
+  const stopEditing = useCallback(() => {
     setEditing(false);
     setName(configuration.name);
-  };
+    setTimeout(() => renameButton.current?.focus(), 0);
+  }, [configuration.name]);
 
   const rename = async () => {
     const trimmed = name.trim();
-    if (!trimmed || trimmed === configuration.name) {
+    if (!onRenamed || !trimmed || trimmed === configuration.name) {
       stopEditing();
       return;
     }
@@ -129,6 +244,7 @@ function SavedItem({ configuration, product, onRenamed, onDelete }: SavedItemPro
     try {
       onRenamed(await api.renameConfiguration(configuration.id, trimmed));
       setEditing(false);
+      setTimeout(() => renameButton.current?.focus(), 0);
     } catch (error) {
       notify((error as Error).message, { tone: 'error' });
     } finally {
@@ -169,9 +285,13 @@ function SavedItem({ configuration, product, onRenamed, onDelete }: SavedItemPro
         ) : product && <p className="muted">Standard configuration</p>}
       </div>
       <div className="saved-actions">
-        <Link className="button button-small" to={href}>Open</Link>
-        <button type="button" className="button button-small button-ghost" onClick={() => setEditing(true)} disabled={editing}>Rename</button>
-        <button type="button" className="button button-small button-ghost button-danger-text" onClick={onDelete}>Delete</button>
+        <Link className="button button-small" to={href} aria-label={`Open ${configuration.name}`}>Open</Link>
+        {onRenamed && (
+          <button ref={renameButton} type="button" className="button button-small button-ghost" onClick={() => setEditing(true)} disabled={editing}>
+            Rename
+          </button>
+        )}
+        {extra}
       </div>
     </li>
   );

@@ -1,10 +1,12 @@
 /** The header's account corner: "Log in" for anonymous shoppers; for a logged-in user their
- * name and client, opening a small menu with their email, role and "Log out". */
+ * name and client, opening a small menu with their email, role, "Your account", "Admin" (for
+ * admins) and "Log out". */
 import { useEffect, useId, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { useAuth } from '../../context/AuthContext';
 import { useToast } from '../../context/ToastContext';
 import { LOGIN_PATH, loginPath } from '../../lib/nextPath';
+import { hasRole } from '../../lib/roles';
 
 function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
@@ -104,6 +106,10 @@ export function UserMenu() {
         <p className="user-panel-name">{user.name}</p>
         <p className="user-panel-email">{user.email}</p>
         {client && <p className="user-panel-client">{client.name} · <span className="user-role">{user.role}</span></p>}
+        <nav className="user-panel-links" aria-label="Account">
+          <Link to="/account">Your account</Link>
+          {hasRole(user.role, 'admin') && <Link to="/admin">Admin</Link>}
+        </nav>
         <button type="button" className="button button-secondary button-small user-logout" onClick={logOut} disabled={busy}>
           {busy ? 'Logging out…' : 'Log out'}
         </button>
