@@ -7,10 +7,13 @@ CREATE INDEX configurations_by_user ON configurations (client_id, user_id, creat
 CREATE INDEX configurations_by_api_key ON configurations (client_id, api_key_id, created_at DESC, id DESC)
     WHERE api_key_id IS NOT NULL;
 
--- Storefront requests (publishable keys) are limited per key and per caller's address as well
--- as per client: token buckets by name ('key:<id>', 'ip:<address>').
+-- Token buckets by name (services/submission_limits.py): a client's job submissions
+-- ('client:<id>'), and a storefront's writes per publishable key ('key:<id>') and per
+-- caller's address ('ip:<address>'). They replace `submission_buckets` (clients only): a
+-- bucket is only a rate limit's memory, so starting afresh loses nothing.
 CREATE TABLE rate_buckets (
     name        text PRIMARY KEY,
     tokens      float8 NOT NULL,
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
+DROP TABLE submission_buckets;

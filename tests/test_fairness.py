@@ -197,8 +197,8 @@ async def test_submissions_over_the_burst_are_refused_with_retry_after_until_tok
         assert (await submit(api, b, b_product, width)).status == 202
 
     # The time passes: A has tokens again, up to the burst and no more.
-    await pool.execute("UPDATE submission_buckets SET updated_at = updated_at - interval '1 hour' "
-                       "WHERE client_id = $1", a)
+    await pool.execute("UPDATE rate_buckets SET updated_at = updated_at - interval '1 hour' "
+                       "WHERE name = $1", f"client:{a}")
     for width in (0.6, 0.7, 0.8):
         assert (await submit(api, a, a_product, width)).status == 202
     assert (await submit(api, a, a_product, 0.9)).status == 429

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..services.submission_limits import NamedLimiter
+from ..services.submission_limits import RateLimiter
 from . import keys
 from .authentication import Credential
 from .requests import remote_address
@@ -16,7 +16,7 @@ async def limit_storefront(request: web.Request, caller: Credential) -> None:
     if caller.kind != "publishable_key":
         return
     settings, pool = request.app[keys.SETTINGS], request.app[keys.RESOURCES].pool
-    await NamedLimiter(pool, rate=settings.storefront_key_rate, burst=settings.storefront_key_burst).take(
-        f"key:{caller.key_id}", "this storefront key")
-    await NamedLimiter(pool, rate=settings.storefront_ip_rate, burst=settings.storefront_ip_burst).take(
-        f"ip:{remote_address(request)}", "this address")
+    await RateLimiter(pool, rate=settings.storefront_key_rate, burst=settings.storefront_key_burst).take(
+        f"key:{caller.key_id}", "this storefront key makes requests")
+    await RateLimiter(pool, rate=settings.storefront_ip_rate, burst=settings.storefront_ip_burst).take(
+        f"ip:{remote_address(request)}", "this address makes requests")

@@ -6,8 +6,8 @@ Each submission takes a token; tokens come back at `job_submit_rate` per second 
 Retry-After of the whole seconds until the next token (at least 1). A rate or burst of 0
 turns the limit off.
 
-`NamedLimiter` is the same bucket for any name: the storefront's requests are limited per
-publishable key and per shopper's address (`server/storefront_limits.py`).
+The same buckets, by name, limit what a storefront writes per publishable key and per
+shopper's address (`server/storefront_limits.py`).
 """
 from __future__ import annotations
 
@@ -20,45 +20,34 @@ from ..errors import RateLimitedError
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "submission_limits.sql"))
 
 
-class SubmissionLimiter:
+class RateLimiter:
+    """A token bucket per name: `take(name)` or 429."""
+
     def __init__(self, pool, *, rate: float, burst: int):
         self.pool = pool
         self.rate = rate
         self.burst = burst
 
-    @classmethod
-    def from_settings(cls, pool, settings) -> SubmissionLimiter:
-        return cls(pool, rate=settings.job_submit_rate, burst=settings.job_submit_burst)
-
     @property
     def enabled(self) -> bool:
         return self.rate > 0 and self.burst >= 1
 
-    async def take(self, client_id) -> None:
-        """Take one of the client's tokens, or raise `RateLimitedError` (nothing else changes)."""
+    async def take(self, name: str, refusal: str) -> None:
+        """Take one of bucket `name`'s tokens, or raise `RateLimitedError` saying `refusal`
+        (nothing else changes)."""
         if not self.enabled:
             return
-        row = await self.pool.fetchrow(SQL.take_submission_token, client_id, float(self.rate), int(self.burst))
-        if row["taken"] or not row["known"]:
-            return  # an unknown client has nothing to submit to: its request fails on its own
-        wait = row["wait_seconds"] if row["wait_seconds"] is not None else 1.0 / self.rate
-        raise _refusal(f"this client submits jobs faster than {self.rate:g} per second (bursts of {self.burst})",
-                       wait)
-
-
-class NamedLimiter(SubmissionLimiter):
-    async def take(self, name: str, what: str = "this caller") -> None:
-        """Take one of bucket `name`'s tokens, or raise `RateLimitedError` naming `what`."""
-        if not self.enabled:
-            return
-        row = await self.pool.fetchrow(SQL.take_named_token, name, float(self.rate), int(self.burst))
+        row = await self.pool.fetchrow(SQL.take_token, name, float(self.rate), int(self.burst))
         if row["taken"]:
             return
         wait = row["wait_seconds"] if row["wait_seconds"] is not None else 1.0 / self.rate
-        raise _refusal(f"{what} makes requests faster than {self.rate:g} per second (bursts of {self.burst})", wait)
+        error = RateLimitedError(f"{refusal} faster than {self.rate:g} per second (bursts of {self.burst}); "
+                                 "try again after Retry-After seconds")
+        error.retry_after_seconds = max(1, math.ceil(wait))
+        raise error
 
 
-def _refusal(reason: str, wait_seconds: float) -> RateLimitedError:
-    error = RateLimitedError(f"{reason}; try again after Retry-After seconds")
-    error.retry_after_seconds = max(1, math.ceil(wait_seconds))
-    return error
+async def limit_submissions(pool, settings, client_id) -> None:
+    """A client's job submission takes a token of its bucket (`JOB_SUBMIT_RATE`/`_BURST`)."""
+    await RateLimiter(pool, rate=settings.job_submit_rate, burst=settings.job_submit_burst).take(
+        f"client:{client_id}", "this client submits jobs")

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from ...jobs.queue import TERMINAL_STATUSES
 from ...schemas.api import Job, JobCreate, JobEvent
-from ...services.submission_limits import SubmissionLimiter
+from ...services.submission_limits import limit_submissions
 from .. import keys
 from ..authorization import configuration_visibility, require_credential
 from ..cors import require_allowed_origin
@@ -48,7 +48,7 @@ async def submit_job(request: web.Request) -> web.Response:
     # joined to a job in flight; without one it is refused (429) before anything is written.
     # A storefront's also cost its key and the shopper's address one.
     await limit_storefront(request, caller)
-    await SubmissionLimiter.from_settings(resources.pool, request.app[keys.SETTINGS]).take(tenant)
+    await limit_submissions(resources.pool, request.app[keys.SETTINGS], tenant)
     row, _ = await resources.jobs.submit(
         tenant, caller.user_id, product_id=body.product_id, configuration_id=body.configuration_id,
         config_data=body.config_data, draco=body.options.draco, visible=configuration_visibility(caller))
