@@ -31,7 +31,6 @@ COPY requirements-runtime.lock ./
 RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
 
 COPY blender_manifest.toml server_entry.py ./
-COPY migrations_sql/ migrations_sql/
 COPY configurator_addon/ configurator_addon/
 # Sample products seeded into an empty database (their .blend files are built at first start).
 COPY templates/ templates/

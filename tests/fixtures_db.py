@@ -4,7 +4,7 @@ a fresh database per test.
 - `postgres`: the session's `EmbeddedPostgres`, started in a temporary folder.
 - `cluster_dir`: an empty folder for a test's own cluster.
 - `empty_database`: DSN of a new, empty database (from template0), dropped afterwards.
-- `database`: the same, with all of `migrations_sql/` applied: a copy of a database the
+- `database`: the same, with all of `db/migrations/` applied: a copy of a database the
   session migrated once (`migrated_template`), as migrating each test's database costs more.
 
 As in production, the DSNs are the service role's (not a superuser), which owns each test's
@@ -79,7 +79,7 @@ async def _drop_database(postgres, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def migrated_template(postgres) -> str:
-    """The name of a database with all of `migrations_sql/` applied, never used by a test
+    """The name of a database with all of `db/migrations/` applied, never used by a test
     itself: `database` copies it."""
     async def create() -> str:
         name = await _create_database(postgres, "template0")

@@ -1,7 +1,7 @@
 """PostgreSQL access: the embedded cluster, the migrator, the asyncpg pool and named SQL.
 
 - `EmbeddedPostgres`: a local cluster under `var/` when `DATABASE_URL` is unset.
-- `migrate`: applies `migrations_sql/NNNN_name.sql` once each, under an advisory lock.
+- `migrate`: applies `db/migrations/NNNN_name.sql` once each, under an advisory lock.
 - `create_pool`: asyncpg pool with json/jsonb as Python objects; `is_transient` and
   `translate_transient_errors` map outages to `DatabaseError`.
 - `load_queries`: named SQL from `.sql` files kept beside the code that runs it.

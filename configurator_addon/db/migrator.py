@@ -1,4 +1,5 @@
-"""Plain-SQL schema migrations: `migrations_sql/NNNN_name.sql`, applied in version order.
+"""Plain-SQL schema migrations: `migrations/NNNN_name.sql` beside this module, applied in
+version order. They live inside the package so an installed extension carries them.
 
 Each pending file runs in one transaction together with its `schema_migrations` row, so
 a file is either wholly applied and recorded or not at all. One session-level advisory
@@ -27,7 +28,7 @@ from .queries import load_queries
 
 log = logging.getLogger("configurator.db")
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "migrations_sql"
+DEFAULT_DIRECTORY = Path(__file__).resolve().with_name("migrations")
 # Any fixed bigint works; what matters is that every migrator uses the same one.
 ADVISORY_LOCK_KEY = 7_419_260_152_183_734_001
 FILE_NAME = re.compile(r"^(?P<version>\d{4})_[a-z0-9]+(?:_[a-z0-9]+)*\.sql$")
