@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { sentence } from '../components/layout/ProblemList';
 import { RequireRole } from '../components/layout/RequireRole';
 import { useAuth } from '../context/AuthContext';
+import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { loginErrorMessage } from '../lib/login';
 import { hasRole, ROLE_LABELS } from '../lib/roles';
@@ -56,8 +57,8 @@ function ChangePassword() {
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
   const refs = { current: useRef<HTMLInputElement>(null), next: useRef<HTMLInputElement>(null), confirm: useRef<HTMLInputElement>(null) };
-  const alertRef = useRef<HTMLDivElement>(null);
-  const doneRef = useRef<HTMLParagraphElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
+  const [doneRef, focusDone] = useFocusRequest<HTMLParagraphElement>();
 
   const focusFirst = (found: Errors) => {
     const first = (['current', 'next', 'confirm'] as const).find((k) => found[k]);
@@ -85,7 +86,7 @@ function ChangePassword() {
       setNext('');
       setConfirm('');
       setDone(true);
-      setTimeout(() => doneRef.current?.focus(), 0);
+      focusDone();
     } catch (caught) {
       const fields = caught instanceof ApiError && caught.status === 422 ? caught.fieldErrors() : {};
       if (fields.new_password || fields.current_password) {
@@ -102,7 +103,7 @@ function ChangePassword() {
         refs.current.current?.focus();
       } else {
         setError((e) => ({ message: loginErrorMessage(caught), n: (e?.n ?? 0) + 1 }));
-        alertRef.current?.focus();
+        focusAlert(); // once shown: an empty alert is not displayed
       }
     } finally {
       setBusy(false);

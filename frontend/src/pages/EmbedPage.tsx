@@ -16,6 +16,7 @@ import { api, ApiError } from '../services/api';
 import { setSession, setStorefrontKey, storefrontKey } from '../services/session';
 import type { ConfigSchema } from '../types/configSchema';
 import { ConfigurationActions, useLinkNotice } from './ConfiguratorPage';
+import { sentence } from '../components/layout/ProblemList';
 
 export function EmbedPage() {
   const [params] = useSearchParams();
@@ -56,7 +57,8 @@ function EmbeddedProduct({ embedKey }: { embedKey: string }) {
   if (product.error instanceof ApiError && (product.error.status === 401 || product.error.status === 403)) {
     return (
       <EmptyState title="This configurator cannot be shown">
-        <p>Its key is not valid here any more (revoked, or not allowed for this site). {product.error.problem?.detail}</p>
+        <p>Its key is not valid here any more (revoked, or not allowed for this site).</p>
+        {product.error.problem?.detail && <p className="muted">{sentence(product.error.problem.detail)}</p>}
       </EmptyState>
     );
   }

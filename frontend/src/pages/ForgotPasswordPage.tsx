@@ -2,6 +2,7 @@
  * the email has an account or not (202), so this page says the same either way. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
+import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { loginErrorMessage, validateEmail } from '../lib/login';
 import { api } from '../services/api';
@@ -15,7 +16,7 @@ export function ForgotPasswordPage() {
   const [sentTo, setSentTo] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const emailRef = useRef<HTMLInputElement>(null);
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
   const doneRef = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => { emailRef.current?.focus(); }, []);
@@ -37,7 +38,7 @@ export function ForgotPasswordPage() {
       setSentTo(email.trim());
     } catch (caught) {
       setError((e) => ({ message: loginErrorMessage(caught), n: (e?.n ?? 0) + 1 }));
-      alertRef.current?.focus();
+      focusAlert(); // once shown: an empty alert is not displayed
     } finally {
       setBusy(false);
     }

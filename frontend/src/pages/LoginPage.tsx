@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useAuth } from '../context/AuthContext';
+import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { loginErrorMessage, validateLogin, type FieldErrors } from '../lib/login';
 import { safeNextPath } from '../lib/nextPath';
@@ -25,7 +26,7 @@ export function LoginPage() {
   const [done, setDone] = useState(false);
   const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
   useEffect(() => { emailRef.current?.focus(); }, []);
 
@@ -57,7 +58,7 @@ export function LoginPage() {
           setPassword('');
           passwordRef.current?.focus();
         } else {
-          alertRef.current?.focus();
+          focusAlert(); // once shown: an empty alert is not displayed
         }
       }
     } finally {

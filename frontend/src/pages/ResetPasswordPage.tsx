@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useAuth } from '../context/AuthContext';
+import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { loginErrorMessage } from '../lib/login';
 import { ApiError, api } from '../services/api';
@@ -29,7 +30,7 @@ export function ResetPasswordPage() {
   const [busy, setBusy] = useState(false);
   const passwordRef = useRef<HTMLInputElement>(null);
   const confirmRef = useRef<HTMLInputElement>(null);
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
   useEffect(() => { passwordRef.current?.focus(); }, []);
 
@@ -71,7 +72,7 @@ export function ResetPasswordPage() {
       } else {
         const badLink = caught instanceof ApiError && caught.status === 400;
         setError((e) => ({ message: loginErrorMessage(caught), badLink, n: (e?.n ?? 0) + 1 }));
-        alertRef.current?.focus();
+        focusAlert(); // once shown: an empty alert is not displayed
       }
     } finally {
       setBusy(false);

@@ -9,6 +9,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/layout/Statu
 import { useAuth } from '../context/AuthContext';
 import { useToast } from '../context/ToastContext';
 import { useAsync, type AsyncState } from '../hooks/useAsync';
+import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { forgetLocalSaved, localSavedIds } from '../lib/localSaved';
 import { loginPath } from '../lib/nextPath';
@@ -225,14 +226,14 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(configuration.name);
   const [busy, setBusy] = useState(false);
-  const renameButton = useRef<HTMLButtonElement>(null);
+  const [renameButton, focusRename] = useFocusRequest<HTMLButtonElement>();
   const inputId = `rename-${configuration.id}`;
 
   const stopEditing = useCallback(() => {
     setEditing(false);
     setName(configuration.name);
-    setTimeout(() => renameButton.current?.focus(), 0);
-  }, [configuration.name]);
+    focusRename(); // enabled again once the form is gone
+  }, [configuration.name, focusRename]);
 
   const rename = async () => {
     const trimmed = name.trim();
@@ -244,7 +245,7 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
     try {
       onRenamed(await api.renameConfiguration(configuration.id, trimmed));
       setEditing(false);
-      setTimeout(() => renameButton.current?.focus(), 0);
+      focusRename(); // enabled again once the form is gone
     } catch (error) {
       notify((error as Error).message, { tone: 'error' });
     } finally {

@@ -8,6 +8,7 @@ import { Dialog } from '../../components/layout/Dialog';
 import { ProblemList, sentence } from '../../components/layout/ProblemList';
 import { EmptyState, ErrorState, LoadingState } from '../../components/layout/StatusViews';
 import { useToast } from '../../context/ToastContext';
+import { useFocusRequest } from '../../hooks/useFocusRequest';
 import { useAsync } from '../../hooks/useAsync';
 import { directoryOf, describeParty } from '../../lib/audit';
 import { embedSnippet, embedUrl } from '../../lib/embedSnippet';
@@ -142,6 +143,12 @@ export function KeysAdmin() {
           Whatever uses this key stops working: at once on this server, within a few seconds on the others.
           {revoking?.kind === 'publishable' && ' Websites that embed the configurator with it show an error.'} This cannot be undone.
         </p>
+        {revoking?.allowed_origins.includes(SELF_ORIGIN) && (
+          <p className="form-warning">
+            This key is allowed from this server itself: it may be the one this server&apos;s own pages use for shoppers who are not
+            logged in. Revoked, those pages cannot show products until the server issues a new one at its next start.
+          </p>
+        )}
       </Dialog>
     </>
   );
@@ -203,12 +210,11 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('member');
   const [originsText, setOriginsText] = useState('');
-  const [forEmbed, setForEmbed] = useState(true);
   const [errors, setErrors] = useState<CreateErrors>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const refs = { name: useRef<HTMLInputElement>(null), role: useRef<HTMLSelectElement>(null), origins: useRef<HTMLTextAreaElement>(null) };
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
   const focusFirst = (found: CreateErrors) => {
     const first = (['name', 'role', 'origins'] as const).find((k) => found[k]);
@@ -227,10 +233,8 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
       } else if (!parsed.origins.length) {
         found.origins = 'List at least one site, like https://shop.example.';
       }
-      // The embed runs on this server: its requests come from here, not from the shop's site.
-      const origins = forEmbed ? [...parsed.origins, SELF_ORIGIN] : parsed.origins;
-      if (!found.origins && origins.length > 20) found.origins = 'A key lists at most 20 sites.';
-      body = { kind, name: name.trim(), allowed_origins: origins };
+      if (!found.origins && parsed.origins.length > 20) found.origins = 'A key lists at most 20 sites.';
+      body = { kind, name: name.trim(), allowed_origins: parsed.origins };
     } else {
       body = { kind, name: name.trim(), role };
     }
@@ -265,7 +269,7 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
         focusFirst(byField);
       } else {
         setError(caught);
-        setTimeout(() => alertRef.current?.focus(), 0);
+        focusAlert(); // once shown: an empty alert is not displayed
       }
     } finally {
       setBusy(false);
@@ -318,19 +322,10 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
                 aria-invalid={errors.origins ? true : undefined} aria-describedby={described('origins', 'key-origins-hint')} />
               <p id="key-origins-hint" className="field-hint">
                 One a line: scheme, host and port only (https://shop.example, http://localhost:3000). Only these sites may use
-                the key, and only they may frame the embedded configurator.
+                the key, and only they may frame its embedded configurator (which runs on this server).
               </p>
               {errors.origins && <p id="key-origins-error" className="field-error">{errors.origins}</p>}
             </div>
-            <label className="choice form-wide">
-              <input type="checkbox" checked={forEmbed} onChange={(event) => setForEmbed(event.target.checked)} aria-describedby="key-embed-hint" />
-              <span>
-                Use it for embedded configurators
-                <span className="field-hint" id="key-embed-hint">
-                  The embed runs on this server, so its requests come from here: this allows this server ({window.location.origin}) too.
-                </span>
-              </span>
-            </label>
           </>
         )}
         {error !== null && <div className="form-wide"><ProblemList error={error} ref={alertRef} title="The key was not created." /></div>}

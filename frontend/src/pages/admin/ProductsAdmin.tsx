@@ -8,6 +8,7 @@ import { Dialog } from '../../components/layout/Dialog';
 import { ProblemList } from '../../components/layout/ProblemList';
 import { EmptyState, ErrorState, LoadingState, Spinner } from '../../components/layout/StatusViews';
 import { useToast } from '../../context/ToastContext';
+import { useFocusRequest } from '../../hooks/useFocusRequest';
 import { useAsync } from '../../hooks/useAsync';
 import { ApiError, api } from '../../services/api';
 import type { ProductSummary } from '../../types/api';
@@ -98,7 +99,7 @@ function AddProduct({ onAdded }: { onAdded(product: ProductSummary): void }) {
   const form = useRef<HTMLFormElement>(null);
   const nameRef = useRef<HTMLInputElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -125,7 +126,7 @@ function AddProduct({ onAdded }: { onAdded(product: ProductSummary): void }) {
       nameRef.current?.focus();
     } catch (caught) {
       setError(caught);
-      setTimeout(() => alertRef.current?.focus(), 0);
+      focusAlert(); // once shown: an empty alert is not displayed
     } finally {
       setBusy(false);
     }
@@ -186,7 +187,7 @@ function ReplaceTemplateDialog({ product, onClose, onReplaced, returnFocus }: Re
   const [busy, setBusy] = useState(false);
   const [shownFor, setShownFor] = useState<string | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
   // A fresh form each time it opens.
   if ((product?.id ?? null) !== shownFor) {
@@ -213,7 +214,7 @@ function ReplaceTemplateDialog({ product, onClose, onReplaced, returnFocus }: Re
       notify(`The template of “${updated.name}” is replaced (schema v${updated.schema_version}).`);
     } catch (caught) {
       setError(caught);
-      setTimeout(() => alertRef.current?.focus(), 0);
+      focusAlert(); // once shown: an empty alert is not displayed
     } finally {
       setBusy(false);
     }

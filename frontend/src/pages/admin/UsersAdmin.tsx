@@ -8,6 +8,7 @@ import { sentence } from '../../components/layout/ProblemList';
 import { ErrorState, LoadingState } from '../../components/layout/StatusViews';
 import { useAuth } from '../../context/AuthContext';
 import { useToast } from '../../context/ToastContext';
+import { useFocusRequest } from '../../hooks/useFocusRequest';
 import { useAsync } from '../../hooks/useAsync';
 import { validateEmail } from '../../lib/login';
 import { ROLE_HINTS, ROLE_LABELS, ROLES } from '../../lib/roles';
@@ -148,7 +149,7 @@ function InviteUser({ onInvited }: { onInvited(user: User): void }) {
   const [invited, setInvited] = useState<User | null>(null);
   const [busy, setBusy] = useState(false);
   const refs = { email: useRef<HTMLInputElement>(null), name: useRef<HTMLInputElement>(null), role: useRef<HTMLSelectElement>(null) };
-  const alertRef = useRef<HTMLDivElement>(null);
+  const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
   const focusFirst = (found: InviteErrors) => {
     const first = (['email', 'name', 'role'] as const).find((k) => found[k]);
@@ -187,7 +188,7 @@ function InviteUser({ onInvited }: { onInvited(user: User): void }) {
         focusFirst(found);
       } else {
         setError((e) => ({ message: sentence((caught as Error).message), n: (e?.n ?? 0) + 1 }));
-        alertRef.current?.focus();
+        focusAlert(); // once shown: an empty alert is not displayed
       }
     } finally {
       setBusy(false);
