@@ -1,10 +1,13 @@
 /** `/`: the catalogue of configurable products. */
 import { useEffect } from 'react';
+import { Link } from 'react-router';
 import { ProductCard } from '../components/layout/ProductCard';
 import { EmptyState, ErrorState, LoadingState } from '../components/layout/StatusViews';
 import { useAsync } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
-import { api } from '../services/api';
+import { useAuth } from '../context/AuthContext';
+import { loginPath } from '../lib/nextPath';
+import { ApiError, api } from '../services/api';
 
 const PAGE_SIZE = 60;
 const PREVIEW_POLL_MS = 3000;
@@ -14,6 +17,9 @@ const loadProducts = (signal: AbortSignal) => api.listProducts(PAGE_SIZE, 0, sig
 export function HomePage() {
   useDocumentTitle(null);
   const products = useAsync(loadProducts);
+  const { status } = useAuth();
+  // A server without a storefront key shows its products to its users only.
+  const needsLogin = status === 'anonymous' && products.error instanceof ApiError && products.error.status === 401;
   const items = products.data?.items;
   const waiting = items !== undefined && (items.length === 0 || items.some((p) => !p.preview_url));
 
@@ -31,7 +37,12 @@ export function HomePage() {
         <h1>Make it yours</h1>
         <p className="lede">Choose a product, set the sizes and finishes you need, and see the exact model we will build — in 3D, as you change it.</p>
       </section>
-      {products.error && !products.data ? (
+      {needsLogin && !products.data ? (
+        <EmptyState title="Log in to see the products">
+          <p>This catalogue is for the users of its company.</p>
+          <Link className="button" to={loginPath('/')}>Log in</Link>
+        </EmptyState>
+      ) : products.error && !products.data ? (
         <ErrorState title="The products could not be loaded" error={products.error} onRetry={products.reload} />
       ) : !products.data ? (
         <LoadingState label="Loading products" />

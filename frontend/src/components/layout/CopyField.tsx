@@ -13,7 +13,12 @@ interface CopyFieldProps {
   onCopied?(): void;
 }
 
+/** Copies `text`; false when the browser would not (then show it to copy by hand). A frame
+ * whose embedding page did not grant `clipboard-write` is not even asked (Chrome would log a
+ * permissions-policy violation). */
 export async function copyText(text: string): Promise<boolean> {
+  const policy = (document as Document & { featurePolicy?: { allowsFeature(feature: string): boolean } }).featurePolicy;
+  if (window.self !== window.top && policy && !policy.allowsFeature('clipboard-write')) return false;
   try {
     await navigator.clipboard.writeText(text);
     return true;
