@@ -1,10 +1,14 @@
 """The one way to run Configurator in a child process: upload inspection, the authoring
 operators and supervised workers all start it here.
 
-`child_command(args)` builds the command line: a Blender binary (`BLENDER_PATH`, or the
-Blender this code runs in) as `blender --background --factory-startup --python-expr … --
-ARGS`, else this Python with the `bpy` module. The child imports this package by its folder
-name (an installed extension's folder is not on any path) and runs `cli.run(ARGS)`.
+`child_command(args)` builds the command line. Inside Blender (or with `BLENDER_PATH`) it is
+that Blender binary, `blender --background --factory-startup --python child_entry.py -- ARGS`;
+with the `bpy` module (the service run from the repository) it is this Python, with the
+interpreter flags it runs under (`-S`, `-s`, `-I`…), `python child_entry.py -- ARGS`.
+`child_entry.py` sits inside the package, so an installed extension carries it; it imports the
+package by its folder name and is handed this process's `sys.path` (`--sys-path DIR`…), which
+holds what the child would lack: an extension's wheels (Blender installs them into
+`extensions/.local/lib/python3.X/site-packages`), the `bpy` module's folder.
 
 `run_engine(args)` (and `run_engine_async`) carry one request and its answer: the child
 writes the command's JSON answer to a file named by `--answer` (Blender prints its own lines
@@ -24,18 +28,8 @@ import tempfile
 from .errors import ConfiguratorError, EngineProcessError, EngineTimedOut
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+CHILD_ENTRY = os.path.join(PACKAGE_DIR, "child_entry.py")
 STDERR_TAIL_CHARS = 2000
-
-# The child puts our package's parent first, then adds what this process could import and
-# it cannot (under Blender, e.g. the extension's bundled dependencies). Its own paths come
-# before ours: they decide which `bpy` is imported.
-_CHILD_CODE = """\
-import importlib, sys
-sys.path.insert(0, {parent!r})
-sys.path += [path for path in {paths!r} if path not in sys.path]
-arguments = sys.argv[sys.argv.index("--") + 1:]
-importlib.import_module({package!r} + ".cli").run(arguments)
-"""
 
 
 def _running_blender() -> str | None:
@@ -44,14 +38,23 @@ def _running_blender() -> str | None:
     return getattr(getattr(bpy, "app", None), "binary_path", None) or None
 
 
+def _interpreter_flags() -> list[str]:
+    """The flags of this Python a child Python must share: one started with `-S -s` (no site
+    packages) would otherwise give its child the very packages it was kept from."""
+    flags = sys.flags
+    if flags.isolated:
+        return ["-I", *(["-S"] if flags.no_site else [])]
+    return [option for option, on in (("-E", flags.ignore_environment), ("-s", flags.no_user_site),
+                                      ("-S", flags.no_site)) if on]
+
+
 def child_command(args: list[str], blender_path: str | None = None) -> list[str]:
-    code = _CHILD_CODE.format(parent=os.path.dirname(PACKAGE_DIR), paths=sys.path,
-                              package=os.path.basename(PACKAGE_DIR))
+    paths = [part for path in sys.path if path and os.path.isabs(path) for part in ("--sys-path", path)]
     blender = blender_path or _running_blender()
     if blender:
         return [blender, "--background", "--factory-startup", "--python-exit-code", "1",
-                "--python-expr", code, "--", *args]
-    return [sys.executable, "-c", code, "--", *args]
+                "--python", CHILD_ENTRY, "--", *paths, *args]
+    return [sys.executable, *_interpreter_flags(), CHILD_ENTRY, "--", *paths, *args]
 
 
 @contextlib.contextmanager

@@ -15,6 +15,18 @@ def _float(env, name: str, default: float) -> float:
     return float(value) if value not in (None, "") else default
 
 
+def default_var_dir() -> str:
+    """Where the writable data (embedded database, blobs, keys) lives unless CONFIGURATOR_VAR_DIR
+    says: `var` under the working directory for the service run from the repository or its
+    image; for an installed extension (imported as `bl_ext.<repository>.<id>`) the folder Blender
+    keeps for it, `bpy.utils.extension_path_user` (its own folder is replaced on every update)."""
+    if (__package__ or "").startswith("bl_ext."):
+        import bpy
+
+        return bpy.utils.extension_path_user(__package__, create=True) or "var"
+    return "var"
+
+
 @dataclass(frozen=True)
 class Settings:
     # Database: unset means an embedded PostgreSQL cluster under `var_dir`.
@@ -22,7 +34,7 @@ class Settings:
     # Blob storage: unset means local files under `var_dir/blobs`.
     azure_storage_connection_string: str | None = None
     azure_container: str = "configurator"
-    var_dir: str = "var"
+    var_dir: str = field(default_factory=default_var_dir)
     host: str = "127.0.0.1"
     port: int = 8000
     log_format: str = "json"  # json | text
@@ -90,7 +102,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or None,
             azure_storage_connection_string=env.get("AZURE_STORAGE_CONNECTION_STRING") or None,
             azure_container=env.get("AZURE_STORAGE_CONTAINER", cls.azure_container),
-            var_dir=env.get("CONFIGURATOR_VAR_DIR", cls.var_dir),
+            var_dir=env.get("CONFIGURATOR_VAR_DIR") or default_var_dir(),
             host=env.get("HOST", cls.host),
             port=_int(env, "PORT", cls.port),
             log_format=env.get("LOG_FORMAT", cls.log_format),

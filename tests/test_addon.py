@@ -76,8 +76,9 @@ def run_bpy(script: str, *args: str, env: dict | None = None, timeout: float = 3
 
 
 def build_extension(output_dir) -> str:
+    """The linux archive (wheels from var/wheels/, downloaded by the first build)."""
     return run_python(os.path.join(ROOT, "tools", "build_extension.py"), "--output-dir", str(output_dir),
-                      check=True).stdout.strip()
+                      "--platform", "linux-x64", check=True, timeout=900).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -108,14 +109,16 @@ def test_extension_archive_passes_blenders_own_validator(extension_zip):
 
 def test_extension_archive_is_reproducible_and_holds_the_package_at_its_root(extension_zip, tmp_path):
     again = build_extension(tmp_path)
-    assert os.path.basename(again) == os.path.basename(extension_zip) == "configurator_addon-0.1.0.zip"
+    assert os.path.basename(again) == os.path.basename(extension_zip) == "configurator-0.1.0-linux_x64.zip"
     with open(extension_zip, "rb") as first, open(again, "rb") as second:
         assert first.read() == second.read()
 
     with zipfile.ZipFile(extension_zip) as archive:
         names = archive.namelist()
         assert names == sorted(names)
-        assert {"blender_manifest.toml", "__init__.py", "ui/__init__.py", "engine/blender/generation.py"} <= set(names)
+        assert {"blender_manifest.toml", "__init__.py", "ui/__init__.py", "engine/blender/generation.py",
+                "child_entry.py", "db/migrations/0001_initial.sql"} <= set(names)
+        assert [n for n in names if n.startswith("wheels/aiohttp-")]  # its dependencies, as wheels
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 

@@ -7,6 +7,8 @@ import contextlib
 
 import bpy
 
+from . import online_access
+
 # The server's own dependencies (aiohttp, asyncpg…) are imported only when it starts, so the
 # authoring tool works in a Blender that lacks them.
 
@@ -36,7 +38,8 @@ def url() -> str | None:
 
 def start(settings=None) -> str:
     """Start the server (idempotent); returns its URL. No job time limit here: the watchdog
-    would end the artist's Blender."""
+    would end the artist's Blender. With Blender's online access off it serves this machine
+    only (ui/online_access.py)."""
     global _running
     if is_running():
         return url()
@@ -46,8 +49,11 @@ def start(settings=None) -> str:
     from ..services.resources import database
     from ..settings import Settings
 
+    settings = settings or Settings.from_env()  # data under the extension's user folder (settings.py)
+    if refusal := online_access.refusal_for_server(settings):
+        raise online_access.OnlineAccessRefused(refusal)
     with contextlib.ExitStack() as stack:
-        settings = stack.enter_context(database(settings or Settings.from_env()))
+        settings = stack.enter_context(database(settings))
         executor = MainThreadExecutor()
         server = InProcessServer(settings, executor, Engine())
         server.start()
