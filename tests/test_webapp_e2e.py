@@ -98,3 +98,27 @@ async def test_log_in_see_who_you_are_and_log_out_in_the_browser(tmp_path, datab
         "user menu: name, client, Log out",
         'log out: "Log in" again, me is 401',
     ]
+
+
+ADMIN_E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "admin.e2e.mjs")
+
+
+@pytest.mark.slow
+async def test_an_admin_makes_an_embed_key_and_invites_a_user_in_the_browser(tmp_path, database):
+    """Screenshots in `…/admin-e2e` (see the module's docstring)."""
+    assert os.path.isfile(os.path.join(ROOT, "frontend", "dist", "index.html")), "run `make frontend` first"
+    assert shutil.which("chromium"), "run `make chromium` first"
+    artifacts = artifacts_dir(tmp_path, "admin-e2e")
+    email = f"admin-{uuid.uuid4().hex[:10]}@demo.example"
+    password = f"pw-{uuid.uuid4().hex}"
+    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", env={"DATABASE_URL": database})
+    try:
+        await server.wait_ready(timeout=240)
+        await asyncio.to_thread(create_user, database, email, "Ada Admin", password, "admin")
+        done = await asyncio.to_thread(run, ["node", ADMIN_E2E_SCRIPT, server.url, artifacts], timeout=300,
+                                       env={"E2E_EMAIL": email, "E2E_PASSWORD": password})
+    finally:
+        server.stop()
+    assert done.returncode == 0, (f"screenshots in {artifacts}", done.stdout[-4000:], done.stderr[-4000:])
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["ok"] is True and len(outcome["steps"]) >= 8, outcome["steps"]
