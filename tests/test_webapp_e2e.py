@@ -1,6 +1,7 @@
 """The web configurator in a real headless Chromium, against a real server: pick the cabinet,
-change its width, see the new model at that width, save it, reopen the share link; and log
-in, see who you are, stay logged in across a reload, log out.
+change its width, see the new model at that width, save it, reopen the share link; log in,
+see who you are, stay logged in across a reload, save a configuration as yours, log out and
+lose access to it; and the admin area.
 
 The screenshots and `timings.json` go to `$CONFIGURATOR_TEST_ARTIFACTS/e2e` when that variable
 is set (CI can keep them), else to this test's pytest temporary folder
@@ -94,9 +95,11 @@ async def test_log_in_see_who_you_are_and_log_out_in_the_browser(tmp_path, datab
         "log in: back to /saved, the name in the header",
         "reload: still logged in (cookie session)",
         "a fresh page sends its job with the CSRF token at once",
+        "save it: the configuration is the user's, listed on /saved",
         "phone width (375 px): the header fits, the menu names the user",
         "user menu: name, client, Log out",
         'log out: "Log in" again, me is 401',
+        "logged out: the saved configuration is out of reach",
     ]
 
 

@@ -10,8 +10,10 @@
 // the API's own words in an alert and puts focus back on the password, the right one leads
 // back to /saved with the user's name (and client) in the header; the name is still there
 // after a reload (the cookie session); a configurator opened afresh sends its job with the
-// CSRF token (it waits for `me`); at 375 px the header fits and the menu opens on
-// screen (Escape closes it); logging out gives "Log in" back and `me` is 401 again.
+// CSRF token (it waits for `me`); saved there, the configuration is the user's and on /saved;
+// at 375 px the header fits and the menu opens on screen (Escape closes it); logging out
+// gives "Log in" back and `me` is 401 again, and the saved configuration is out of reach
+// (not on /saved; 401 without a credential, 404 with the storefront's key).
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
@@ -31,11 +33,12 @@ if (!appArg || !EMAIL || !PASSWORD || !NAME) {
 const APP = appArg.replace(/\/+$/, '');
 const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
+const RUN = Date.now().toString(36);
 
 const { problems, step, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
-/** Script errors and failed requests, except the answers this test asks for: `me` 401 while
- * anonymous, and the login refused for the wrong password. */
+/** Script errors and failed requests, except the answers this test asks for (`expected(what)`):
+ * `me` 401 while anonymous, the login refused for the wrong password, … */
 function watch(page, label, expected) {
   page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
   page.on('console', (message) => {
@@ -46,7 +49,7 @@ function watch(page, label, expected) {
   page.on('response', (response) => {
     const { pathname } = new URL(response.url());
     const what = `${response.status()} ${response.request().method()} ${pathname}`;
-    if (response.status() >= 400 && !expected.has(what)) problems.push(`${label}: ${what}`);
+    if (response.status() >= 400 && !expected(what)) problems.push(`${label}: ${what}`);
   });
 }
 
@@ -106,7 +109,9 @@ async function main() {
   });
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
-  const expected = new Set(['401 GET /api/v1/auth/me', '401 POST /api/v1/auth/login']);
+  // and, logged out, the saved configuration asked for without a credential and with the storefront's.
+  const expected = (what) => ['401 GET /api/v1/auth/me', '401 POST /api/v1/auth/login'].includes(what)
+    || /^(401|404) GET \/api\/v1\/configurations\/[0-9a-f-]+$/.test(what);
   try {
     const page = await context.newPage();
     watch(page, 'page', expected);
@@ -191,10 +196,28 @@ async function main() {
       }));
       if (answers.some((a) => !a.csrf || !a.status || a.status >= 400)) throw new Error(`jobs sent: ${JSON.stringify(answers)}`);
       await userButton.filter({ hasText: NAME }).waitFor();
-      const back = page.waitForURL((url) => url.pathname === '/saved');
-      await page.goto(`${APP}/saved`);
-      await back;
       return { jobs: answers, screenshot: await screenshot(page, 'configurator-logged-in') };
+    });
+
+    const savedName = `Erin's cabinet ${RUN}`;
+    let savedId = null;
+    await step('save it: the configuration is the user\'s, listed on /saved', async () => {
+      await page.getByRole('button', { name: /^save$/i }).click();
+      const dialog = page.getByRole('dialog', { name: /save configuration/i });
+      await dialog.getByLabel('Name').fill(savedName);
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/configurations' && r.request().method() === 'POST'),
+        dialog.getByRole('button', { name: /^save$/i }).click(),
+      ]);
+      if (answer.status() !== 201) throw new Error(`saving answered ${answer.status()}`);
+      const saved = await answer.json();
+      savedId = saved.id;
+      if (answer.request().headers().authorization) throw new Error('a logged-in save carried a key');
+      if (saved.user_id !== (await me(page)).body.user.id) throw new Error(`saved for user ${saved.user_id}`);
+      await page.locator('.toast').filter({ hasText: savedName }).waitFor();
+      await page.goto(`${APP}/saved`);
+      await page.locator('.saved-item').filter({ hasText: savedName }).waitFor();
+      return { id: savedId, screenshot: await screenshot(page, 'saved-logged-in') };
     });
 
     await step('phone width (375 px): the header fits, the menu names the user', async () => {
@@ -228,6 +251,22 @@ async function main() {
       await page.reload();
       await loginLink.waitFor();
       return { me: answer.status, screenshot: await screenshot(page, 'logged-out') };
+    });
+
+    await step('logged out: the saved configuration is out of reach', async () => {
+      await page.goto(`${APP}/saved`);
+      await loginLink.waitFor();
+      await page.locator('.saved').waitFor();
+      if (await page.locator('.saved-item').filter({ hasText: savedName }).count()) {
+        throw new Error('/saved still lists the configuration after logging out');
+      }
+      const key = await page.evaluate(() => document.querySelector('meta[name="configurator-storefront-key"]')?.content);
+      const asked = await page.evaluate(async ({ id, key }) => {
+        const get = async (headers) => (await fetch(`/api/v1/configurations/${id}`, { headers })).status;
+        return { bare: await get({}), storefront: await get({ Authorization: `Bearer ${key}` }) };
+      }, { id: savedId, key });
+      if (asked.bare !== 401 || asked.storefront !== 404) throw new Error(`the configuration answered ${JSON.stringify(asked)}`);
+      return { asked, screenshot: await screenshot(page, 'saved-logged-out') };
     });
 
     if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
