@@ -22,8 +22,7 @@ from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from fixtures_server import ServerProcess
 from processes import PYTHON, ROOT, SERVICE_VARIABLES, child_environment, output_tail, run
 
-E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "configurator.e2e.mjs")
-LOGIN_E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "login.e2e.mjs")
+E2E_SCRIPTS = os.path.join(ROOT, "frontend", "e2e")
 ARTIFACTS_VARIABLE = "CONFIGURATOR_TEST_ARTIFACTS"
 
 
@@ -36,20 +35,33 @@ def artifacts_dir(tmp_path, name: str = "e2e") -> str:
     return folder
 
 
-@pytest.mark.slow
-async def test_configure_a_cabinet_in_the_browser(tmp_path, database):
+async def run_browser_script(tmp_path, database, script: str, artifacts_name: str, *, user=None,
+                             env: dict | None = None, timeout: float = 300) -> dict:
+    """`frontend/e2e/<script>` in headless Chromium against a real server (one worker, seeded)
+    on `database`, after making `user` (create_user's arguments) if given; its final JSON line."""
     assert os.path.isfile(os.path.join(ROOT, "frontend", "dist", "index.html")), "run `make frontend` first"
     assert shutil.which("chromium"), "run `make chromium` first"
-    artifacts = artifacts_dir(tmp_path)
+    artifacts = artifacts_dir(tmp_path, artifacts_name)
     server = ServerProcess(str(tmp_path / "var"), "--workers", "1", env={"DATABASE_URL": database})
     try:
         await server.wait_ready(timeout=240)
-        done = await asyncio.to_thread(run, ["node", E2E_SCRIPT, server.url, artifacts], timeout=600)
+        if user is not None:
+            await asyncio.to_thread(create_user, database, *user)
+        done = await asyncio.to_thread(run, ["node", os.path.join(E2E_SCRIPTS, script), server.url, artifacts],
+                                       timeout=timeout, env=env)
     finally:
         server.stop()
     assert done.returncode == 0, (f"screenshots in {artifacts}", done.stdout[-4000:], done.stderr[-4000:])
     outcome = json.loads(done.stdout.strip().splitlines()[-1])
     assert outcome["ok"] is True
+    outcome["artifacts"] = artifacts
+    return outcome
+
+
+@pytest.mark.slow
+async def test_configure_a_cabinet_in_the_browser(tmp_path, database):
+    outcome = await run_browser_script(tmp_path, database, "configurator.e2e.mjs", "e2e", timeout=600)
+    artifacts = outcome.pop("artifacts")
     with open(os.path.join(artifacts, "timings.json"), "w") as handle:
         json.dump(outcome, handle, indent=1)
     screenshots = [name for name in os.listdir(artifacts) if name.endswith(".png")]
@@ -70,24 +82,10 @@ def create_user(database: str, email: str, name: str, password: str, role: str =
 @pytest.mark.slow
 async def test_log_in_see_who_you_are_and_log_out_in_the_browser(tmp_path, database):
     """Screenshots in `…/login-e2e` (see the module's docstring)."""
-    assert os.path.isfile(os.path.join(ROOT, "frontend", "dist", "index.html")), "run `make frontend` first"
-    assert shutil.which("chromium"), "run `make chromium` first"
-    artifacts = artifacts_dir(tmp_path, "login-e2e")
-    email = f"e2e-{uuid.uuid4().hex[:10]}@demo.example"
-    name = "Erin Example"
-    password = f"pw-{uuid.uuid4().hex}"
-    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", env={"DATABASE_URL": database})
-    try:
-        await server.wait_ready(timeout=240)
-        await asyncio.to_thread(create_user, database, email, name, password)
-        done = await asyncio.to_thread(
-            run, ["node", LOGIN_E2E_SCRIPT, server.url, artifacts], timeout=300,
-            env={"E2E_EMAIL": email, "E2E_PASSWORD": password, "E2E_NAME": name, "E2E_CLIENT": "Demo Manufacturer"})
-    finally:
-        server.stop()
-    assert done.returncode == 0, (f"screenshots in {artifacts}", done.stdout[-4000:], done.stderr[-4000:])
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
-    assert outcome["ok"] is True
+    email, name, password = f"e2e-{uuid.uuid4().hex[:10]}@demo.example", "Erin Example", f"pw-{uuid.uuid4().hex}"
+    outcome = await run_browser_script(
+        tmp_path, database, "login.e2e.mjs", "login-e2e", user=(email, name, password),
+        env={"E2E_EMAIL": email, "E2E_PASSWORD": password, "E2E_NAME": name, "E2E_CLIENT": "Demo Manufacturer"})
     assert [step["name"] for step in outcome["steps"]] == [
         'anonymous: "Log in" in the header, me is 401',
         "login page: email focused, visible focus ring",
@@ -103,25 +101,23 @@ async def test_log_in_see_who_you_are_and_log_out_in_the_browser(tmp_path, datab
     ]
 
 
-ADMIN_E2E_SCRIPT = os.path.join(ROOT, "frontend", "e2e", "admin.e2e.mjs")
-
-
 @pytest.mark.slow
 async def test_an_admin_makes_an_embed_key_and_invites_a_user_in_the_browser(tmp_path, database):
     """Screenshots in `…/admin-e2e` (see the module's docstring)."""
-    assert os.path.isfile(os.path.join(ROOT, "frontend", "dist", "index.html")), "run `make frontend` first"
-    assert shutil.which("chromium"), "run `make chromium` first"
-    artifacts = artifacts_dir(tmp_path, "admin-e2e")
-    email = f"admin-{uuid.uuid4().hex[:10]}@demo.example"
-    password = f"pw-{uuid.uuid4().hex}"
-    server = ServerProcess(str(tmp_path / "var"), "--workers", "1", env={"DATABASE_URL": database})
-    try:
-        await server.wait_ready(timeout=240)
-        await asyncio.to_thread(create_user, database, email, "Ada Admin", password, "admin")
-        done = await asyncio.to_thread(run, ["node", ADMIN_E2E_SCRIPT, server.url, artifacts], timeout=300,
+    email, password = f"admin-{uuid.uuid4().hex[:10]}@demo.example", f"pw-{uuid.uuid4().hex}"
+    outcome = await run_browser_script(tmp_path, database, "admin.e2e.mjs", "admin-e2e",
+                                       user=(email, "Ada Admin", password, "admin"),
                                        env={"E2E_EMAIL": email, "E2E_PASSWORD": password})
-    finally:
-        server.stop()
-    assert done.returncode == 0, (f"screenshots in {artifacts}", done.stdout[-4000:], done.stderr[-4000:])
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
-    assert outcome["ok"] is True and len(outcome["steps"]) >= 8, outcome["steps"]
+    assert [step["name"] for step in outcome["steps"]] == [
+        "anonymous: /admin leads to the login page",
+        "log in as an admin: back to the admin area, its products",
+        "the user menu links to the admin area",
+        "create a publishable key: shown once, copy button, embed code",
+        "the key is not shown again",
+        "its embed page: the configurator alone, framed only by the allowed origin",
+        "revoke the key (confirmed): refused from then on",
+        "invite a user: listed as invited",
+        "change the invited user's role",
+        "remove the invited user (confirmed)",
+        "the audit log lists the changes",
+    ]
