@@ -281,5 +281,33 @@ def build_all(out_dir: str, marker_dir: str) -> dict[str, str]:
     return paths
 
 
+def build_valid_narrowed(path, rename_depth=False):
+    """`build_valid`'s product, revised with breaking changes: `width` at most 1.0 m (was 1.2),
+    the "Bar" handle gone, `depth` from 0.3 m (was 0.4), `height` 0.9 m by default (was 0.8), a
+    new `plinth_height` (0.05–0.2 m, default 0.1). `rename_depth` also renames the "Depth"
+    input "Carcass Depth" (same type, range and default: key `carcass_depth`)."""
+    build_valid(path)
+    product = bpy.data.collections["Test Box"]
+    product.id_properties_ui("width").update(max=1.0)
+    product["height"] = 0.9
+    product.id_properties_ui("height").update(default=0.9)
+    tree = bpy.data.node_groups["Box"]
+    sockets = {item.name: item for item in tree.interface.items_tree if item.item_type == "SOCKET"}
+    sockets["Height"].default_value = 0.9
+    body = bpy.data.objects["Body"]
+    body.modifiers["Shape"][sockets["Height"].identifier] = 0.9
+    sockets["Depth"].min_value = 0.3
+    if rename_depth:
+        sockets["Depth"].name = "Carcass Depth"
+    bar = bpy.data.collections["Bar"]
+    for obj in list(bar.objects):
+        bpy.data.objects.remove(obj)
+    bpy.data.collections.remove(bar)
+    product["plinth_height"] = 0.1
+    product.id_properties_ui("plinth_height").update(min=0.05, max=0.2, default=0.1, subtype="DISTANCE",
+                                                     description="Height of the plinth")
+    return _save(path)
+
+
 if __name__ == "__main__":
     print(json.dumps(build_all(sys.argv[1], sys.argv[2])))

@@ -268,3 +268,63 @@ class UserInvite(_Body):
 class UserUpdate(_Body):
     name: str | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None
+
+
+# -- product versions and their compatibility (services/product_versions.py) ------------
+class ProductVersion(BaseModel):
+    schema_version: int
+    template_version: str = Field(description="sha256 of the template's bytes")
+    created_at: datetime
+    parameter_count: int = Field(description="Properties of the version's config_schema")
+
+
+class ProductVersionList(BaseModel):
+    items: list[ProductVersion] = Field(description="Newest first: the first is the product's current version")
+
+
+SchemaChangeKind = Literal["added", "removed", "renamed", "type_changed", "range_narrowed", "range_widened",
+                           "options_removed", "options_added", "default_changed", "rules_changed", "unit_changed"]
+
+
+class SchemaChange(BaseModel):
+    """One difference between two versions' parameters (services/schema_diff.py)."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    kind: SchemaChangeKind
+    key: str | None = Field(description="The parameter (its new key when renamed); null for rules_changed")
+    from_: Any = Field(alias="from", description="The changed aspect before: a property (removed), the old key "
+                                                 "(renamed), {type, kind}, the range bounds, the enum, the default, "
+                                                 "the unit or the allOf rules; null for added")
+    to: Any = Field(description="The same aspect after; null for removed")
+    message: str = Field(description="For people")
+    breaking: bool = Field(description="A configuration valid before may be refused now")
+
+
+class ConfigurationProblemDetail(BaseModel):
+    pointer: str = Field(description="JSON pointer (RFC 6901) into the configuration")
+    message: str
+    code: str = Field(description="SCHEMA_MAXIMUM, SCHEMA_ENUM, UNKNOWN_PARAMETER, RULE_VIOLATED, …")
+
+
+class IncompatibleConfiguration(BaseModel):
+    id: UUID
+    name: str
+    errors: list[ConfigurationProblemDetail]
+
+
+class ConfigurationsCompatibility(BaseModel):
+    total: int = Field(description="The product's saved configurations, every owner's, whatever their version")
+    invalid: int = Field(description="How many of them the version's schema refuses, as saved")
+    examples: list[IncompatibleConfiguration] = Field(max_length=10, description="Up to 10 of those, newest first")
+
+
+class VersionCompatibility(BaseModel):
+    """A product version against another one (by default the stored version before it)."""
+
+    product_id: UUID
+    schema_version: int
+    compared_to: int | None = Field(description="The version compared with; null when there is none before")
+    changes: list[SchemaChange] = Field(description="From compared_to to schema_version")
+    breaking: bool = Field(description="Any change is breaking")
+    configurations: ConfigurationsCompatibility

@@ -17,7 +17,19 @@ from .job_events import JobEventHub
 from .openapi import routes as openapi_routes
 from .problems import setup_problems
 from .request_context import setup_request_context
-from .routes import api_keys, audit, auth, blobs, configurations, health, jobs, products, users, webapp
+from .routes import (
+    api_keys,
+    audit,
+    auth,
+    blobs,
+    configurations,
+    health,
+    jobs,
+    product_versions,
+    products,
+    users,
+    webapp,
+)
 from .security_headers import setup_security_headers
 
 
@@ -77,7 +89,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     app.cleanup_ctx.append(_accounts_context)
     app.cleanup_ctx.append(_retention_context(settings))  # stopped before the resources close
     for table in (health.routes, auth.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
-                  api_keys.routes, audit.routes, users.routes,
+                  api_keys.routes, audit.routes, users.routes, product_versions.routes,
                   openapi_routes, webapp.routes):  # the web app's catch-all last
         app.add_routes(table)
     setup_cors(app, settings.cors_origins)

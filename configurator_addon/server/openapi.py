@@ -166,6 +166,27 @@ def _password_reset_and_user_paths() -> dict:
     }
 
 
+VERSION = {"name": "n", "in": "path", "required": True, "description": "A schema version of the product",
+           "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+
+
+def _product_version_paths() -> dict:
+    return {
+        "/api/v1/products/{id}/versions": {"get": {
+            "operationId": "listProductVersions", "summary": "The product's template versions, newest first (admin)",
+            "security": ADMIN, "parameters": [ID],
+            "responses": {**_ok("ProductVersionList"), **_problems(400, 404)}}},
+        "/api/v1/products/{id}/versions/{n}/compatibility": {"get": {
+            "operationId": "getVersionCompatibility",
+            "summary": "Version n's schema diff against the version before it (or ?against=m), and how many of "
+                       "the product's saved configurations it refuses (admin)",
+            "security": ADMIN, "parameters": [ID, VERSION, {
+                "name": "against", "in": "query", "description": "Compare with this version instead",
+                "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}],
+            "responses": {**_ok("VersionCompatibility"), **_problems(400, 404)}}},
+    }
+
+
 def _with_credential_problems(paths: dict) -> dict:
     """Any `/api/v1` request needs a credential (401 without), which may be refused (403)."""
     for path, operations in paths.items():
@@ -178,7 +199,7 @@ def _with_credential_problems(paths: dict) -> dict:
 
 def _paths() -> dict:
     return _with_credential_problems({**_service_paths(), **_auth_paths(), **_key_and_audit_paths(),
-                                      **_password_reset_and_user_paths()})
+                                      **_password_reset_and_user_paths(), **_product_version_paths()})
 
 
 def _service_paths() -> dict:
@@ -245,7 +266,7 @@ MODELS = [api.Health, api.Readiness, api.Product, api.ProductSummary, api.Produc
           api.JobEvent, api.Problem, api.Page, api.LoginRequest, api.PasswordChange, api.SignedIn, api.Me,
           api.ApiKeyCreate, api.ApiKey, api.ApiKeyCreated, api.ApiKeyList, api.AuditEventList,
           api.PasswordResetRequest, api.PasswordResetConfirm, api.User, api.UserList, api.UserInvite,
-          api.UserUpdate]
+          api.UserUpdate, api.ProductVersionList, api.VersionCompatibility]
 
 
 @lru_cache(maxsize=1)

@@ -398,6 +398,40 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/api/v1/products/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The product's template versions, newest first (admin) */
+        get: operations["listProductVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/products/{id}/versions/{n}/compatibility": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Version n's schema diff against the version before it (or ?against=m), and how many of the product's saved configurations it refuses (admin) */
+        get: operations["getVersionCompatibility"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -646,10 +680,43 @@ export interface components {
             items: components["schemas"]["Configuration"][];
             page: components["schemas"]["Page"];
         };
+        /** ConfigurationProblemDetail */
+        ConfigurationProblemDetail: {
+            /**
+             * Pointer
+             * @description JSON pointer (RFC 6901) into the configuration
+             */
+            pointer: string;
+            /** Message */
+            message: string;
+            /**
+             * Code
+             * @description SCHEMA_MAXIMUM, SCHEMA_ENUM, UNKNOWN_PARAMETER, RULE_VIOLATED, …
+             */
+            code: string;
+        };
         /** ConfigurationUpdate */
         ConfigurationUpdate: {
             /** Name */
             name: string;
+        };
+        /** ConfigurationsCompatibility */
+        ConfigurationsCompatibility: {
+            /**
+             * Total
+             * @description The product's saved configurations, every owner's, whatever their version
+             */
+            total: number;
+            /**
+             * Invalid
+             * @description How many of them the version's schema refuses, as saved
+             */
+            invalid: number;
+            /**
+             * Examples
+             * @description Up to 10 of those, newest first
+             */
+            examples: components["schemas"]["IncompatibleConfiguration"][];
         };
         /** Health */
         Health: {
@@ -670,6 +737,18 @@ export interface components {
              * @default null
              */
             detail?: string | null;
+        };
+        /** IncompatibleConfiguration */
+        IncompatibleConfiguration: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Errors */
+            errors: components["schemas"]["ConfigurationProblemDetail"][];
         };
         /** Job */
         Job: {
@@ -990,6 +1069,34 @@ export interface components {
              */
             updated_at: string;
         };
+        /** ProductVersion */
+        ProductVersion: {
+            /** Schema Version */
+            schema_version: number;
+            /**
+             * Template Version
+             * @description sha256 of the template's bytes
+             */
+            template_version: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Parameter Count
+             * @description Properties of the version's config_schema
+             */
+            parameter_count: number;
+        };
+        /** ProductVersionList */
+        ProductVersionList: {
+            /**
+             * Items
+             * @description Newest first: the first is the product's current version
+             */
+            items: components["schemas"]["ProductVersion"][];
+        };
         /** Readiness */
         Readiness: {
             /**
@@ -1001,6 +1108,42 @@ export interface components {
             database: string;
             /** Storage */
             storage: string;
+        };
+        /**
+         * SchemaChange
+         * @description One difference between two versions' parameters (services/schema_diff.py).
+         */
+        SchemaChange: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "added" | "removed" | "renamed" | "type_changed" | "range_narrowed" | "range_widened" | "options_removed" | "options_added" | "default_changed" | "rules_changed" | "unit_changed";
+            /**
+             * Key
+             * @description The parameter (its new key when renamed); null for rules_changed
+             */
+            key: string | null;
+            /**
+             * From
+             * @description The changed aspect before: a property (removed), the old key (renamed), {type, kind}, the range bounds, the enum, the default, the unit or the allOf rules; null for added
+             */
+            from: unknown;
+            /**
+             * To
+             * @description The same aspect after; null for removed
+             */
+            to: unknown;
+            /**
+             * Message
+             * @description For people
+             */
+            message: string;
+            /**
+             * Breaking
+             * @description A configuration valid before may be refused now
+             */
+            breaking: boolean;
         };
         /**
          * SignedIn
@@ -1069,6 +1212,35 @@ export interface components {
              * @default null
              */
             role?: ("admin" | "member" | "viewer") | null;
+        };
+        /**
+         * VersionCompatibility
+         * @description A product version against another one (by default the stored version before it).
+         */
+        VersionCompatibility: {
+            /**
+             * Product Id
+             * Format: uuid
+             */
+            product_id: string;
+            /** Schema Version */
+            schema_version: number;
+            /**
+             * Compared To
+             * @description The version compared with; null when there is none before
+             */
+            compared_to: number | null;
+            /**
+             * Changes
+             * @description From compared_to to schema_version
+             */
+            changes: components["schemas"]["SchemaChange"][];
+            /**
+             * Breaking
+             * @description Any change is breaking
+             */
+            breaking: boolean;
+            configurations: components["schemas"]["ConfigurationsCompatibility"];
         };
     };
     responses: never;
@@ -2861,6 +3033,127 @@ export interface operations {
             };
             /** @description Validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProductVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductVersionList"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getVersionCompatibility: {
+        parameters: {
+            query?: {
+                /** @description Compare with this version instead */
+                against?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                /** @description A schema version of the product */
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionCompatibility"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credential (bad, expired or revoked session or key) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden (a disabled client, a key from an origin it does not allow, or not permitted) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or not yours) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
