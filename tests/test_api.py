@@ -544,13 +544,22 @@ async def test_a_symlink_out_of_the_blob_directory_is_404(api, tmp_path):
     assert SECRET not in body
 
 
-async def test_cors_allows_the_frontend_origin(api):
-    response = await api.options("/api/v1/products", headers={
-        "Origin": "http://localhost:5173", "Access-Control-Request-Method": "GET"})
+async def test_cors_allows_the_frontend_origin_and_any_site_without_credentials(api):
+    def preflight(origin: str, headers: str):
+        return api.options("/api/v1/products", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": headers})
+
+    response = await preflight("http://localhost:5173", "content-type,x-csrf-token")
     assert response.status == 200
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
-    response = await api.get("/api/v1/products", headers={"Origin": "http://evil.example"})
-    assert "Access-Control-Allow-Origin" not in response.headers
+    # Any other site may call with a key it holds (a publishable key only from its own
+    # origins), never with the visitor's cookies: no Allow-Credentials, no session headers.
+    response = await preflight("https://shop.example", "authorization,content-type")
+    assert response.status == 200 and response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert (await preflight("https://shop.example", "x-csrf-token")).status == 403
+    response = await api.get("/api/v1/products", headers={"Origin": "https://shop.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Access-Control-Allow-Credentials" not in response.headers
 
 
 @pytest.mark.azure_storage

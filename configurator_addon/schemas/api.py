@@ -101,6 +101,15 @@ class Job(BaseModel):
     completed_at: datetime | None
 
 
+class ProductVersionEvent(BaseModel):
+    """One message of `/api/v1/products/{id}/events`: the product's current version."""
+
+    id: UUID
+    schema_version: int
+    template_version: str
+    updated_at: datetime
+
+
 class JobEvent(BaseModel):
     """One message of `/api/v1/jobs/{id}/events`."""
 

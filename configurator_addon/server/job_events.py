@@ -1,5 +1,6 @@
-"""Job progress for WebSocket subscribers: one LISTEN connection per API process fans
-database notifications out to the sockets following each job."""
+"""Changes for WebSocket subscribers: LISTEN connections of the API process fan database
+notifications out to the sockets following each job (progress, status) or product (a new
+template version). Job and product ids are UUIDs, so one table of subscribers serves both."""
 from __future__ import annotations
 
 import asyncio
@@ -9,30 +10,33 @@ from collections import defaultdict
 from ..db.listen import listen_forever
 from ..jobs.queue import EVENTS_CHANNEL
 
+PRODUCT_EVENTS_CHANNEL = "configurator_product_events"
+
 
 class JobEventHub:
     def __init__(self, dsn: str):
         self.dsn = dsn
         self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(listen_forever(self.dsn, EVENTS_CHANNEL, self._dispatch))
+        self._tasks = [asyncio.create_task(listen_forever(self.dsn, channel, self._dispatch))
+                       for channel in (EVENTS_CHANNEL, PRODUCT_EVENTS_CHANNEL)]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def subscribe(self, job_id: str) -> asyncio.Queue:
+    def subscribe(self, subject_id: str) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=100)
-        self._subscribers[job_id].add(queue)
+        self._subscribers[subject_id].add(queue)
         return queue
 
-    def unsubscribe(self, job_id: str, queue: asyncio.Queue) -> None:
-        self._subscribers[job_id].discard(queue)
-        if not self._subscribers[job_id]:
-            del self._subscribers[job_id]
+    def unsubscribe(self, subject_id: str, queue: asyncio.Queue) -> None:
+        self._subscribers[subject_id].discard(queue)
+        if not self._subscribers[subject_id]:
+            del self._subscribers[subject_id]
 
     def _dispatch(self, _conn, _pid, _channel, payload: str) -> None:
         try:

@@ -220,6 +220,12 @@ def _service_paths() -> dict:
         "/api/v1/products/{id}": {"get": {
             "operationId": "getProduct", "parameters": [ID],
             "responses": {**_ok("Product"), **_problems(400, 404)}}},
+        "/api/v1/products/{id}/events": {"get": {
+            "operationId": "productEvents",
+            "summary": "WebSocket: ProductVersionEvent messages, at once and at each new template version",
+            "parameters": [ID], "security": [*SECURITY, {"webSocketKey": []}],
+            "responses": {"101": {"description": "Switching to WebSocket; messages are ProductVersionEvent"},
+                          **_problems(400, 404)}}},
         "/api/v1/products/{id}/template": {"put": {
             "operationId": "replaceTemplate", "summary": "Upload a new template version",
             "parameters": [ID], "requestBody": UPLOAD,
@@ -266,7 +272,7 @@ MODELS = [api.Health, api.Readiness, api.Product, api.ProductSummary, api.Produc
           api.JobEvent, api.Problem, api.Page, api.LoginRequest, api.PasswordChange, api.SignedIn, api.Me,
           api.ApiKeyCreate, api.ApiKey, api.ApiKeyCreated, api.ApiKeyList, api.AuditEventList,
           api.PasswordResetRequest, api.PasswordResetConfirm, api.User, api.UserList, api.UserInvite,
-          api.UserUpdate, api.ProductVersionList, api.VersionCompatibility]
+          api.UserUpdate, api.ProductVersionList, api.VersionCompatibility, api.ProductVersionEvent]
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,6 @@
 """`/api/v1/jobs`: submit, follow (also over WebSocket) and cancel GLB generation."""
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from ...jobs.queue import TERMINAL_STATUSES
@@ -10,7 +8,7 @@ from ...schemas.api import Job, JobCreate, JobEvent
 from ...services.submission_limits import limit_submissions
 from .. import keys
 from ..authorization import configuration_visibility, require_credential
-from ..cors import require_allowed_origin
+from ..event_sockets import follow
 from ..requests import client_id, path_id, read_json
 from ..responses import model_response
 from ..storefront_limits import limit_storefront
@@ -78,50 +76,6 @@ async def _event(request: web.Request, row) -> str:
 @routes.get("/api/v1/jobs/{id}/events")
 async def job_events(request: web.Request) -> web.WebSocketResponse:
     """Status/progress messages until the job reaches a terminal state, then the socket closes."""
-    caller = require_credential(request)
-    if caller.kind != "publishable_key":  # whose origins the key's own list decided
-        require_allowed_origin(request, request.app[keys.SETTINGS].cors_origins)
-    jobs = request.app[keys.RESOURCES].jobs
-    tenant, job_id = caller.client_id, path_id(request)
-    hub = request.app[keys.JOB_EVENTS]
-    events = hub.subscribe(str(job_id))  # before the first read, so no change falls in between
-    try:
-        row = await jobs.get(tenant, job_id)  # 404 before the upgrade
-    except BaseException:
-        hub.unsubscribe(str(job_id), events)
-        raise
-    socket = web.WebSocketResponse(heartbeat=20)
-    await socket.prepare(request)
-    reader = asyncio.create_task(_read_until_closed(socket, events))
-    try:
-        last = None
-        while True:
-            message = await _event(request, row)
-            if message != last:
-                await socket.send_str(message)
-                last = message
-            if row["status"] in TERMINAL_STATUSES:
-                break
-            try:
-                await asyncio.wait_for(events.get(), POLL_SECONDS)
-            except TimeoutError:
-                pass
-            if socket.closed:
-                break
-            row = await jobs.get(tenant, job_id)
-    finally:
-        reader.cancel()
-        hub.unsubscribe(str(job_id), events)
-        if not socket.closed:
-            await socket.close()
-    return socket
-
-
-async def _read_until_closed(socket: web.WebSocketResponse, events: asyncio.Queue) -> None:
-    """The client sends nothing we need, but its close must be read to be answered at once
-    (not after the client's close timeout); then the loop above is woken to end."""
-    async for _ in socket:
-        pass
-    if not events.full():
-        events.put_nowait(None)
-
+    jobs, tenant, job_id = request.app[keys.RESOURCES].jobs, client_id(request), path_id(request)
+    return await follow(request, job_id, lambda: jobs.get(tenant, job_id), lambda row: _event(request, row),
+                        finished=lambda row: row["status"] in TERMINAL_STATUSES, poll_seconds=POLL_SECONDS)

@@ -1,19 +1,21 @@
-"""`/api/v1/products`: list and get (every credential), create by uploading a template and
-replace the template (admins; audited)."""
+"""`/api/v1/products`: list and get (every credential), follow its versions over a WebSocket,
+create by uploading a template and replace the template (admins; audited)."""
 from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 
 from ...errors import BadRequestError, PayloadTooLargeError
-from ...schemas.api import Page, Product, ProductList, ProductSummary
+from ...schemas.api import Page, Product, ProductList, ProductSummary, ProductVersionEvent
 from .. import keys
 from ..authorization import actor, require_role
+from ..event_sockets import follow
 from ..requests import client_id, pagination, path_id, remote_address, require_storable_text
 from ..responses import model_response
 
 routes = web.RouteTableDef()
 MAX_TEXT_FIELD = 10_000
+VERSION_POLL_SECONDS = 30.0  # besides the database's notification of each new version
 
 
 async def product_bodies(request: web.Request, rows, model=Product) -> list:
@@ -41,6 +43,19 @@ async def list_products(request: web.Request) -> web.Response:
 async def get_product(request: web.Request) -> web.Response:
     row = await request.app[keys.RESOURCES].products.get(client_id(request), path_id(request))
     return model_response(await product_body(request, row))
+
+
+@routes.get("/api/v1/products/{id}/events")
+async def product_events(request: web.Request) -> web.WebSocketResponse:
+    """The product's current version at once, then again each time its template is replaced:
+    an open configurator (or the add-on's live link) loads the new version without a reload."""
+    products, tenant, product_id = request.app[keys.RESOURCES].products, client_id(request), path_id(request)
+
+    async def version(row) -> str:
+        return ProductVersionEvent.model_validate(dict(row)).model_dump_json()
+
+    return await follow(request, product_id, lambda: products.get(tenant, product_id), version,
+                        poll_seconds=VERSION_POLL_SECONDS)
 
 
 async def _read_upload(request: web.Request, fields: set[str]) -> dict:
