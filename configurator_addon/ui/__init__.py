@@ -1,25 +1,39 @@
 """Authoring tool for technical artists in Blender's GUI: a "Configurator" sidebar tab to mark
-the product collection, inspect the open file against the template contract and export the
-product as the server would. Importing registers nothing; `register()` does it all and
-`unregister()` undoes exactly that.
+the product collection, check the open file against the template contract, list and preview
+its parameters, write the contract's structures, export the product as the server would and
+publish it. Importing registers nothing; `register()` does it all and `unregister()` undoes
+exactly that.
 """
 from __future__ import annotations
 
 import bpy
 
-from . import operators, panel, preferences, server_control, session_state
+from . import (
+    contract_operators,
+    operators,
+    panel,
+    parameter_table,
+    preferences,
+    previewing,
+    publish_operator,
+    server_control,
+    session_state,
+)
 
-CLASSES = (preferences.ConfiguratorPreferences, *operators.CLASSES, *server_control.CLASSES, *panel.CLASSES)
+CLASSES = (preferences.ConfiguratorPreferences, *operators.CLASSES, *contract_operators.CLASSES,
+           *publish_operator.CLASSES, *server_control.CLASSES, *parameter_table.CLASSES, *panel.CLASSES)
 
 
 def register() -> None:
+    session_state.register()
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    session_state.register()
+    previewing.register()
 
 
 def unregister() -> None:
     server_control.stop()
-    session_state.unregister()
+    previewing.unregister()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
+    session_state.unregister()

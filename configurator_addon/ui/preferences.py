@@ -1,8 +1,15 @@
-"""Add-on preferences of the authoring tool: export defaults and the engine's time limit."""
+"""Add-on preferences of the authoring tool: export defaults, the engine's time limit, and the
+server to publish to with its secret API key.
+
+Preferences live in Blender's own settings (userpref.blend, when the artist saves them),
+never in a template's .blend. The key is shown as dots (`PASSWORD`); on a build machine
+prefer the environment (CONFIGURATOR_API_KEY), which `configurator.publish` reads when the
+preference is empty.
+"""
 from __future__ import annotations
 
 import bpy
-from bpy.props import BoolProperty, IntProperty
+from bpy.props import BoolProperty, IntProperty, StringProperty
 
 # The top package: "configurator_addon" in a checkout, "bl_ext.<repository>.configurator"
 # when Blender loads the extension. Blender finds preferences by that module name.
@@ -27,11 +34,27 @@ class ConfiguratorPreferences(bpy.types.AddonPreferences):
         soft_max=3600,
         subtype="TIME_ABSOLUTE",
     )
+    server_url: StringProperty(
+        name="Server URL",
+        description="The Configurator server Publish uploads to, e.g. http://127.0.0.1:8000 for `make run`",
+    )
+    api_key: StringProperty(
+        name="API key",
+        description="A secret key (sk_…) of an admin of your client, from the web admin area's API keys; "
+                    "kept in Blender's preferences, never in a .blend",
+        subtype="PASSWORD",
+    )
 
     def draw(self, _context):
         layout = self.layout
         layout.prop(self, "use_draco")
         layout.prop(self, "timeout_seconds")
+        box = layout.box()
+        box.label(text="Publishing", icon="WORLD")
+        box.prop(self, "server_url")
+        box.prop(self, "api_key")
+        if not bpy.app.online_access:
+            box.label(text="Online access is off: allow it under System › Network to publish", icon="ERROR")
 
 
 def addon_preferences(context) -> ConfiguratorPreferences | None:
