@@ -11,6 +11,7 @@ NODE_DIR := tests/node
 NODE_INSTALLED := $(NODE_DIR)/node_modules/.installed
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+EXTENSION_ARGS ?=
 
 FRONTEND := frontend
 FRONTEND_INSTALLED := $(FRONTEND)/node_modules/.installed
@@ -29,7 +30,7 @@ help:
 	@echo "make templates   build templates/*.blend from the scripts in templates/"
 	@echo "make node-tools  Node tools the tests call (glTF validator, Azurite) into $(NODE_DIR)"
 	@echo "make bench       run the benchmarks (BENCH_ARGS=--quick for a short run)"
-	@echo "make extension   build the Blender extension archive into dist/"
+	@echo "make extension   build the Blender extension, one archive per platform, into dist/ (EXTENSION_ARGS=--platform linux-x64)"
 	@echo "make clean       remove build outputs (keeps $(VENV))"
 
 install: $(INSTALLED)
@@ -104,8 +105,10 @@ bench: install templates
 	@if [ -f bench/run_all.py ]; then $(PYTHON) bench/run_all.py $(BENCH_ARGS); \
 	else echo "no benchmarks yet (bench/run_all.py)"; fi
 
-extension: install
-	$(PYTHON) tools/build_extension.py
+# dist/configurator-<version>-<platform>.zip for each platform: the add-on, its dependencies as
+# wheels from PyPI (downloaded once into var/wheels/), the docs it links to and the web app.
+extension: install frontend
+	$(PYTHON) tools/build_extension.py --webapp $(FRONTEND)/dist $(EXTENSION_ARGS)
 
 clean:
 	rm -rf dist build .pytest_cache *.egg-info $(NODE_DIR)/node_modules $(FRONTEND)/dist $(FRONTEND)/node_modules

@@ -55,17 +55,7 @@ def archives(tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def blender_site(tmp_path_factory) -> str:
     """A folder with `bpy` and Blender's own Python packages only (links into the venv)."""
-    site = tmp_path_factory.mktemp("blender_site")
-    site_packages = os.path.dirname(os.path.dirname(importlib.metadata.distribution("bpy").locate_file("bpy/x")))
-    for name in ("bpy", *build_extension.BLENDER_SHIPS):
-        try:
-            files = importlib.metadata.distribution(name).files
-        except importlib.metadata.PackageNotFoundError:
-            continue  # shipped by Blender, not needed by the bpy module (Cython)
-        for top in sorted({str(f).split("/")[0] for f in files} - {"..", "__pycache__"}):
-            if not top.endswith(".dist-info") and os.path.exists(os.path.join(site_packages, top)):
-                os.symlink(os.path.join(site_packages, top), site / top)
-    return str(site)
+    return build_extension.link_blender_site(str(tmp_path_factory.mktemp("blender_site")))
 
 
 @pytest.fixture(scope="module")
@@ -267,3 +257,29 @@ def test_installed_extension_works_with_only_what_blender_ships(archives, blende
     assert found["online_access"] is False
     assert found["refused"] and "online access is off" in found["refused"] and "HOST" in found["refused"]
     assert found["served"] == ["FINISHED"] and found["health"] == {"status": 200}
+
+
+# -- Blender's online access ---------------------------------------------------------------------
+def test_with_online_access_off_only_what_stays_on_this_machine_is_allowed():
+    import bpy
+
+    from configurator_addon.settings import Settings
+    from configurator_addon.ui import online_access
+
+    assert bpy.app.online_access is False  # the bpy module starts with it off, as Blender does
+    local = Settings(host="127.0.0.1", database_url="postgresql://u:p@w@127.0.0.1:5432/db",
+                     azure_storage_connection_string="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+                     "AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+                     smtp_url="smtp://localhost:25")
+    assert online_access.refusal_for_server(local) is None
+    assert online_access.refusal_for_server(Settings(host="::1", database_url="postgresql:///db?host=/run/pg")) is None
+    for remote, named in [({"host": "0.0.0.0"}, "HOST"), ({"host": ""}, "HOST"),
+                          ({"database_url": "postgresql://u:p@db.example.com/db"}, "DATABASE_URL"),
+                          ({"database_url": "postgresql://u@127.0.0.1,db.example.com/db"}, "DATABASE_URL"),
+                          ({"azure_storage_connection_string": "AccountName=a;AccountKey=a2V5"},
+                           "AZURE_STORAGE_CONNECTION_STRING"),
+                          ({"smtp_url": "smtps://mail.example.com"}, "SMTP_URL")]:
+        refusal = online_access.refusal_for_server(Settings(**{"host": "127.0.0.1", **remote}))
+        assert refusal and named in refusal and "Allow Online Access" in refusal, remote
+    assert online_access.refusal_for_url("http://localhost:8000/api/v1/products") is None
+    assert "configurator.example.com" in online_access.refusal_for_url("https://configurator.example.com/api/v1")

@@ -160,6 +160,24 @@ def blender_ext_tools() -> tuple[str, str]:
             os.path.join(scripts, "modules", "_bpy_internal", "extensions", "tags.py"))
 
 
+def link_blender_site(folder: str) -> str:
+    """Fill `folder` with links to `bpy` and to this environment's copies of BLENDER_SHIPS: with
+    `python -S -s` and PYTHONPATH=`folder`, an interpreter that has what Blender's own Python has
+    and nothing else (the install test and bench/extension_install.py run the extension there)."""
+    import importlib.metadata
+
+    for name in ("bpy", *BLENDER_SHIPS):
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # Blender ships it, the bpy module does not need it (Cython)
+        for top in sorted({str(f).split("/")[0] for f in distribution.files or ()} - {"..", "__pycache__"}):
+            source = str(distribution.locate_file(top))
+            if not top.endswith(".dist-info") and os.path.exists(source):
+                os.symlink(source, os.path.join(folder, top))
+    return folder
+
+
 # -- wheels -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Target:
