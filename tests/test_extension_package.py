@@ -259,6 +259,27 @@ def test_installed_extension_works_with_only_what_blender_ships(archives, blende
     assert found["served"] == ["FINISHED"] and found["health"] == {"status": 200}
 
 
+# -- child processes -----------------------------------------------------------------------------
+def test_inside_blender_the_child_is_that_blender_running_the_packaged_entry_point(templates, tmp_path):
+    from configurator_addon import engine_process
+
+    command = engine_process.child_command(["inspect", templates["valid"]], blender_path="/opt/blender/blender")
+    entry = os.path.join(ROOT, "configurator_addon", "child_entry.py")
+    assert command[:8] == ["/opt/blender/blender", "--background", "--factory-startup", "--python-exit-code", "1",
+                           "--python", entry, "--"]
+    assert command[-2:] == ["inspect", templates["valid"]] and "--sys-path" in command
+    # Run the entry point as Blender runs a --python script: the file's code as __main__, with
+    # Blender's own options before `--` and nothing of ours on the path.
+    answer = tmp_path / "answer.json"
+    blender_argv = [*command[:-2], "inspect", templates["valid"], "--answer", str(answer)]
+    run_python("-c", "import runpy, sys\n"
+               f"sys.argv = {blender_argv!r}\n"
+               f"sys.path = [p for p in sys.path if p not in ('', {ROOT!r})]\n"
+               f"runpy.run_path({entry!r}, run_name='__main__')", check=True)
+    inspection = json.loads(answer.read_text())
+    assert inspection["product_name"] == "Test Box"
+
+
 # -- Blender's online access ---------------------------------------------------------------------
 def test_with_online_access_off_only_what_stays_on_this_machine_is_allowed():
     import bpy
