@@ -337,8 +337,23 @@ assert server_control.is_running() and bpy.app.timers.is_registered(server_contr
 base = f"http://127.0.0.1:{port}"
 outcome = {}
 
+def admin_key():
+    import asyncio
+    from configurator_addon.accounts import api_keys
+    from configurator_addon.db.pool import create_pool
+    from configurator_addon.services.seeding import DEMO_CLIENT_ID
+
+    async def make():
+        pool = await create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=1)
+        try:
+            return (await api_keys.create_key(pool, DEMO_CLIENT_ID, kind="secret", role="admin"))["key"]
+        finally:
+            await pool.close()
+    return asyncio.run(make())
+
 def client():
     try:
+        credential = {"Authorization": f"Bearer {admin_key()}"}
         boundary = "configuratortest"
         with open(template, "rb") as handle:
             body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nBox\r\n"
@@ -346,14 +361,16 @@ def client():
                     "Content-Type: application/octet-stream\r\n\r\n").encode() + handle.read()
         body += f"\r\n--{boundary}--\r\n".encode()
         request = urllib.request.Request(base + "/api/v1/products", data=body, method="POST",
-                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                                  **credential})
         product = json.load(urllib.request.urlopen(request, timeout=60))
         submission = {"product_id": product["id"], "config_data": {"width": 0.9}}
         request = urllib.request.Request(base + "/api/v1/jobs", method="POST", data=json.dumps(submission).encode(),
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", **credential})
         job = json.load(urllib.request.urlopen(request, timeout=30))
         for _ in range(600):
-            job = json.load(urllib.request.urlopen(f"{base}/api/v1/jobs/{job['id']}", timeout=30))
+            request = urllib.request.Request(f"{base}/api/v1/jobs/{job['id']}", headers=credential)
+            job = json.load(urllib.request.urlopen(request, timeout=30))
             if job["status"] in ("COMPLETED", "FAILED", "CANCELLED"):
                 break
             time.sleep(0.05)
