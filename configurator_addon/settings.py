@@ -27,6 +27,16 @@ def default_var_dir() -> str:
     return "var"
 
 
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def default_webapp_dir() -> str:
+    """The built web app: inside the package for an installed extension (its archive carries it
+    as `webapp/`), else the repository's `frontend/dist`."""
+    bundled = os.path.join(PACKAGE_DIR, "webapp")
+    return bundled if os.path.isdir(bundled) else os.path.join(os.path.dirname(PACKAGE_DIR), "frontend", "dist")
+
+
 @dataclass(frozen=True)
 class Settings:
     # Database: unset means an embedded PostgreSQL cluster under `var_dir`.
@@ -77,7 +87,7 @@ class Settings:
     # unset: the message (with its link) is logged instead of sent.
     smtp_url: str | None = None  # SMTP_URL
     mail_from: str = "Configurator <no-reply@localhost>"  # MAIL_FROM
-    webapp_dir: str = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "frontend", "dist")
+    webapp_dir: str = field(default_factory=default_webapp_dir)
 
     @property
     def lease_timeout_seconds(self) -> float:
@@ -134,6 +144,6 @@ class Settings:
             blob_url_ttl_seconds=_int(env, "BLOB_URL_TTL_SECONDS", cls.blob_url_ttl_seconds),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
-            webapp_dir=env.get("CONFIGURATOR_WEBAPP_DIR") or cls.webapp_dir,
+            webapp_dir=env.get("CONFIGURATOR_WEBAPP_DIR") or default_webapp_dir(),
         )
         return replace(settings, **overrides)
