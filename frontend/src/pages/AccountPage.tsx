@@ -7,6 +7,7 @@ import { RequireRole } from '../components/layout/RequireRole';
 import { useAuth } from '../context/AuthContext';
 import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { focusFirst } from '../lib/focusFirst';
 import { loginErrorMessage } from '../lib/login';
 import { hasRole, ROLE_LABELS } from '../lib/roles';
 import { ApiError, api } from '../services/api';
@@ -60,11 +61,6 @@ function ChangePassword() {
   const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
   const [doneRef, focusDone] = useFocusRequest<HTMLParagraphElement>();
 
-  const focusFirst = (found: Errors) => {
-    const first = (['current', 'next', 'confirm'] as const).find((k) => found[k]);
-    if (first) refs[first].current?.focus();
-  };
-
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (busy) return;
@@ -76,7 +72,7 @@ function ChangePassword() {
     setError(null);
     setDone(false);
     if (Object.keys(found).length) {
-      focusFirst(found);
+      focusFirst(refs, found);
       return;
     }
     setBusy(true);
@@ -95,7 +91,7 @@ function ChangePassword() {
           next: fields.new_password && sentence(fields.new_password),
         };
         setErrors(found);
-        focusFirst(found);
+        focusFirst(refs, found);
       } else if (caught instanceof ApiError && caught.status === 403) {
         // The current password is not right (the server counts it like a failed login).
         setErrors({ current: loginErrorMessage(caught) });

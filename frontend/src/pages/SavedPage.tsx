@@ -4,11 +4,12 @@
  * (their ids kept in localStorage) — open, remove from this list. */
 import { useCallback, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { Link } from 'react-router';
-import { Dialog } from '../components/layout/Dialog';
+import { ConfirmDialog } from '../components/layout/ConfirmDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/layout/StatusViews';
 import { useAuth } from '../context/AuthContext';
 import { useToast } from '../context/ToastContext';
 import { useAsync, type AsyncState } from '../hooks/useAsync';
+import { useConfirm } from '../hooks/useConfirm';
 import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { forgetLocalSaved, localSavedIds } from '../lib/localSaved';
@@ -58,6 +59,10 @@ async function loadBrowserSaved(signal: AbortSignal): Promise<SavedData> {
   return { items, total: items.length, products: await productsOf(items, signal), unavailable: failures.length };
 }
 
+/** The list without the configuration `id` (deleted, or removed from this browser's list). */
+const without = (id: string) => (data: SavedData | undefined) =>
+  data && { ...data, items: data.items.filter((c) => c.id !== id), total: data.total - 1 };
+
 export function SavedPage() {
   useDocumentTitle('Saved configurations');
   const { status } = useAuth();
@@ -74,59 +79,33 @@ export function SavedPage() {
 
 function AccountSaved({ heading }: { heading: RefObject<HTMLHeadingElement | null> }) {
   const saved = useAsync(loadAccountSaved);
-  const { notify } = useToast();
-  const [deleting, setDeleting] = useState<Configuration | null>(null);
 
   const replace = (updated: Configuration) =>
     saved.setData((d) => d && { ...d, items: d.items.map((c) => (c.id === updated.id ? updated : c)) });
 
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    const target = deleting;
-    setDeleting(null);
-    try {
-      await api.deleteConfiguration(target.id);
-      saved.setData((d) => d && { ...d, items: d.items.filter((c) => c.id !== target.id), total: d.total - 1 });
-      notify(`Deleted “${target.name}”.`);
-      setTimeout(() => heading.current?.focus(), 0); // its row, and the button, are gone
-    } catch (error) {
-      notify((error as Error).message, { tone: 'error' });
-    }
-  };
+  const deleting = useConfirm(async (target: Configuration) => {
+    await api.deleteConfiguration(target.id);
+    saved.setData(without(target.id));
+    return `Deleted “${target.name}”.`;
+  }, heading, (error) => error.message);
 
   return (
     <>
       <SavedList
         saved={saved}
-        empty={(
-          <EmptyState title="Nothing saved yet">
-            <p>Configure a product and press <strong>Save</strong> to keep it here.</p>
-            <Link className="button" to="/">Browse products</Link>
-          </EmptyState>
-        )}
+        emptyTitle="Nothing saved yet"
         renderActions={(configuration) => ({
           onRenamed: replace,
           extra: (
-            <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => setDeleting(configuration)}>
+            <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => deleting.ask(configuration)}>
               Delete
             </button>
           ),
         })}
       />
-      <Dialog
-        open={deleting !== null}
-        title="Delete this configuration?"
-        onClose={() => setDeleting(null)}
-        returnFocus={heading}
-        actions={(
-          <>
-            <button type="button" className="button button-ghost" onClick={() => setDeleting(null)}>Keep it</button>
-            <button type="button" className="button button-danger" onClick={confirmDelete}>Delete</button>
-          </>
-        )}
-      >
-        <p>“{deleting?.name}” will be removed for good. Links shared from it keep working.</p>
-      </Dialog>
+      <ConfirmDialog confirmation={deleting} title="Delete this configuration?" keepLabel="Keep it" confirmLabel="Delete">
+        <p>“{deleting.pending?.name}” will be removed for good. Links shared from it keep working.</p>
+      </ConfirmDialog>
     </>
   );
 }
@@ -140,7 +119,7 @@ function BrowserSaved({ heading }: { heading: RefObject<HTMLHeadingElement | nul
     const index = items.findIndex((c) => c.id === configuration.id);
     const next = items[index + 1] ?? items[index - 1];
     forgetLocalSaved([configuration.id]);
-    saved.setData((d) => d && { ...d, items: d.items.filter((c) => c.id !== configuration.id), total: d.total - 1 });
+    saved.setData(without(configuration.id));
     notify(`Removed “${configuration.name}” from this list.`);
     // The button is gone with its row: focus goes to the neighbouring one, else the heading.
     setTimeout(() => {
@@ -158,12 +137,7 @@ function BrowserSaved({ heading }: { heading: RefObject<HTMLHeadingElement | nul
       </p>
       <SavedList
         saved={saved}
-        empty={(
-          <EmptyState title="Nothing saved in this browser yet">
-            <p>Configure a product and press <strong>Save</strong> to keep it here.</p>
-            <Link className="button" to="/">Browse products</Link>
-          </EmptyState>
-        )}
+        emptyTitle="Nothing saved in this browser yet"
         renderActions={(configuration) => ({
           extra: (
             <button type="button" className="button button-small button-ghost" onClick={() => remove(configuration)}>
@@ -182,14 +156,21 @@ interface ItemActions {
   extra: ReactNode;
 }
 
-function SavedList({ saved, empty, renderActions }: {
+function SavedList({ saved, emptyTitle, renderActions }: {
   saved: AsyncState<SavedData>;
-  empty: ReactNode;
+  emptyTitle: string;
   renderActions(configuration: Configuration): ItemActions;
 }) {
   if (saved.error && !saved.data) return <ErrorState title="Saved configurations could not be loaded" error={saved.error} onRetry={saved.reload} />;
   if (!saved.data) return <LoadingState label="Loading saved configurations" />;
-  if (saved.data.items.length === 0 && saved.data.unavailable === 0) return <>{empty}</>;
+  if (saved.data.items.length === 0 && saved.data.unavailable === 0) {
+    return (
+      <EmptyState title={emptyTitle}>
+        <p>Configure a product and press <strong>Save</strong> to keep it here.</p>
+        <Link className="button" to="/">Browse products</Link>
+      </EmptyState>
+    );
+  }
   const data = saved.data;
   return (
     <>

@@ -1,10 +1,11 @@
 /** Admin › Audit log: the client's events, newest first, a page at a time (keyset paging:
  * "Older" asks for the events before the last one shown). */
 import { useCallback, useRef, useState } from 'react';
-import { EmptyState, ErrorState, LoadingState } from '../../components/layout/StatusViews';
+import { EmptyState } from '../../components/layout/StatusViews';
 import { useAsync } from '../../hooks/useAsync';
 import { describeParty, directoryOf, formatDetail } from '../../lib/audit';
 import { api } from '../../services/api';
+import { AdminTable } from './AdminTable';
 import { formatDate } from './format';
 
 const PAGE_SIZE = 50;
@@ -37,41 +38,27 @@ export function AuditAdmin() {
         </button>
       </div>
       <p className="muted">Who did what for your company: logins, changes of users, keys and products. Newest first.</p>
-      {events.error && !events.data ? (
-        <ErrorState title="The audit log could not be loaded" error={events.error} onRetry={events.reload} />
-      ) : !events.data || events.loading ? (
-        <LoadingState label="Loading events" />
-      ) : events.data.items.length === 0 ? (
-        <EmptyState title={page === 1 ? 'Nothing recorded yet' : 'No older events'} />
-      ) : (
-        <div className="table-wrap" role="region" aria-labelledby="audit-title" tabIndex={0}>
-          <table className="data-table audit-table">
-            <caption className="visually-hidden">Page {page}, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">What</th>
-                <th scope="col">Target</th>
-                <th scope="col">Details</th>
-                <th scope="col">Address</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.data.items.map((event) => (
-                <tr key={event.id} data-action={event.action}>
-                  <td><time dateTime={event.at}>{formatDate(event.at)}</time></td>
-                  <td className="cell-break">{describeParty(event.actor, directory)}</td>
-                  <td><code>{event.action}</code></td>
-                  <td className="cell-break">{describeParty(event.target, directory)}</td>
-                  <td className="cell-break cell-detail">{formatDetail(event.detail)}</td>
-                  <td>{event.ip || <span className="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <AdminTable
+        list={events}
+        loading={events.loading}
+        labelledBy="audit-title"
+        errorTitle="The audit log could not be loaded"
+        loadingLabel="Loading events"
+        empty={<EmptyState title={page === 1 ? 'Nothing recorded yet' : 'No older events'} />}
+        className="audit-table"
+        caption={<caption className="visually-hidden">Page {page}, newest first</caption>}
+        columns={['When', 'Who', 'What', 'Target', 'Details', 'Address']}
+        row={(event) => (
+          <tr key={event.id} data-action={event.action}>
+            <td><time dateTime={event.at}>{formatDate(event.at)}</time></td>
+            <td className="cell-break">{describeParty(event.actor, directory)}</td>
+            <td><code>{event.action}</code></td>
+            <td className="cell-break">{describeParty(event.target, directory)}</td>
+            <td className="cell-break cell-detail">{formatDetail(event.detail)}</td>
+            <td>{event.ip || <span className="muted">—</span>}</td>
+          </tr>
+        )}
+      />
       <nav className="pager" aria-label="Audit log pages">
         <button type="button" className="button button-small button-secondary" disabled={page === 1}
           onClick={() => go(cursors.slice(0, -1))}>

@@ -3,20 +3,22 @@
  * website: storefront and embed) with its allowed origins. A new key is shown once, with a
  * copy button; a publishable one also with the embed code of a product. Revoking asks first. */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { ConfirmDialog } from '../../components/layout/ConfirmDialog';
 import { CopyField } from '../../components/layout/CopyField';
-import { Dialog } from '../../components/layout/Dialog';
 import { ProblemList, sentence } from '../../components/layout/ProblemList';
-import { EmptyState, ErrorState, LoadingState } from '../../components/layout/StatusViews';
-import { useToast } from '../../context/ToastContext';
-import { useFocusRequest } from '../../hooks/useFocusRequest';
+import { EmptyState } from '../../components/layout/StatusViews';
 import { useAsync } from '../../hooks/useAsync';
+import { useConfirm } from '../../hooks/useConfirm';
+import { useFocusRequest } from '../../hooks/useFocusRequest';
 import { directoryOf, describeParty } from '../../lib/audit';
 import { embedSnippet, embedUrl } from '../../lib/embedSnippet';
+import { focusFirst } from '../../lib/focusFirst';
 import { describeOrigin, parseOrigins, SELF_ORIGIN } from '../../lib/origins';
 import { pointerPath } from '../../lib/problems';
 import { ROLE_LABELS } from '../../lib/roles';
 import { ApiError, api } from '../../services/api';
 import type { ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyKind, ProductSummary, Role } from '../../types/api';
+import { AdminTable } from './AdminTable';
 import { formatDate } from './format';
 
 const loadKeys = (signal: AbortSignal) => api.listApiKeys(signal);
@@ -29,27 +31,18 @@ export function KeysAdmin() {
   const keys = useAsync(loadKeys);
   const products = useAsync(loadProducts);
   const users = useAsync(loadUsers);
-  const { notify } = useToast();
   const [created, setCreated] = useState<ApiKeyCreated | null>(null);
-  const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const directory = directoryOf(users.data?.items ?? []);
 
-  const confirmRevoke = async () => {
-    if (!revoking) return;
-    const target = revoking;
-    setRevoking(null);
-    try {
-      await api.revokeApiKey(target.id);
-      const at = new Date().toISOString();
-      keys.setData((d) => d && { items: d.items.map((k) => (k.id === target.id ? { ...k, revoked_at: k.revoked_at ?? at } : k)) });
-      if (created?.id === target.id) setCreated(null);
-      notify(`Revoked “${target.name || target.shown_prefix}”. It is refused from now on.`);
-      setTimeout(() => heading.current?.focus(), 0); // the Revoke button is gone
-    } catch (error) {
-      notify(sentence((error as Error).message), { tone: 'error' });
-    }
-  };
+  const revoke = useConfirm(async (target: ApiKey) => {
+    await api.revokeApiKey(target.id);
+    const at = new Date().toISOString();
+    keys.setData((d) => d && { items: d.items.map((k) => (k.id === target.id ? { ...k, revoked_at: k.revoked_at ?? at } : k)) });
+    if (created?.id === target.id) setCreated(null);
+    return `Revoked “${target.name || target.shown_prefix}”. It is refused from now on.`;
+  }, heading);
+  const revoking = revoke.pending;
 
   return (
     <>
@@ -62,64 +55,47 @@ export function KeysAdmin() {
           Secret keys (<code>sk_…</code>) are for servers and the Blender add-on: keep them out of web pages.
           Publishable keys (<code>pk_…</code>) are for your website: they only act as the storefront, from the sites they list.
         </p>
-        {keys.error && !keys.data ? (
-          <ErrorState title="The keys could not be loaded" error={keys.error} onRetry={keys.reload} />
-        ) : !keys.data ? (
-          <LoadingState label="Loading keys" />
-        ) : keys.data.items.length === 0 ? (
-          <EmptyState title="No keys yet"><p>Create one below.</p></EmptyState>
-        ) : (
-          <div className="table-wrap" role="region" aria-labelledby="keys-title" tabIndex={0}>
-            <table className="data-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Allowed from</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                  <th scope="col"><span className="visually-hidden">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data.items.map((key) => (
-                  <tr key={key.id} data-id={key.id} className={key.revoked_at ? 'is-revoked' : undefined}>
-                    <th scope="row">{key.name || <span className="muted">Unnamed</span>}</th>
-                    <td>
-                      {key.kind === 'publishable' ? 'Publishable' : 'Secret'}
-                      <span className="cell-note">{key.role === 'storefront' ? 'Storefront' : ROLE_LABELS[key.role]}</span>
-                    </td>
-                    <td><code>{key.shown_prefix}…</code></td>
-                    <td>
-                      {key.allowed_origins.length ? (
-                        <ul className="plain-list">{key.allowed_origins.map((o) => <li key={o} className="cell-break">{describeOrigin(o)}</li>)}</ul>
-                      ) : <span className="muted">Anywhere (not a browser key)</span>}
-                    </td>
-                    <td>
-                      <time dateTime={key.created_at}>{formatDate(key.created_at)}</time>
-                      {key.created_by && <span className="cell-note">by {describeParty(`user:${key.created_by}`, directory)}</span>}
-                    </td>
-                    <td>{key.last_used_at ? <time dateTime={key.last_used_at}>{formatDate(key.last_used_at)}</time> : <span className="muted">Never</span>}</td>
-                    <td>
-                      {key.revoked_at
-                        ? <span className="badge badge-muted">Revoked <time dateTime={key.revoked_at}>{formatDate(key.revoked_at)}</time></span>
-                        : <span className="badge badge-success">Active</span>}
-                    </td>
-                    <td className="cell-actions">
-                      {!key.revoked_at && (
-                        <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => setRevoking(key)}>
-                          Revoke<span className="visually-hidden"> {key.name || key.shown_prefix}</span>
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <AdminTable
+          list={keys}
+          labelledBy="keys-title"
+          errorTitle="The keys could not be loaded"
+          loadingLabel="Loading keys"
+          empty={<EmptyState title="No keys yet"><p>Create one below.</p></EmptyState>}
+          columns={['Name', 'Kind', 'Key', 'Allowed from', 'Created', 'Last used', 'Status']}
+          actions
+          row={(key) => (
+            <tr key={key.id} data-id={key.id} className={key.revoked_at ? 'is-revoked' : undefined}>
+              <th scope="row">{key.name || <span className="muted">Unnamed</span>}</th>
+              <td>
+                {key.kind === 'publishable' ? 'Publishable' : 'Secret'}
+                <span className="cell-note">{key.role === 'storefront' ? 'Storefront' : ROLE_LABELS[key.role]}</span>
+              </td>
+              <td><code>{key.shown_prefix}…</code></td>
+              <td>
+                {key.allowed_origins.length ? (
+                  <ul className="plain-list">{key.allowed_origins.map((o) => <li key={o} className="cell-break">{describeOrigin(o)}</li>)}</ul>
+                ) : <span className="muted">Anywhere (not a browser key)</span>}
+              </td>
+              <td>
+                <time dateTime={key.created_at}>{formatDate(key.created_at)}</time>
+                {key.created_by && <span className="cell-note">by {describeParty(`user:${key.created_by}`, directory)}</span>}
+              </td>
+              <td>{key.last_used_at ? <time dateTime={key.last_used_at}>{formatDate(key.last_used_at)}</time> : <span className="muted">Never</span>}</td>
+              <td>
+                {key.revoked_at
+                  ? <span className="badge badge-muted">Revoked <time dateTime={key.revoked_at}>{formatDate(key.revoked_at)}</time></span>
+                  : <span className="badge badge-success">Active</span>}
+              </td>
+              <td className="cell-actions">
+                {!key.revoked_at && (
+                  <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => revoke.ask(key)}>
+                    Revoke<span className="visually-hidden"> {key.name || key.shown_prefix}</span>
+                  </button>
+                )}
+              </td>
+            </tr>
+          )}
+        />
       </section>
       <CreateKey onCreated={(key) => {
         const { key: _secret, ...listed } = key;
@@ -127,17 +103,11 @@ export function KeysAdmin() {
         keys.setData((d) => d && { items: [listed, ...d.items] });
         setCreated(key);
       }} />
-      <Dialog
-        open={revoking !== null}
+      <ConfirmDialog
+        confirmation={revoke}
         title={`Revoke “${revoking?.name || revoking?.shown_prefix || 'this key'}”?`}
-        onClose={() => setRevoking(null)}
-        returnFocus={heading}
-        actions={(
-          <>
-            <button type="button" className="button button-ghost" onClick={() => setRevoking(null)}>Keep it</button>
-            <button type="button" className="button button-danger" onClick={confirmRevoke}>Revoke</button>
-          </>
-        )}
+        keepLabel="Keep it"
+        confirmLabel="Revoke"
       >
         <p>
           Whatever uses this key stops working: at once on this server, within a few seconds on the others.
@@ -149,7 +119,7 @@ export function KeysAdmin() {
             logged in. Revoked, those pages cannot show products until the server issues a new one at its next start.
           </p>
         )}
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }
@@ -216,11 +186,6 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
   const refs = { name: useRef<HTMLInputElement>(null), role: useRef<HTMLSelectElement>(null), origins: useRef<HTMLTextAreaElement>(null) };
   const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
-  const focusFirst = (found: CreateErrors) => {
-    const first = (['name', 'role', 'origins'] as const).find((k) => found[k]);
-    if (first) refs[first].current?.focus();
-  };
-
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (busy) return;
@@ -241,7 +206,7 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
     setErrors(found);
     setError(null);
     if (Object.keys(found).length) {
-      focusFirst(found);
+      focusFirst(refs, found);
       return;
     }
     setBusy(true);
@@ -266,7 +231,7 @@ function CreateKey({ onCreated }: { onCreated(key: ApiKeyCreated): void }) {
       }
       if (Object.keys(byField).length) {
         setErrors(byField);
-        focusFirst(byField);
+        focusFirst(refs, byField);
       } else {
         setError(caught);
         focusAlert(); // once shown: an empty alert is not displayed

@@ -6,12 +6,13 @@ import { useCallback, useRef, useState, type FormEvent, type RefObject } from 'r
 import { Link } from 'react-router';
 import { Dialog } from '../../components/layout/Dialog';
 import { ProblemList } from '../../components/layout/ProblemList';
-import { EmptyState, ErrorState, LoadingState, Spinner } from '../../components/layout/StatusViews';
+import { EmptyState, Spinner } from '../../components/layout/StatusViews';
 import { useToast } from '../../context/ToastContext';
 import { useFocusRequest } from '../../hooks/useFocusRequest';
 import { useAsync } from '../../hooks/useAsync';
 import { ApiError, api } from '../../services/api';
 import type { ProductSummary } from '../../types/api';
+import { AdminTable } from './AdminTable';
 import { formatDate, shortVersion } from './format';
 
 const loadProducts = (signal: AbortSignal) => api.listProducts(100, 0, signal);
@@ -32,45 +33,31 @@ export function ProductsAdmin() {
     <>
       <section className="panel" aria-labelledby="products-title">
         <h2 id="products-title" tabIndex={-1} ref={heading}>Products</h2>
-        {products.error && !products.data ? (
-          <ErrorState title="The products could not be loaded" error={products.error} onRetry={products.reload} />
-        ) : !products.data ? (
-          <LoadingState label="Loading products" />
-        ) : products.data.items.length === 0 ? (
-          <EmptyState title="No products yet"><p>Add the first one below, from its Blender template.</p></EmptyState>
-        ) : (
-          <div className="table-wrap" role="region" aria-labelledby="products-title" tabIndex={0}>
-            <table className="data-table">
-              <thead>
-                <tr>
-                  <th scope="col">Product</th>
-                  <th scope="col">Schema</th>
-                  <th scope="col">Template</th>
-                  <th scope="col">Updated</th>
-                  <th scope="col"><span className="visually-hidden">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {products.data.items.map((product) => (
-                  <tr key={product.id} data-id={product.id}>
-                    <th scope="row">
-                      <Link to={`/configure/${product.id}`}>{product.name}</Link>
-                      {product.description && <span className="cell-note">{product.description}</span>}
-                    </th>
-                    <td>v{product.schema_version}</td>
-                    <td><code title={product.template_version}>{shortVersion(product.template_version)}</code></td>
-                    <td><time dateTime={product.updated_at}>{formatDate(product.updated_at)}</time></td>
-                    <td className="cell-actions">
-                      <button type="button" className="button button-small button-secondary" onClick={() => setReplacing(product)}>
-                        Replace template<span className="visually-hidden"> of {product.name}</span>
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <AdminTable
+          list={products}
+          labelledBy="products-title"
+          errorTitle="The products could not be loaded"
+          loadingLabel="Loading products"
+          empty={<EmptyState title="No products yet"><p>Add the first one below, from its Blender template.</p></EmptyState>}
+          columns={['Product', 'Schema', 'Template', 'Updated']}
+          actions
+          row={(product) => (
+            <tr key={product.id} data-id={product.id}>
+              <th scope="row">
+                <Link to={`/configure/${product.id}`}>{product.name}</Link>
+                {product.description && <span className="cell-note">{product.description}</span>}
+              </th>
+              <td>v{product.schema_version}</td>
+              <td><code title={product.template_version}>{shortVersion(product.template_version)}</code></td>
+              <td><time dateTime={product.updated_at}>{formatDate(product.updated_at)}</time></td>
+              <td className="cell-actions">
+                <button type="button" className="button button-small button-secondary" onClick={() => setReplacing(product)}>
+                  Replace template<span className="visually-hidden"> of {product.name}</span>
+                </button>
+              </td>
+            </tr>
+          )}
+        />
         {products.data && products.data.page.total > products.data.items.length && (
           <p className="muted">Showing the newest {products.data.items.length} of {products.data.page.total}.</p>
         )}

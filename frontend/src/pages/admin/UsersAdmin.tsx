@@ -3,17 +3,19 @@
  * admin (409): its answer is shown. Your own row cannot be changed here, so that nobody locks
  * themselves out by a slip. */
 import { useRef, useState, type FormEvent } from 'react';
-import { Dialog } from '../../components/layout/Dialog';
+import { ConfirmDialog } from '../../components/layout/ConfirmDialog';
 import { sentence } from '../../components/layout/ProblemList';
-import { ErrorState, LoadingState } from '../../components/layout/StatusViews';
 import { useAuth } from '../../context/AuthContext';
 import { useToast } from '../../context/ToastContext';
-import { useFocusRequest } from '../../hooks/useFocusRequest';
 import { useAsync } from '../../hooks/useAsync';
+import { useConfirm } from '../../hooks/useConfirm';
+import { useFocusRequest } from '../../hooks/useFocusRequest';
+import { focusFirst } from '../../lib/focusFirst';
 import { validateEmail } from '../../lib/login';
 import { ROLE_HINTS, ROLE_LABELS, ROLES } from '../../lib/roles';
 import { ApiError, api } from '../../services/api';
 import type { Role, User } from '../../types/api';
+import { AdminTable } from './AdminTable';
 import { formatDate } from './format';
 
 const loadUsers = (signal: AbortSignal) => api.listUsers(signal);
@@ -22,7 +24,6 @@ export function UsersAdmin() {
   const users = useAsync(loadUsers);
   const { user: me } = useAuth();
   const { notify } = useToast();
-  const [removing, setRemoving] = useState<User | null>(null);
   const [changing, setChanging] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
@@ -44,92 +45,60 @@ export function UsersAdmin() {
     }
   };
 
-  const confirmRemove = async () => {
-    if (!removing) return;
-    const target = removing;
-    setRemoving(null);
-    try {
-      await api.removeUser(target.id);
-      users.setData((d) => d && { items: d.items.filter((u) => u.id !== target.id) });
-      notify(`Removed ${target.name}.`);
-      setTimeout(() => heading.current?.focus(), 0); // its row, and the button, are gone
-    } catch (error) {
-      notify(sentence((error as Error).message), { tone: 'error' });
-    }
-  };
+  const remove = useConfirm(async (target: User) => {
+    await api.removeUser(target.id);
+    users.setData((d) => d && { items: d.items.filter((u) => u.id !== target.id) });
+    return `Removed ${target.name}.`;
+  }, heading);
+  const removing = remove.pending;
 
   return (
     <>
       <section className="panel" aria-labelledby="users-title">
         <h2 id="users-title" tabIndex={-1} ref={heading}>Users</h2>
         <p className="visually-hidden" role="status">{status}</p>
-        {users.error && !users.data ? (
-          <ErrorState title="The users could not be loaded" error={users.error} onRetry={users.reload} />
-        ) : !users.data ? (
-          <LoadingState label="Loading users" />
-        ) : (
-          <div className="table-wrap" role="region" aria-labelledby="users-title" tabIndex={0}>
-            <table className="data-table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Added</th>
-                  <th scope="col"><span className="visually-hidden">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.items.map((user) => {
-                  const self = user.id === me?.id;
-                  return (
-                    <tr key={user.id} data-email={user.email}>
-                      <th scope="row">{user.name}{self && <span className="badge">you</span>}</th>
-                      <td className="cell-break">{user.email}</td>
-                      <td>
-                        {self ? ROLE_LABELS[user.role] : (
-                          <select className="select" value={user.role} disabled={changing === user.id}
-                            aria-label={`Role of ${user.name}`}
-                            onChange={(event) => void changeRole(user, event.target.value as Role)}>
-                            {ROLES.map((role) => <option key={role} value={role}>{ROLE_LABELS[role]}</option>)}
-                          </select>
-                        )}
-                      </td>
-                      <td>{user.has_password ? 'Active' : <span className="badge badge-warning">Invited</span>}</td>
-                      <td><time dateTime={user.created_at}>{formatDate(user.created_at)}</time></td>
-                      <td className="cell-actions">
-                        {!self && (
-                          <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => setRemoving(user)}>
-                            Remove<span className="visually-hidden"> {user.name}</span>
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <AdminTable
+          list={users}
+          labelledBy="users-title"
+          errorTitle="The users could not be loaded"
+          loadingLabel="Loading users"
+          columns={['Name', 'Email', 'Role', 'Status', 'Added']}
+          actions
+          row={(user) => {
+            const self = user.id === me?.id;
+            return (
+              <tr key={user.id} data-email={user.email}>
+                <th scope="row">{user.name}{self && <span className="badge">you</span>}</th>
+                <td className="cell-break">{user.email}</td>
+                <td>
+                  {self ? ROLE_LABELS[user.role] : (
+                    <select className="select" value={user.role} disabled={changing === user.id}
+                      aria-label={`Role of ${user.name}`}
+                      onChange={(event) => void changeRole(user, event.target.value as Role)}>
+                      {ROLES.map((role) => <option key={role} value={role}>{ROLE_LABELS[role]}</option>)}
+                    </select>
+                  )}
+                </td>
+                <td>{user.has_password ? 'Active' : <span className="badge badge-warning">Invited</span>}</td>
+                <td><time dateTime={user.created_at}>{formatDate(user.created_at)}</time></td>
+                <td className="cell-actions">
+                  {!self && (
+                    <button type="button" className="button button-small button-ghost button-danger-text" onClick={() => remove.ask(user)}>
+                      Remove<span className="visually-hidden"> {user.name}</span>
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          }}
+        />
       </section>
       <InviteUser onInvited={(user) => users.setData((d) => d && { items: [...d.items, user] })} />
-      <Dialog
-        open={removing !== null}
-        title={`Remove ${removing?.name ?? 'this user'}?`}
-        onClose={() => setRemoving(null)}
-        returnFocus={heading}
-        actions={(
-          <>
-            <button type="button" className="button button-ghost" onClick={() => setRemoving(null)}>Keep</button>
-            <button type="button" className="button button-danger" onClick={confirmRemove}>Remove</button>
-          </>
-        )}
-      >
+      <ConfirmDialog confirmation={remove} title={`Remove ${removing?.name ?? 'this user'}?`} keepLabel="Keep" confirmLabel="Remove">
         <p>
           {removing?.name} ({removing?.email}) can no longer log in; their sessions end at once. The configurations they saved are kept.
         </p>
-      </Dialog>
+      </ConfirmDialog>
     </>
   );
 }
@@ -151,11 +120,6 @@ function InviteUser({ onInvited }: { onInvited(user: User): void }) {
   const refs = { email: useRef<HTMLInputElement>(null), name: useRef<HTMLInputElement>(null), role: useRef<HTMLSelectElement>(null) };
   const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
 
-  const focusFirst = (found: InviteErrors) => {
-    const first = (['email', 'name', 'role'] as const).find((k) => found[k]);
-    if (first) refs[first].current?.focus();
-  };
-
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     if (busy) return;
@@ -164,7 +128,7 @@ function InviteUser({ onInvited }: { onInvited(user: User): void }) {
     setError(null);
     setInvited(null);
     if (found.email || found.name) {
-      focusFirst(found);
+      focusFirst(refs, found);
       return;
     }
     setBusy(true);
@@ -181,11 +145,11 @@ function InviteUser({ onInvited }: { onInvited(user: User): void }) {
       if (caught instanceof ApiError && caught.status === 409) {
         const found = { email: sentence(caught.message) };
         setErrors(found);
-        focusFirst(found);
+        focusFirst(refs, found);
       } else if (fields.email || fields.name || fields.role) {
         const found = { email: fields.email && sentence(fields.email), name: fields.name && sentence(fields.name), role: fields.role && sentence(fields.role) };
         setErrors(found);
-        focusFirst(found);
+        focusFirst(refs, found);
       } else {
         setError((e) => ({ message: sentence((caught as Error).message), n: (e?.n ?? 0) + 1 }));
         focusAlert(); // once shown: an empty alert is not displayed
