@@ -12,11 +12,9 @@
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 60000).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 
-import { recorder } from './harness.mjs';
+import { cancelRace, launch, recorder } from './harness.mjs';
 
 const [appArg, artifactsArg] = process.argv.slice(2);
 if (!appArg) {
@@ -30,26 +28,12 @@ const PRODUCT = /cabinet/i;
 const WIDTH_CM = 80;
 const TOLERANCE_M = 0.001;
 
-const { problems, log, step, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { problems, log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
-/** Collect script errors and failed requests. A cancel answered 409 is the normal race of
- * "newest wins" (the older job finished first); the browser logs it, the test does not mind.
- * Nor does it mind `GET /api/v1/auth/me` answered 401: the app asks it at start, and this
- * shopper is anonymous. */
-function watch(page, label) {
-  page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      problems.push(`${label}: console error: ${message.text()}`);
-    }
-  });
-  page.on('response', (response) => {
-    const { pathname } = new URL(response.url());
-    const benign = (response.status() === 409 && pathname.endsWith('/cancel'))
-      || (response.status() === 401 && pathname === '/api/v1/auth/me');
-    if (response.status() >= 400 && !benign) problems.push(`${label}: ${response.status()} ${response.request().method()} ${pathname}`);
-  });
-}
+/** Failed requests the test does not mind: a cancel answered 409 (the browser logs the race)
+ * and `GET /api/v1/auth/me` answered 401 (the app asks it at start, and this shopper is
+ * anonymous). */
+const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
 
 /** Wait until the model on screen is drawn and was not drawn before `since` (page clock). */
 async function waitForDrawnModel(page, since) {
@@ -103,23 +87,12 @@ function round(value, digits) {
 }
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'configurator-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    permissions: ['clipboard-read', 'clipboard-write'],
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    ],
-  });
+  const { context, close } = await launch('configurator-e2e-', { permissions: ['clipboard-read', 'clipboard-write'] });
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
   try {
     const page = await context.newPage();
-    watch(page, 'page 1');
+    watch(page, 'page 1', benign);
 
     await step('catalogue', async () => {
       await page.goto(`${APP}/`);
@@ -225,7 +198,7 @@ async function main() {
 
     const shared = await step('open the share link in a new page', async () => {
       const other = await context.newPage();
-      watch(other, 'page 2');
+      watch(other, 'page 2', benign);
       await other.goto(shareUrl.link);
       const model = await waitForDrawnModel(other, 0);
       const same = model.url === cached.url
@@ -240,7 +213,7 @@ async function main() {
 
     await step('phone width (375 px)', async () => {
       const phone = await context.newPage();
-      watch(phone, 'phone');
+      watch(phone, 'phone', benign);
       await phone.setViewportSize({ width: 375, height: 812 });
       await phone.goto(shareUrl.link);
       await waitForDrawnModel(phone, 0);
@@ -267,8 +240,7 @@ async function main() {
   } catch (error) {
     await failed(result, error, context);
   } finally {
-    await context.close().catch(() => undefined);
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
   finish(result);
 }

@@ -1,8 +1,37 @@
-// What both end-to-end scripts share: their steps (timed, logged, kept for the final JSON
-// line), the problems the page reports, numbered screenshots in the artifacts folder, and
-// how a run fails and ends.
+// What the end-to-end scripts share: headless Chromium started the same way, their steps
+// (timed, logged, kept for the final JSON line), the problems the pages report, numbered
+// screenshots in the artifacts folder, and how a run fails and ends.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** Headless Chromium (`CHROMIUM`, default /usr/bin/chromium) with a fresh profile in a
+ * temporary folder named from `profilePrefix`; `options` (viewport, permissions) go to
+ * Playwright's launchPersistentContext over the defaults. `close()` ends the browser and
+ * removes the profile. */
+export async function launch(profilePrefix, options = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), profilePrefix));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+    ],
+    ...options,
+  });
+  async function close() {
+    await context.close().catch(() => undefined);
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+  return { context, close };
+}
+
+/** A cancel answered 409: the normal race of "newest wins" (the older job finished first). */
+export const cancelRace = (what) => /^409 \S+ \S*\/cancel$/.test(what);
 
 export function recorder(artifacts) {
   fs.mkdirSync(artifacts, { recursive: true });
@@ -25,6 +54,22 @@ export function recorder(artifacts) {
       steps.push({ name, ok: false, ms: Date.now() - started, error: String(error?.message ?? error) });
       throw error;
     }
+  }
+
+  /** Script errors and failed requests of `page` go into the problems, each prefixed with
+   * `label`, except the answers `expected(what)` allows (`what`: "401 GET /api/v1/auth/me"). */
+  function watch(page, label, expected) {
+    page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        problems.push(`${label}: console error: ${message.text()}`);
+      }
+    });
+    page.on('response', (response) => {
+      const { pathname } = new URL(response.url());
+      const what = `${response.status()} ${response.request().method()} ${pathname}`;
+      if (response.status() >= 400 && !expected(what)) problems.push(`${label}: ${what}`);
+    });
   }
 
   async function screenshot(page, name) {
@@ -59,5 +104,5 @@ export function recorder(artifacts) {
     });
   }
 
-  return { steps, problems, log, step, screenshot, failed, finish, run };
+  return { steps, problems, log, step, watch, screenshot, failed, finish, run };
 }

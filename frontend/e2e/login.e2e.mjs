@@ -17,12 +17,9 @@
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 
-import { recorder } from './harness.mjs';
+import { launch, recorder } from './harness.mjs';
 
 const [appArg, artifactsArg] = process.argv.slice(2);
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD, E2E_NAME: NAME, E2E_CLIENT: CLIENT } = process.env;
@@ -35,23 +32,7 @@ const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const RUN = Date.now().toString(36);
 
-const { problems, step, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-
-/** Script errors and failed requests, except the answers this test asks for (`expected(what)`):
- * `me` 401 while anonymous, the login refused for the wrong password, … */
-function watch(page, label, expected) {
-  page.on('pageerror', (error) => problems.push(`${label}: page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      problems.push(`${label}: console error: ${message.text()}`);
-    }
-  });
-  page.on('response', (response) => {
-    const { pathname } = new URL(response.url());
-    const what = `${response.status()} ${response.request().method()} ${pathname}`;
-    if (response.status() >= 400 && !expected(what)) problems.push(`${label}: ${what}`);
-  });
-}
+const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
 /** `GET /api/v1/auth/me` from the page, with its cookies. */
 function me(page) {
@@ -96,20 +77,12 @@ function focusRing(page) {
 }
 
 async function main() {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'configurator-login-e2e-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-    ],
-  });
+  const { context, close } = await launch('configurator-login-e2e-');
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
-  // and, logged out, the saved configuration asked for without a credential and with the storefront's.
+  // The answers this test asks for: `me` 401 while anonymous, the login refused for the wrong
+  // password and, logged out, the saved configuration asked for without a credential and with
+  // the storefront's.
   const expected = (what) => ['401 GET /api/v1/auth/me', '401 POST /api/v1/auth/login'].includes(what)
     || /^(401|404) GET \/api\/v1\/configurations\/[0-9a-f-]+$/.test(what);
   try {
@@ -274,8 +247,7 @@ async function main() {
   } catch (error) {
     await failed(result, error, context);
   } finally {
-    await context.close().catch(() => undefined);
-    fs.rmSync(profile, { recursive: true, force: true });
+    await close();
   }
   finish(result);
 }
