@@ -11,6 +11,7 @@ import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfig
 import { useToast } from '../context/ToastContext';
 import { useAsync } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { useProductVersionUpdates } from '../hooks/useProductVersionUpdates';
 import { rememberLocalSaved } from '../lib/localSaved';
 import { configuratorPath } from '../lib/shareLink';
 import { defaultConfig } from '../lib/values';
@@ -23,6 +24,7 @@ export function ConfiguratorPage() {
   const loadProduct = useCallback((signal: AbortSignal) => api.getProduct(productId, signal), [productId]);
   const product = useAsync(loadProduct);
   useDocumentTitle(product.data?.name);
+  useProductVersionUpdates(product.data?.id, product.data?.schema_version, product.reload);
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
     return <NotFoundPage what="product" />;
@@ -30,7 +32,7 @@ export function ConfiguratorPage() {
   if (product.error) return <ErrorState title="This product could not be loaded" error={product.error} onRetry={product.reload} />;
   if (!product.data || product.data.id !== productId) return <LoadingState label="Loading the product" />;
   return (
-    <ConfiguratorProvider key={product.data.id} product={product.data}>
+    <ConfiguratorProvider key={`${product.data.id}@${product.data.schema_version}`} product={product.data}>
       <Configurator />
     </ConfiguratorProvider>
   );

@@ -11,6 +11,7 @@ import { ConfiguratorProvider, useConfiguredProduct } from '../context/Configura
 import { ToastProvider } from '../context/ToastContext';
 import { useAsync } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { useProductVersionUpdates } from '../hooks/useProductVersionUpdates';
 import { embedPath } from '../lib/shareLink';
 import { api, ApiError } from '../services/api';
 import { setSession, setStorefrontKey, storefrontKey } from '../services/session';
@@ -46,6 +47,7 @@ function EmbeddedProduct({ embedKey }: { embedKey: string }) {
   const loadProduct = useCallback((signal: AbortSignal) => api.getProduct(productId, signal), [productId]);
   const product = useAsync(loadProduct);
   useDocumentTitle(product.data?.name);
+  useProductVersionUpdates(product.data?.id, product.data?.schema_version, product.reload);
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
     return (
@@ -65,7 +67,7 @@ function EmbeddedProduct({ embedKey }: { embedKey: string }) {
   if (product.error) return <ErrorState title="This product could not be loaded" error={product.error} onRetry={product.reload} />;
   if (!product.data || product.data.id !== productId) return <LoadingState label="Loading the configurator" />;
   return (
-    <ConfiguratorProvider key={product.data.id} product={product.data}>
+    <ConfiguratorProvider key={`${product.data.id}@${product.data.schema_version}`} product={product.data}>
       <EmbeddedConfigurator embedKey={embedKey} />
     </ConfiguratorProvider>
   );

@@ -23,6 +23,7 @@ export type Job = Schemas['Job'];
 export type JobCreate = Schemas['JobCreate'];
 /** One message of the WebSocket `/api/v1/jobs/{id}/events`. */
 export type JobEvent = Schemas['JobEvent'];
+export type ProductVersionEvent = Schemas['ProductVersionEvent'];
 export type JobStatus = Job['status'];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
