@@ -18,13 +18,18 @@ written too).
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import struct
 import textwrap
+import urllib.request
 
 import pytest
 
+from fixtures_db import _create_database, _drop_database
+from fixtures_server import ServerProcess
 from processes import ROOT, last_json_line, run_python
 
 TESTS = os.path.join(ROOT, "tests")
@@ -638,3 +643,236 @@ def test_registering_adds_the_authoring_tool_and_unregistering_removes_all_of_it
         "add_to_material_group", "add_variant_set", "edit_rules", "export_glb", "inspect_template",
         "mark_product_collection", "preview_apply", "preview_reset", "publish", "save_rules", "select_problem",
         "server_start", "server_stop"])
+
+
+# -- publishing to a live server ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def live_server(postgres, tmp_path_factory):
+    """A real `serve` (the API, uploads inspected in child processes) on its own database,
+    with an admin's secret key of the demo client made by the operator's command line."""
+    name = asyncio.run(_create_database(postgres, "template0"))
+    server = ServerProcess(str(tmp_path_factory.mktemp("server") / "var"), "--role", "api", "--no-seed",
+                           env={"DATABASE_URL": postgres.dsn_for(name)})
+    try:
+        asyncio.run(server.wait_ready())
+        server.secret_key = server.credential["Authorization"].removeprefix("Bearer ")
+        yield server
+    finally:
+        server.stop()
+        asyncio.run(_drop_database(postgres, name))
+
+
+def api(server, method: str, path: str, body: dict | None = None):
+    request = urllib.request.Request(server.url + path, method=method, headers={
+        **server.credential, "Content-Type": "application/json"},
+        data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+PUBLISH_NEW = '''
+import addon_utils, time, urllib.request
+template, url, key = sys.argv[1:4]
+addon_utils.enable("configurator_addon", default_set=True)  # as in Blender: preferences hold server and key
+preferences = bpy.context.preferences.addons["configurator_addon"].preferences
+preferences.server_url, preferences.api_key = url, key
+bpy.ops.wm.open_mainfile(filepath=template)
+refused = {"offline": reports_of(bpy.ops.configurator.publish)}  # the bpy module starts with online access off
+bpy.context.preferences.system.use_online_access = True
+refused["publishable_key"] = reports_of(bpy.ops.configurator.publish, api_key="pk_" + "x" * 32)
+refused["unreachable"] = reports_of(bpy.ops.configurator.publish, server_url="http://127.0.0.1:9")
+
+def listed(product_id):
+    request = urllib.request.Request(url + "/api/v1/products?limit=100", headers={"Authorization": "Bearer " + key})
+    return any(p["id"] == product_id for p in json.load(urllib.request.urlopen(request))["items"])
+
+started = time.perf_counter()
+published = reports_of(bpy.ops.configurator.publish, description="A box for tests")
+returned = time.perf_counter()
+stored = session_state.stored_publish(bpy.context)
+while not listed(stored["product_id"]) and time.perf_counter() < started + 60:
+    time.sleep(0.01)
+seen_listed = time.perf_counter()
+remembered = json.loads(bpy.data.collections["Test Box"]["cfg_published"])
+drawing = drawn(panel.CONFIGURATOR_PT_publish)
+bpy.ops.wm.save_mainfile()
+result({"refused": refused, "published": published, "stored": stored, "remembered": remembered,
+        "drawing": drawing, "seconds_to_return": returned - started, "seconds_to_listed": seen_listed - started})
+'''
+
+PUBLISH_BREAKING_VERSION = '''
+template = sys.argv[1]
+configurator_addon.register()  # no add-on manager: server and key come from the environment
+bpy.context.preferences.system.use_online_access = True
+bpy.ops.wm.open_mainfile(filepath=template)
+# A breaking change: widths up to 1.0 m only (socket and collection property), no Bar handle.
+tree = bpy.data.node_groups["Box"]
+next(i for i in tree.interface.items_tree if i.name == "Width").max_value = 1.0
+bpy.data.collections["Test Box"].id_properties_ui("width").update(max=1.0)
+bpy.data.collections["Handle"].children.unlink(bpy.data.collections["Bar"])
+replaced = reports_of(bpy.ops.configurator.publish)
+stored = session_state.stored_publish(bpy.context)
+from configurator_addon.authoring import publishing
+replaced_reports = publishing.describe(stored)  # what the operator reported, line by line
+drawing = drawn(panel.CONFIGURATOR_PT_publish)
+again = reports_of(bpy.ops.configurator.publish)  # nothing changed since
+again_stored = session_state.stored_publish(bpy.context)
+result({"replaced": replaced, "stored": stored, "drawing": drawing, "again": again, "again_stored": again_stored,
+        "replaced_reports": replaced_reports})
+'''
+
+
+def publish_breaking_version(path: str, server) -> dict:
+    return run_bpy(PUBLISH_BREAKING_VERSION, path,
+                   env={"CONFIGURATOR_SERVER_URL": server.url, "CONFIGURATOR_API_KEY": server.secret_key})
+
+
+def save_configurations(server, product_id: str) -> None:
+    """Saved configurations of version 1: valid now; the first two break with the new version."""
+    for name, config in (("wide", {"width": 1.1, "shelf_count": 2}), ("bar handle", {"handle": "Bar"}),
+                         ("narrow", {"width": 0.5})):
+        api(server, "POST", "/api/v1/configurations", {"product_id": product_id, "name": name, "config_data": config})
+
+
+def test_publish_makes_a_new_product_then_a_new_version_of_it(authoring_templates, live_server, tmp_path):
+    path = copy_of(authoring_templates["valid"], tmp_path, "box.blend")
+    first = run_bpy(PUBLISH_NEW, path, live_server.url, live_server.secret_key)
+    refused = first["refused"]
+    assert refused["offline"]["outcome"] == ["CANCELLED"] and "online access is disabled" in \
+        refused["offline"]["error"]
+    assert "publishable key (pk_…)" in refused["publishable_key"]["error"]
+    assert "cannot reach http://127.0.0.1:9" in refused["unreachable"]["error"]
+
+    assert first["published"] == {"outcome": ["FINISHED"], "error": None}
+    stored = first["stored"]
+    assert (stored["action"], stored["name"], stored["schema_version"], stored["server"]) == (
+        "created", "Test Box", 1, live_server.url)
+    assert first["remembered"] == {live_server.url: stored["product_id"]}
+    assert any("Published 'Test Box' as a new product (schema version 1)" in line for line in first["drawing"])
+    product = api(live_server, "GET", f"/api/v1/products/{stored['product_id']}")
+    assert (product["name"], product["description"], product["schema_version"]) == ("Test Box", "A box for tests", 1)
+    print(f"\nPublish to listed: {first['seconds_to_listed']:.2f} s (operator returned after "
+          f"{first['seconds_to_return']:.2f} s; snapshot {stored['seconds']['snapshot']:.2f} s, upload and "
+          f"inspection {stored['seconds']['upload']:.2f} s, {stored['template_bytes']:,} bytes)")
+
+    save_configurations(live_server, stored["product_id"])
+    second = publish_breaking_version(path, live_server)
+    assert second["replaced"] == {"outcome": ["FINISHED"], "error": None}
+    replaced = second["stored"]
+    assert (replaced["action"], replaced["product_id"], replaced["schema_version"],
+            replaced["previous_schema_version"]) == ("replaced", stored["product_id"], 2, 1)
+    assert replaced["compatibility"]["breaking"] and replaced["compatibility"]["configurations"]["invalid"] == 2
+    assert any("Published 'Test Box' schema version 2 (was 1)" in line for line in second["drawing"])
+    product = api(live_server, "GET", f"/api/v1/products/{stored['product_id']}")
+    assert product["schema_version"] == 2 and product["config_schema"]["properties"]["width"]["maximum"] == 1.0
+    assert product["config_schema"]["properties"]["handle"]["enum"] == ["Knob"]
+    # The same file again: the server already has it as the current version (409), said plainly.
+    assert second["again"] == {"outcome": ["CANCELLED"], "error": None}
+    assert second["again_stored"]["status"] == 409
+    assert "already the product's current version" in second["again_stored"]["lines"][0]
+    listing = api(live_server, "GET", "/api/v1/products?limit=100")["items"]
+    assert [p["id"] for p in listing].count(stored["product_id"]) == 1
+
+
+def test_publish_shows_the_compatibility_report_of_a_breaking_version(authoring_templates, live_server, tmp_path):
+    """The server's compatibility report (GET …/versions/{n}/compatibility) after a breaking
+    version: the schema diff and the saved configurations it refuses, shown in the panel."""
+    path = copy_of(authoring_templates["valid"], tmp_path, "box.blend")
+    first = run_bpy(PUBLISH_NEW, path, live_server.url, live_server.secret_key)
+    product_id = first["stored"]["product_id"]
+    save_configurations(live_server, product_id)
+    second = publish_breaking_version(path, live_server)
+    report = second["stored"]["compatibility"]
+    assert (report["product_id"], report["schema_version"], report["compared_to"], report["breaking"]) == (
+        product_id, 2, 1, True)
+    changes = {(change["kind"], change["key"]): change for change in report["changes"]}
+    assert set(changes) == {("range_narrowed", "width"), ("options_removed", "handle")}
+    assert all(change["breaking"] for change in changes.values())
+    assert changes[("options_removed", "handle")]["to"] == ["Knob"]
+    configurations = report["configurations"]
+    assert (configurations["total"], configurations["invalid"]) == (3, 2)
+    assert sorted(example["name"] for example in configurations["examples"]) == ["bar handle", "wide"]
+    drawing = second["drawing"]
+    assert "2 of 3 saved configurations would no longer validate" in drawing
+    assert any(changes[("options_removed", "handle")]["message"][:40] in line for line in drawing)
+    assert any(line.strip().startswith("wide: ") for line in drawing), drawing  # an example and why
+    assert "2 of 3 saved configuration(s) would no longer validate" in second["replaced_reports"]
+
+
+def test_publish_uploads_a_packed_copy_and_leaves_the_artists_file_unpacked(authoring_templates, live_server,
+                                                                             tmp_path):
+    path = copy_of(authoring_templates["textured"], tmp_path)
+    found = run_bpy('''
+        from configurator_addon.authoring import publishing
+        configurator_addon.register()
+        bpy.context.preferences.system.use_online_access = True
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        image = next(i for i in bpy.data.images if i.filepath == "//grain.png")
+        external = publishing.needs_packing()
+        published = reports_of(bpy.ops.configurator.publish, server_url=sys.argv[2], api_key=sys.argv[3])
+        stored = session_state.stored_publish(bpy.context)
+        artist = {"packed": image.packed_file is not None, "filepath": image.filepath}
+        publishing.needs_packing = lambda: []  # what the server says of the copy unpacked
+        unpacked = reports_of(bpy.ops.configurator.publish, server_url=sys.argv[2], api_key=sys.argv[3], as_new=True)
+        problems = [(p.code, p.location) for p in session().problems]
+        result({"external": external, "published": published, "stored": stored, "artist": artist,
+                "unpacked": unpacked, "problems": problems})
+    ''', path, live_server.url, live_server.secret_key)
+    assert found["external"] and "grain.png" in found["external"][0]
+    assert found["published"] == {"outcome": ["FINISHED"], "error": None}, found
+    assert found["stored"]["action"] == "created"
+    assert found["artist"] == {"packed": False, "filepath": "//grain.png"}
+    assert found["unpacked"]["outcome"] == ["CANCELLED"] and "HTTP 422" in found["unpacked"]["error"]
+    assert [code for code, _ in found["problems"]] == ["EXTERNAL_IMAGE"]
+
+
+def test_contract_errors_from_the_server_are_reported_per_object_and_socket(authoring_templates, live_server,
+                                                                            tmp_path):
+    path = copy_of(authoring_templates["faulty"], tmp_path)
+    found = run_bpy('''
+        configurator_addon.register()
+        bpy.context.preferences.system.use_online_access = True
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[1])
+        refused = reports_of(bpy.ops.configurator.publish, server_url=sys.argv[2], api_key=sys.argv[3])
+        problems = [(p.code, p.location) for p in session().problems]
+        chosen = reports_of(bpy.ops.configurator.select_problem, index=0)
+        result({"refused": refused, "problems": problems, "stored": session_state.stored_publish(bpy.context),
+                "active": bpy.context.view_layer.objects.active.name, "published": "cfg_published" in
+                bpy.data.collections["Test Box"]})
+    ''', path, live_server.url, live_server.secret_key)
+    error = found["refused"]["error"]
+    assert found["refused"]["outcome"] == ["CANCELLED"]
+    assert "Not published (HTTP 422): the template breaks the template contract" in error
+    assert "object 'Body' › modifier 'Shape' › input 'Offset' (Socket_4): socket type NodeSocketVector" in error
+    assert found["problems"] == [["UNSUPPORTED_SOCKET_TYPE",
+                                  "object 'Body' › modifier 'Shape' › input 'Offset' (Socket_4)"]]
+    assert found["active"] == "Body" and found["stored"]["status"] == 422 and not found["published"]
+
+
+def test_a_build_script_publishes_a_folder_of_templates(authoring_templates, live_server, tmp_path):
+    folder = tmp_path / "products"
+    folder.mkdir()
+    paths = [copy_of(authoring_templates["valid"], folder, "box.blend"),
+             copy_of(authoring_templates["unstructured"], folder, "cabinet.blend")]
+    found = run_bpy('''
+        import glob
+        from configurator_addon.authoring import batch
+        configurator_addon.register()
+        bpy.context.preferences.system.use_online_access = True
+        first = batch.publish_templates(sorted(glob.glob(sys.argv[1] + "/*.blend")))
+        lines = batch.report(first)
+        again = batch.publish_templates(sorted(glob.glob(sys.argv[1] + "/*.blend")))
+        result({"first": first, "lines": lines, "again": again})
+    ''', str(folder), env={"CONFIGURATOR_SERVER_URL": live_server.url, "CONFIGURATOR_API_KEY": live_server.secret_key})
+    first = {os.path.basename(o["path"]): o for o in found["first"]}
+    assert [first[name]["status"] for name in ("box.blend", "cabinet.blend")] == ["published", "published"]
+    assert {o["result"]["name"] for o in first.values()} == {"Test Box", "Cabinet"}
+    assert any("box.blend: Published 'Test Box' as a new product" in line for line in found["lines"])
+    # The files were saved with their product ids: the second run publishes the same products.
+    for outcome in found["again"]:
+        earlier = first[os.path.basename(outcome["path"])]["result"]["product_id"]
+        if outcome["status"] == "published":
+            assert (outcome["result"]["action"], outcome["result"]["product_id"]) == ("replaced", earlier)
+        else:
+            assert outcome["status"] == "unchanged", outcome
+    assert all(os.path.getsize(p) > 0 for p in paths)

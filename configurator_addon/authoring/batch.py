@@ -26,7 +26,7 @@ def publish_templates(paths: list[str], server_url: str = "", api_key: str = "",
     url, key = publishing.credentials(server_url, api_key)
     outcomes = []
     for path in paths:
-        bpy.ops.wm.open_mainfile(filepath=path, load_ui=False, use_scripts_auto_execute=False)
+        bpy.ops.wm.open_mainfile(filepath=path, load_ui=False, use_scripts=False)
         try:
             result = publishing.publish_open_file(url, key)
         except ConfiguratorError as error:

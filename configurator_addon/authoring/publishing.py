@@ -33,7 +33,7 @@ _PACK_CODE = """\
 import sys
 import bpy
 path = sys.argv[sys.argv.index("--") + 1]
-bpy.ops.wm.open_mainfile(filepath=path, load_ui=False, use_scripts_auto_execute=False)
+bpy.ops.wm.open_mainfile(filepath=path, load_ui=False, use_scripts=False)
 bpy.ops.file.pack_all()
 bpy.ops.wm.save_mainfile(filepath=path, compress=False)
 """

@@ -5,10 +5,10 @@
   parameter (with a value to preview), one per contract error or warning — plus the
   preview's record of the values it changed and the last publish.
 
-Blender does not write the window manager's properties into the .blend (a file saved with
-them set has the same bytes as one saved with them empty), so none of this ends up in the
-template. The window manager outlives opening another file, so everything records the file
-it belongs to and is shown only while that file is open.
+Blender writes no value of the window manager's properties into the .blend (a file saved
+with them filled has the same bytes as one saved with them empty), so none of this ends up
+in the template. The window manager outlives opening another file, so everything records
+the file it belongs to and is shown only while that file is open.
 """
 from __future__ import annotations
 
