@@ -677,8 +677,8 @@ addon_utils.enable("configurator_addon", default_set=True)  # as in Blender: pre
 preferences = bpy.context.preferences.addons["configurator_addon"].preferences
 preferences.server_url, preferences.api_key = url, key
 bpy.ops.wm.open_mainfile(filepath=template)
-refused = {"offline": reports_of(bpy.ops.configurator.publish)}  # the bpy module starts with online access off
-bpy.context.preferences.system.use_online_access = True
+# The bpy module starts with online access off: a server elsewhere is refused, one on this machine is not.
+refused = {"offline": reports_of(bpy.ops.configurator.publish, server_url="https://configurator.example.com")}
 refused["publishable_key"] = reports_of(bpy.ops.configurator.publish, api_key="pk_" + "x" * 32)
 refused["unreachable"] = reports_of(bpy.ops.configurator.publish, server_url="http://127.0.0.1:9")
 
@@ -738,8 +738,8 @@ def test_publish_makes_a_new_product_then_a_new_version_of_it(authoring_template
     path = copy_of(authoring_templates["valid"], tmp_path, "box.blend")
     first = run_bpy(PUBLISH_NEW, path, live_server.url, live_server.secret_key)
     refused = first["refused"]
-    assert refused["offline"]["outcome"] == ["CANCELLED"] and "online access is disabled" in \
-        refused["offline"]["error"]
+    assert refused["offline"]["outcome"] == ["CANCELLED"]
+    assert "online access is off, and configurator.example.com is not on this machine" in refused["offline"]["error"]
     assert "publishable key (pk_…)" in refused["publishable_key"]["error"]
     assert "cannot reach http://127.0.0.1:9" in refused["unreachable"]["error"]
 

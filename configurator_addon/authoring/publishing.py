@@ -45,12 +45,16 @@ class OnlineAccessDisabled(ConfiguratorError):
     title = "Online access is disabled"
 
 
-def require_online_access() -> None:
-    if not bpy.app.online_access:
-        raise OnlineAccessDisabled(
-            "online access is disabled in Blender: allow it in Preferences › System › Network › Allow Online "
-            "Access (from a script: bpy.context.preferences.system.use_online_access = True, or start Blender "
-            "with --online-mode)")
+def require_online_access(server_url: str) -> None:
+    """Blender's *Allow Online Access*, as the add-on honours it everywhere
+    (`ui/online_access.py`): a server on this machine is reachable while it is off, any
+    other is not."""
+    from ..ui.online_access import refusal_for_url
+
+    refusal = refusal_for_url(server_url)
+    if refusal:
+        raise OnlineAccessDisabled(f"{refusal} (from a script: bpy.context.preferences.system.use_online_access "
+                                   "= True, or start Blender with --online-mode)")
 
 
 # -- the remembered product ids ----------------------------------------------------------
@@ -154,8 +158,8 @@ def publish_open_file(server_url: str, api_key: str, *, name: str = "", descript
     Raises `ConfiguratorError`: the server's own error for a refusal (`answered_status` 409
     when the template already is the current version, 422 with the contract errors…)."""
     started = time.perf_counter()
-    require_online_access()
     client = PublishClient(server_url, api_key, timeout=timeout)
+    require_online_access(client.server_url)
     product = the_product_collection()
     known_id = None if as_new else published_product_id(product, client.server_url)
     with packed_snapshot(product) as path:

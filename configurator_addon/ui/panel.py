@@ -10,7 +10,7 @@ import bpy
 from ..authoring import publishing
 from ..authoring.open_file import product_collections
 from ..errors import ConfiguratorError
-from . import contract_operators, parameter_table, previewing, server_control, session_state
+from . import contract_operators, online_access, parameter_table, previewing, server_control, session_state
 from .operators import (
     CONFIGURATOR_OT_export_glb,
     CONFIGURATOR_OT_inspect_template,
@@ -200,12 +200,12 @@ def draw_publish(layout, context) -> None:
         layout.prop(preferences, "api_key")
     else:
         layout.label(text="Server and key: CONFIGURATOR_SERVER_URL, CONFIGURATOR_API_KEY", icon="INFO")
-    if not bpy.app.online_access:
+    flagged = product_collections()
+    url = getattr(preferences, "server_url", "") if preferences is not None else ""
+    if url and online_access.refusal_for_url(url):
         row = layout.row()
         row.alert = True
         row.label(text="Online access is off (Preferences › System › Network)", icon="ERROR")
-    flagged = product_collections()
-    url = getattr(preferences, "server_url", "") if preferences is not None else ""
     if len(flagged) == 1 and url:
         try:
             known = publishing.published_product_id(flagged[0], url)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import bpy
 from bpy.props import BoolProperty, IntProperty, StringProperty
 
+from . import online_access
+
 # The top package: "configurator_addon" in a checkout, "bl_ext.<repository>.configurator"
 # when Blender loads the extension. Blender finds preferences by that module name.
 ADDON_ID = __package__.rpartition(".")[0]
@@ -53,8 +55,8 @@ class ConfiguratorPreferences(bpy.types.AddonPreferences):
         box.label(text="Publishing", icon="WORLD")
         box.prop(self, "server_url")
         box.prop(self, "api_key")
-        if not bpy.app.online_access:
-            box.label(text="Online access is off: allow it under System › Network to publish", icon="ERROR")
+        if self.server_url and online_access.refusal_for_url(self.server_url):
+            box.label(text="Online access is off: allow it under System › Network to publish there", icon="ERROR")
 
 
 def addon_preferences(context) -> ConfiguratorPreferences | None:
