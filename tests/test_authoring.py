@@ -876,3 +876,123 @@ def test_a_build_script_publishes_a_folder_of_templates(authoring_templates, liv
         else:
             assert outcome["status"] == "unchanged", outcome
     assert all(os.path.getsize(p) > 0 for p in paths)
+
+
+WORKED_EXAMPLE = '''
+import addon_utils, urllib.request
+folder, url, key = sys.argv[1:4]
+addon_utils.enable("configurator_addon", default_set=True)
+preferences = bpy.context.preferences.addons["configurator_addon"].preferences
+preferences.server_url, preferences.api_key = url, key
+steps = {}
+
+# 1. An empty file; a collection "Wall Shelf", active, marked as the product collection.
+bpy.ops.wm.read_homefile(use_empty=True)
+shelf = bpy.data.collections.new("Wall Shelf")
+bpy.context.scene.collection.children.link(shelf)
+bpy.context.view_layer.active_layer_collection = bpy.context.view_layer.layer_collection.children["Wall Shelf"]
+steps["mark"] = reports_of(bpy.ops.configurator.mark_product_collection)
+
+# 2. The board: a Geometry Nodes box whose Width is a Distance input, 0.4 - 1.2, default 0.8.
+def mesh_object(name, collection):
+    mesh = bpy.data.meshes.new(name)
+    mesh.from_pydata([(0, 0, 0), (0.05, 0, 0), (0, 0.05, 0)], [], [(0, 1, 2)])
+    obj = bpy.data.objects.new(name, mesh)
+    collection.objects.link(obj)
+    return obj
+board = mesh_object("Board", shelf)
+tree = bpy.data.node_groups.new("Board", "GeometryNodeTree")
+tree.interface.new_socket("Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
+width = tree.interface.new_socket("Width", in_out="INPUT", socket_type="NodeSocketFloat")
+width.subtype, width.min_value, width.max_value, width.default_value = "DISTANCE", 0.4, 1.2, 0.8
+group_in, group_out = tree.nodes.new("NodeGroupInput"), tree.nodes.new("NodeGroupOutput")
+size, cube = tree.nodes.new("ShaderNodeCombineXYZ"), tree.nodes.new("GeometryNodeMeshCube")
+size.inputs[1].default_value, size.inputs[2].default_value = 0.25, 0.02
+tree.links.new(group_in.outputs["Width"], size.inputs[0])
+tree.links.new(size.outputs[0], cube.inputs["Size"])
+tree.links.new(cube.outputs[0], group_out.inputs["Geometry"])
+board.modifiers.new("Shape", "NODES").node_group = tree
+
+# 3. Brackets: two collections in the product, made a variant set "Bracket", default Steel.
+for name in ("Steel", "Brass"):
+    option = bpy.data.collections.new(name)
+    shelf.children.link(option)
+    mesh_object(f"{name} Bracket", option)
+steps["bracket"] = reports_of(bpy.ops.configurator.add_variant_set, name="Bracket", default="Steel",
+                              collections=[{"name": "Steel"}, {"name": "Brass"}])
+
+# 4. Finish: Oak on the board joins the group "Finish"; so does Walnut, then the board is Oak again.
+oak, walnut = bpy.data.materials.new("Oak"), bpy.data.materials.new("Walnut")
+board.data.materials.append(oak)
+for obj in bpy.context.view_layer.objects:
+    obj.select_set(obj == board)
+bpy.context.view_layer.objects.active = board
+steps["oak"] = reports_of(bpy.ops.configurator.add_to_material_group, group="Finish")
+board.material_slots[0].material = walnut
+steps["walnut"] = reports_of(bpy.ops.configurator.add_to_material_group, group="Finish")
+board.material_slots[0].material = oak
+
+# 5. A rule, written in the text Edit Rules opens, then Save Rules.
+steps["edit_rules"] = reports_of(bpy.ops.configurator.edit_rules)
+bpy.data.texts["cfg_rules.json"].from_string(json.dumps([{
+    "if": {"properties": {"width": {"exclusiveMinimum": 1.0}}, "required": ["width"]},
+    "then": {"properties": {"bracket": {"const": "Steel"}}},
+    "x-message": "shelves wider than 1 m need steel brackets"}]))
+steps["save_rules"] = reports_of(bpy.ops.configurator.save_rules)
+
+# 6. Check.
+bpy.ops.wm.save_as_mainfile(filepath=folder + "/wall_shelf.blend")
+steps["inspect"] = reports_of(bpy.ops.configurator.inspect_template)
+table = {row.key: [row.range_text, row.unit, row.source] for row in session().parameters}
+problems = [p.name for p in session().problems]
+
+# 7. Preview: Brass at 1.1 m breaks the rule; Steel at 1.1 m shows.
+table_rows = rows()
+table_rows["bracket"].value_choice = "Brass"
+table_rows["width"].value_length = 1.1
+refused = session().preview_message
+kept_width = round(evaluated("Board").dimensions.x, 3)
+table_rows["bracket"].value_choice = "Steel"
+shown_width = round(evaluated("Board").dimensions.x, 3)
+steps["reset"] = reports_of(bpy.ops.configurator.preview_reset)
+reset_width = round(evaluated("Board").dimensions.x, 3)
+
+# 8. Publish, save.
+steps["publish"] = reports_of(bpy.ops.configurator.publish)
+first = session_state.stored_publish(bpy.context)
+bpy.ops.wm.save_mainfile()
+# (a customer saves a 1.1 m shelf)
+request = urllib.request.Request(url + "/api/v1/configurations", method="POST", data=json.dumps({
+    "product_id": first["product_id"], "name": "long shelf", "config_data": {"width": 1.1}}).encode(),
+    headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+urllib.request.urlopen(request).read()
+
+# 9. A new version: widths up to 1.0 m.
+width.max_value = 1.0
+steps["republish"] = reports_of(bpy.ops.configurator.publish)
+second = session_state.stored_publish(bpy.context)
+result({"steps": steps, "table": table, "problems": problems, "refused": refused, "kept_width": kept_width,
+        "shown_width": shown_width, "reset_width": reset_width, "first": first, "second": second,
+        "lines": panel.publishing.describe(second), "drawing": drawn(panel.CONFIGURATOR_PT_publish)})
+'''
+
+
+def test_the_worked_example_of_the_authoring_guide(live_server, tmp_path):
+    """docs/authoring.md, "From an empty file to a published product", step by step."""
+    found = run_bpy(WORKED_EXAMPLE, str(tmp_path), live_server.url, live_server.secret_key)
+    assert all(step["outcome"] == ["FINISHED"] for step in found["steps"].values()), found["steps"]
+    assert found["table"] == {"width": ["0.4 – 1.2", "m", "GN socket"], "bracket": ["Steel, Brass", "", "variant set"],
+                              "finish": ["Oak, Walnut", "", "material group"]}
+    assert found["problems"] == []
+    assert "shelves wider than 1 m need steel brackets" in found["refused"]
+    assert (found["kept_width"], found["shown_width"], found["reset_width"]) == (0.8, 1.1, 0.8)
+    assert (found["first"]["action"], found["first"]["name"], found["first"]["schema_version"]) == (
+        "created", "Wall Shelf", 1)
+    second = found["second"]
+    assert (second["action"], second["schema_version"], second["previous_schema_version"]) == ("replaced", 2, 1)
+    assert [(c["kind"], c["key"], c["breaking"]) for c in second["compatibility"]["changes"]] == [
+        ("range_narrowed", "width", True)]
+    assert found["lines"][0].startswith("Published 'Wall Shelf' schema version 2 (was 1)")
+    assert "1 of 1 saved configuration(s) would no longer validate" in found["lines"]
+    assert "1 of 1 saved configurations would no longer validate" in found["drawing"]
+    print("\n" + "\n".join(found["lines"]))
