@@ -51,8 +51,8 @@ class CONFIGURATOR_OT_publish(bpy.types.Operator):
         first, *rest = publishing.describe(result)
         for line in rest:
             self.report({"INFO"}, line)
-        if result["action"] == "created" and bpy.data.filepath:
-            self.report({"INFO"}, "Save the file to remember its product id for the next publish")
+        if result["action"] == "created":
+            self.report({"INFO"}, "Save the file: it remembers the product id, so the next Publish is a new version")
         self.report({"INFO"}, first)
         return {"FINISHED"}
 
