@@ -31,6 +31,7 @@ import pytest
 from fixtures_db import _create_database, _drop_database
 from fixtures_server import ServerProcess
 from processes import ROOT, last_json_line, run_python
+from test_addon import OUR_OPERATORS, OUR_TYPES, OUR_WINDOW_MANAGER_PROPERTIES
 
 TESTS = os.path.join(ROOT, "tests")
 ADDON = "configurator_addon"
@@ -606,15 +607,6 @@ def test_preview_updates_the_product_in_the_viewport_and_refuses_what_the_server
 
 
 # -- registration ---------------------------------------------------------------------------------
-AUTHORING_TYPES = {
-    "CONFIGURATOR_OT_mark_product_collection", "CONFIGURATOR_OT_inspect_template", "CONFIGURATOR_OT_export_glb",
-    "CONFIGURATOR_OT_select_problem", "CONFIGURATOR_OT_preview_apply", "CONFIGURATOR_OT_preview_reset",
-    "CONFIGURATOR_OT_add_variant_set", "CONFIGURATOR_OT_add_to_material_group", "CONFIGURATOR_OT_edit_rules",
-    "CONFIGURATOR_OT_save_rules", "CONFIGURATOR_OT_publish", "CONFIGURATOR_OT_server_start",
-    "CONFIGURATOR_OT_server_stop", "CONFIGURATOR_PT_sidebar", "CONFIGURATOR_PT_parameters",
-    "CONFIGURATOR_PT_problems", "CONFIGURATOR_PT_contract_helpers", "CONFIGURATOR_PT_publish",
-    "CONFIGURATOR_UL_parameters", "CONFIGURATOR_UL_problems",
-}  # PropertyGroups (CONFIGURATOR_PG_*) are registered too but not listed in bpy.types
 
 
 def test_registering_adds_the_authoring_tool_and_unregistering_removes_all_of_it():
@@ -634,15 +626,11 @@ def test_registering_adds_the_authoring_tool_and_unregistering_removes_all_of_it
     ''')
     initial, registered = found["initial"], found["registered"]
     assert found["after"] == initial
-    assert set(registered["types"]) - set(initial["types"]) == AUTHORING_TYPES
-    assert set(registered["window_manager"]) - set(initial["window_manager"]) == {
-        "configurator_inspection", "configurator_session"}
+    assert set(registered["types"]) - set(initial["types"]) == OUR_TYPES
+    assert set(registered["window_manager"]) - set(initial["window_manager"]) == OUR_WINDOW_MANAGER_PROPERTIES
     assert {name: count - initial["handlers"][name] for name, count in registered["handlers"].items()} == {
         "save_pre": 1, "save_post": 1, "load_post": 1}
-    assert found["operators"] == sorted([
-        "add_to_material_group", "add_variant_set", "edit_rules", "export_glb", "inspect_template",
-        "mark_product_collection", "preview_apply", "preview_reset", "publish", "save_rules", "select_problem",
-        "server_start", "server_stop"])
+    assert found["operators"] == sorted(OUR_OPERATORS)
 
 
 # -- publishing to a live server ---------------------------------------------------------------------
