@@ -21,10 +21,11 @@ from processes import ROOT, last_json_line, output_tail, run_python
 TESTS = os.path.join(ROOT, "tests")
 EXTENSION_ID = "bl_ext.user_default.configurator"
 OUR_OPERATORS = ("add_to_material_group", "add_variant_set", "edit_rules", "export_glb", "inspect_template",
-                 "mark_product_collection", "preview_apply", "preview_reset", "publish", "save_rules",
-                 "select_problem", "server_start", "server_stop")
+                 "live_link_start", "live_link_stop", "mark_product_collection", "open_web_preview",
+                 "preview_apply", "preview_reset", "publish", "save_rules", "select_problem", "server_start",
+                 "server_stop")
 OUR_PANELS = ("CONFIGURATOR_PT_sidebar", "CONFIGURATOR_PT_parameters", "CONFIGURATOR_PT_problems",
-              "CONFIGURATOR_PT_contract_helpers", "CONFIGURATOR_PT_publish")
+              "CONFIGURATOR_PT_contract_helpers", "CONFIGURATOR_PT_publish", "CONFIGURATOR_PT_live_link")
 # What registering adds to bpy.types (PropertyGroups, CONFIGURATOR_PG_*, are registered too but
 # not listed there).
 OUR_TYPES = {*(f"CONFIGURATOR_OT_{name}" for name in OUR_OPERATORS), *OUR_PANELS,

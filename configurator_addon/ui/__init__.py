@@ -1,8 +1,8 @@
 """Authoring tool for technical artists in Blender's GUI: a "Configurator" sidebar tab to mark
 the product collection, check the open file against the template contract, list and preview
 its parameters, write the contract's structures, export the product as the server would and
-publish it. Importing registers nothing; `register()` does it all and `unregister()` undoes
-exactly that.
+publish it, or serve it from this Blender and publish it on each save (the live link).
+Importing registers nothing; `register()` does it all and `unregister()` undoes exactly that.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import bpy
 
 from . import (
     contract_operators,
+    live_link,
     operators,
     panel,
     parameter_table,
@@ -21,7 +22,8 @@ from . import (
 )
 
 CLASSES = (preferences.ConfiguratorPreferences, *operators.CLASSES, *contract_operators.CLASSES,
-           *publish_operator.CLASSES, *server_control.CLASSES, *parameter_table.CLASSES, *panel.CLASSES)
+           *publish_operator.CLASSES, *server_control.CLASSES, *live_link.CLASSES,
+           *parameter_table.CLASSES, *panel.CLASSES)
 
 
 def register() -> None:
@@ -32,6 +34,7 @@ def register() -> None:
 
 
 def unregister() -> None:
+    live_link.stop()
     server_control.stop()
     previewing.unregister()
     for cls in reversed(CLASSES):

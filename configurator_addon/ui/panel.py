@@ -1,6 +1,6 @@
 """The "Configurator" tab of the 3D View sidebar: the product collection and the contract
 check, then sub-panels for the parameter table with its preview, the contract's errors and
-warnings, the helpers that write the contract, and publishing."""
+warnings, the helpers that write the contract, publishing, and the live link."""
 from __future__ import annotations
 
 import textwrap
@@ -10,7 +10,15 @@ import bpy
 from ..authoring import publishing
 from ..authoring.open_file import product_collections
 from ..errors import ConfiguratorError
-from . import contract_operators, online_access, parameter_table, previewing, server_control, session_state
+from . import (
+    contract_operators,
+    live_link,
+    online_access,
+    parameter_table,
+    previewing,
+    server_control,
+    session_state,
+)
 from .operators import (
     CONFIGURATOR_OT_export_glb,
     CONFIGURATOR_OT_inspect_template,
@@ -106,6 +114,14 @@ class CONFIGURATOR_PT_publish(_SubPanel, bpy.types.Panel):
         draw_publish(self.layout, context)
 
 
+class CONFIGURATOR_PT_live_link(_SubPanel, bpy.types.Panel):
+    bl_idname = "CONFIGURATOR_PT_live_link"
+    bl_label = "Live Link"
+
+    def draw(self, context):
+        draw_live_link(self.layout)
+
+
 # -- drawing -----------------------------------------------------------------------------------
 def draw_server(layout) -> None:
     if server_control.is_running():
@@ -113,6 +129,25 @@ def draw_server(layout) -> None:
         layout.operator(server_control.CONFIGURATOR_OT_server_stop.bl_idname, icon="CANCEL")
     else:
         layout.operator(server_control.CONFIGURATOR_OT_server_start.bl_idname, icon="PLAY")
+
+
+def draw_live_link(layout) -> None:
+    """Start/Stop, Open Web Preview, and how the last publish went (`ui/live_link.py`)."""
+    row = layout.row(align=True)
+    if live_link.is_active():
+        row.operator(live_link.CONFIGURATOR_OT_live_link_start.bl_idname, text="Publish Now", icon="FILE_REFRESH")
+        row.operator(live_link.CONFIGURATOR_OT_live_link_stop.bl_idname, icon="CANCEL")
+    else:
+        row.operator(live_link.CONFIGURATOR_OT_live_link_start.bl_idname, icon="LINKED")
+    layout.operator(live_link.CONFIGURATOR_OT_open_web_preview.bl_idname, icon="URL")
+    column = layout.column(align=True)
+    for severity, text in live_link.status_lines():
+        row = column.row()
+        row.alert = severity == "ERROR"
+        draw_wrapped(row.column(align=True), text,
+                     icon={"ERROR": "ERROR", "WARNING": "ERROR"}.get(severity, "NONE"))
+    if live_link.product_id():
+        column.label(text=f"Product {live_link.product_id()}")
 
 
 def draw_product_collection(layout) -> None:
@@ -266,4 +301,4 @@ def draw_wrapped(layout, text: str, icon: str = "NONE", indent: str = "") -> Non
 
 
 CLASSES = (CONFIGURATOR_PT_sidebar, CONFIGURATOR_PT_parameters, CONFIGURATOR_PT_problems,
-           CONFIGURATOR_PT_contract_helpers, CONFIGURATOR_PT_publish)
+           CONFIGURATOR_PT_contract_helpers, CONFIGURATOR_PT_publish, CONFIGURATOR_PT_live_link)

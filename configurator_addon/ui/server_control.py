@@ -1,13 +1,26 @@
 """Run the configurator server inside Blender's GUI: the API and a worker in this Blender, the
 Blender work drained on the main thread by a persistent timer. For artists who want to try a
-template through the real web configurator without a separate server."""
+template through the real web configurator without a separate server.
+
+Starting it also makes sure the demo client has the server's storefront key (so the web app
+at `/` works without logging in) and issues an admin secret key for the live link
+(`ui/live_link.py`), named "Live link". That key's plaintext lives in this module only, for
+as long as this server runs: never in the .blend or the preferences. Stopping the server
+revokes it (one left by a Blender that ended without stopping cannot be used by anyone: only
+its hash is stored; an admin may revoke it in the web admin area).
+"""
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 
 import bpy
 
 from . import online_access
+
+log = logging.getLogger("configurator.serve")
+LIVE_LINK_KEY_NAME = "Live link"
 
 # The server's own dependencies (aiohttp, asyncpg…) are imported only when it starts, so the
 # authoring tool works in a Blender that lacks them.
@@ -18,9 +31,30 @@ class _RunningServer:
         self.server = server
         self.executor = executor
         self.database = database  # closing it stops an embedded PostgreSQL
+        self.live_link_key: str | None = None  # sk_…, this session only
+        self.live_link_key_id: str | None = None
+        self.storefront_key: str | None = None
 
     def drain(self) -> float:
         return self.executor.drain()
+
+
+class _LeavesNoTrace:
+    """The worker's engine, in the artist's own Blender: it appends each template it
+    generates into the open file's data (`engine/blender/loading.py`), and keeps it there
+    warm between jobs. Here every job unloads what it appended before it returns, on the
+    main thread, so between jobs the open file holds only the artist's own data: the
+    sidebar sees one product collection, a save or a publish writes nothing of the server's.
+    Each job loads its template again (a fraction of a second for a typical template)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def generate(self, *args, **kwargs):
+        try:
+            return self.engine.generate(*args, **kwargs)
+        finally:
+            self.engine.cache.clear()
 
 
 _running: _RunningServer | None = None
@@ -34,6 +68,29 @@ def url() -> str | None:
     if _running is None:
         return None
     return f"http://{_running.server.settings.host}:{_running.server.settings.port}"
+
+
+def local_url() -> str | None:
+    """The server's address as this machine reaches it: a server listening on every
+    address (`0.0.0.0`, `::` or none) is reached on 127.0.0.1."""
+    if _running is None:
+        return None
+    host = _running.server.settings.host
+    if not host or host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{_running.server.settings.port}"
+
+
+def live_link_key() -> str | None:
+    """The admin secret key the live link publishes with (None while no server runs)."""
+    return _running.live_link_key if _running is not None else None
+
+
+def storefront_key() -> str | None:
+    """The storefront key the web app at `/` uses while nobody is logged in."""
+    return _running.storefront_key if _running is not None else None
 
 
 def start(settings=None) -> str:
@@ -55,11 +112,51 @@ def start(settings=None) -> str:
     with contextlib.ExitStack() as stack:
         settings = stack.enter_context(database(settings))
         executor = MainThreadExecutor()
-        server = InProcessServer(settings, executor, Engine())
+        server = InProcessServer(settings, executor, _LeavesNoTrace(Engine()))
         server.start()
         _running = _RunningServer(server, executor, stack.pop_all())
     bpy.app.timers.register(drain_queue, persistent=True)
+    try:
+        _running.storefront_key, made = _run_on_database(settings.database_url, _issue_keys)
+    except BaseException:
+        stop()
+        raise
+    _running.live_link_key, _running.live_link_key_id = made["key"], made["id"]
     return url()
+
+
+def _run_on_database(database_url: str, work, *args):
+    """`await work(pool, *args)` on a short-lived pool and event loop of this thread. Nothing
+    in it waits for the main-thread executor (the server's own loop runs in its thread), so
+    this thread blocking here for the few queries cannot deadlock."""
+    from ..db.pool import create_pool
+
+    async def run():
+        pool = await create_pool(database_url, min_size=1, max_size=1)
+        try:
+            return await work(pool, *args)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+async def _issue_keys(pool):
+    """The storefront key, and a new live link key. Keys of other sessions are left alone:
+    another Blender may be serving from the same database."""
+    from ..accounts import api_keys, storefront
+    from ..services.seeding import DEMO_CLIENT_ID
+
+    shop = await storefront.ensure_storefront_key(pool, DEMO_CLIENT_ID)
+    made = await api_keys.create_key(pool, DEMO_CLIENT_ID, kind="secret", role="admin", name=LIVE_LINK_KEY_NAME)
+    return shop, made
+
+
+async def _revoke_key(pool, key_id):
+    from ..accounts import api_keys
+    from ..services.seeding import DEMO_CLIENT_ID
+
+    await api_keys.revoke_key(pool, DEMO_CLIENT_ID, key_id)
 
 
 def drain_queue() -> float | None:
@@ -74,6 +171,11 @@ def stop(timeout: float = 30.0) -> None:
     running, _running = _running, None
     if running is None:
         return
+    if running.live_link_key_id is not None:
+        try:
+            _run_on_database(running.server.settings.database_url, _revoke_key, running.live_link_key_id)
+        except Exception:  # the server stops all the same; the key dies with its plaintext
+            log.exception("the live link key could not be revoked")
     running.server.request_stop()
     # The worker may be waiting for Blender work queued for this (main) thread: keep draining.
     for _ in range(int(timeout / 0.05)):
