@@ -120,4 +120,5 @@ async def test_an_admin_makes_an_embed_key_and_invites_a_user_in_the_browser(tmp
         "change the invited user's role",
         "remove the invited user (confirmed)",
         "the audit log lists the changes",
+        "the versions of a product: its first version, nothing to compare",
     ]

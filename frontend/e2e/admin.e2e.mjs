@@ -11,7 +11,8 @@
 // and a reload it is nowhere on the page; its embed page shows the configurator alone (CSP
 // frame-ancestors names the origin); it is revoked after a confirmation and refused from then
 // on. On "Users": a user is invited (status "Invited"), given another role, and removed after a
-// confirmation. The audit log lists those changes. Prints one final JSON line
+// confirmation. The audit log lists those changes. A product's "Versions" lists its one version,
+// with nothing to compare it with. Prints one final JSON line
 // {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000),
@@ -227,6 +228,35 @@ async function main() {
       const missing = ['key.created', 'key.revoked', 'user.invited', 'user.updated', 'user.removed'].filter((a) => !actions.includes(a));
       if (missing.length) throw new Error(`the audit log lacks ${missing.join(', ')}: ${JSON.stringify(actions.slice(0, 20))}`);
       return { newest: actions.slice(0, 8), screenshot: await screenshot(page, 'audit') };
+    });
+
+    await step('the versions of a product: its first version, nothing to compare', async () => {
+      await adminNav.getByRole('link', { name: 'Products' }).click();
+      await page.waitForURL((url) => url.pathname === '/admin/products');
+      const rows = page.locator('table.data-table tbody tr');
+      await rows.first().waitFor();
+      // A product still at v1 has that one version (the seeded samples all are).
+      const row = rows.filter({ has: page.locator('td', { hasText: /^v1$/ }) }).first();
+      const name = (await row.locator('th a').textContent()).trim();
+      const opener = row.getByRole('button', { name: `Versions of ${name}` });
+      await opener.click();
+      const dialog = page.getByRole('dialog', { name: `Versions of ${name}` });
+      await dialog.waitFor();
+      const versions = dialog.locator('table.version-table tbody tr');
+      await versions.first().waitFor();
+      const listed = await versions.evaluateAll((trs) => trs.map((tr) => tr.dataset.version));
+      if (listed.join() !== '1') throw new Error(`versions listed: ${JSON.stringify(listed)}`);
+      await page.waitForFunction(() => document.activeElement?.tagName === 'H3' && document.activeElement.closest('dialog[open]'));
+      const report = dialog.locator('section.compat-report');
+      await report.getByRole('heading', { level: 3, name: 'v1' }).waitFor();
+      await report.getByText('First version: nothing to compare.').waitFor();
+      await report.getByRole('heading', { level: 4, name: 'Saved configurations' }).waitFor();
+      const file = await screenshot(page, 'versions');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      await page.waitForFunction((label) => document.activeElement?.getAttribute('type') === 'button'
+        && document.activeElement.textContent === label, `Versions of ${name}`);
+      return { product: name, versions: listed, screenshot: file };
     });
 
     if (problems.length) throw new Error(`the pages reported errors:\n${problems.join('\n')}`);

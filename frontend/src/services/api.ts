@@ -3,7 +3,8 @@
 import type {
   ApiKeyCreate, ApiKeyCreated, ApiKeyList, AuditEventList, Configuration, ConfigurationCreate, ConfigurationList,
   ConfigurationUpdate, Job, JobCreate, LoginRequest, Me, PasswordChange, PasswordResetConfirm, PasswordResetRequest,
-  Problem, ProblemError, Product, ProductList, Role, SignedIn, User, UserInvite, UserList, UserUpdate,
+  Problem, ProblemError, Product, ProductList, ProductVersionList, Role, SignedIn, User, UserInvite, UserList, UserUpdate,
+  VersionCompatibility,
 } from '../types/api';
 import type { ConfigData } from '../types/configSchema';
 import { AUTH_PATH, configureSession, REFRESH_PATH, sessionFetch, withStorefrontAccess } from './session';
@@ -147,6 +148,16 @@ export const api = {
     form.append('template', template, template.name);
     return send<Product>('PUT', `/api/v1/products/${seg(productId)}/template`, form);
   },
+  /** Admins: the product's template versions, newest first. */
+  listProductVersions: (productId: string, signal?: AbortSignal) =>
+    get<ProductVersionList>(`/api/v1/products/${seg(productId)}/versions`, signal),
+  /** Admins: version `schemaVersion` against `against` (default: the stored version before it),
+   * and the product's saved configurations it would refuse; 404 for a version it does not have. */
+  versionCompatibility: (productId: string, schemaVersion: number, against?: number | null, signal?: AbortSignal) =>
+    get<VersionCompatibility>(
+      `/api/v1/products/${seg(productId)}/versions/${schemaVersion}/compatibility${against != null ? `?against=${against}` : ''}`,
+      signal,
+    ),
 
   listConfigurations: (limit = 100, offset = 0, signal?: AbortSignal) =>
     get<ConfigurationList>(`/api/v1/configurations?limit=${limit}&offset=${offset}`, signal),

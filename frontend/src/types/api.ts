@@ -13,6 +13,15 @@ export type ProductList = Schemas['ProductList'];
 /** The OpenAPI document can only say that `config_schema` is an object: it is the product's
  * JSON Schema (2020-12), whose parts the app reads are described in ./configSchema. */
 export type Product = Omit<Schemas['Product'], 'config_schema'> & { config_schema: ConfigSchema };
+/** A product's template versions, newest first (admins: `/api/v1/products/{id}/versions`). */
+export type ProductVersion = Schemas['ProductVersion'];
+export type ProductVersionList = Schemas['ProductVersionList'];
+/** A version against another one (by default the one before it): what changed in its parameters
+ * and how many of the product's saved configurations it refuses (`…/versions/{n}/compatibility`). */
+export type VersionCompatibility = Schemas['VersionCompatibility'];
+export type SchemaChange = Schemas['SchemaChange'];
+export type SchemaChangeKind = SchemaChange['kind'];
+export type IncompatibleConfiguration = Schemas['IncompatibleConfiguration'];
 
 export type Configuration = Schemas['Configuration'];
 export type ConfigurationList = Schemas['ConfigurationList'];

@@ -1,7 +1,9 @@
 /** Admin › Products: the client's products with their schema and template versions; add one
  * by uploading a `.blend` template, or replace a product's template. A template that breaks
  * the template contract is refused (422) with one error per datablock at fault: listed, each
- * with the object, modifier or socket it names. */
+ * with the object, modifier or socket it names. A replaced template's new version is shown
+ * with its compatibility report at once; "Versions" lists a product's versions, each with its
+ * report (./VersionsDialog). */
 import { useCallback, useRef, useState, type FormEvent, type RefObject } from 'react';
 import { Link } from 'react-router';
 import { Dialog } from '../../components/layout/Dialog';
@@ -13,7 +15,9 @@ import { useAsync } from '../../hooks/useAsync';
 import { ApiError, api } from '../../services/api';
 import type { ProductSummary } from '../../types/api';
 import { AdminTable } from './AdminTable';
+import { VersionReport } from './CompatibilityReport';
 import { formatDate, shortVersion } from './format';
+import { VersionsDialog } from './VersionsDialog';
 
 const loadProducts = (signal: AbortSignal) => api.listProducts(100, 0, signal);
 
@@ -21,6 +25,7 @@ export function ProductsAdmin() {
   const products = useAsync(loadProducts);
   const { setData } = products;
   const [replacing, setReplacing] = useState<ProductSummary | null>(null);
+  const [versionsOf, setVersionsOf] = useState<ProductSummary | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   const upsert = useCallback((product: ProductSummary) => setData((d) => d && {
@@ -51,6 +56,9 @@ export function ProductsAdmin() {
               <td><code title={product.template_version}>{shortVersion(product.template_version)}</code></td>
               <td><time dateTime={product.updated_at}>{formatDate(product.updated_at)}</time></td>
               <td className="cell-actions">
+                <button type="button" className="button button-small button-ghost" onClick={() => setVersionsOf(product)}>
+                  Versions<span className="visually-hidden"> of {product.name}</span>
+                </button>{' '}
                 <button type="button" className="button button-small button-secondary" onClick={() => setReplacing(product)}>
                   Replace template<span className="visually-hidden"> of {product.name}</span>
                 </button>
@@ -64,6 +72,7 @@ export function ProductsAdmin() {
       </section>
       <AddProduct onAdded={upsert} />
       <ReplaceTemplateDialog product={replacing} onClose={() => setReplacing(null)} onReplaced={upsert} returnFocus={heading} />
+      <VersionsDialog product={versionsOf} onClose={() => setVersionsOf(null)} returnFocus={heading} />
     </>
   );
 }
@@ -166,15 +175,18 @@ interface ReplaceProps {
   returnFocus: RefObject<HTMLElement | null>;
 }
 
+/** Once replaced, the dialog shows the new version and its compatibility report (what the new
+ * template breaks) until "Done". */
 function ReplaceTemplateDialog({ product, onClose, onReplaced, returnFocus }: ReplaceProps) {
-  const { notify } = useToast();
   const [file, setFile] = useState<File | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [shownFor, setShownFor] = useState<string | null>(null);
+  const [replaced, setReplaced] = useState<ProductSummary | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const [alertRef, focusAlert] = useFocusRequest<HTMLDivElement>();
+  const [doneRef, focusDone] = useFocusRequest<HTMLParagraphElement>();
 
   // A fresh form each time it opens.
   if ((product?.id ?? null) !== shownFor) {
@@ -182,10 +194,11 @@ function ReplaceTemplateDialog({ product, onClose, onReplaced, returnFocus }: Re
     setFile(null);
     setFileError(null);
     setError(null);
+    setReplaced(null);
   }
 
   const submit = async () => {
-    if (!product || busy) return;
+    if (!product || busy || replaced) return;
     const problem = file ? (file.name.toLowerCase().endsWith('.blend') ? null : 'Choose a .blend file.') : 'Choose the new template (.blend).';
     setFileError(problem);
     setError(null);
@@ -197,8 +210,8 @@ function ReplaceTemplateDialog({ product, onClose, onReplaced, returnFocus }: Re
     try {
       const updated = await api.replaceTemplate(product.id, file!);
       onReplaced(updated);
-      onClose();
-      notify(`The template of “${updated.name}” is replaced (schema v${updated.schema_version}).`);
+      setReplaced(updated);
+      focusDone(); // the form it replaces had focus
     } catch (caught) {
       setError(caught);
       focusAlert(); // once shown: an empty alert is not displayed
@@ -206,6 +219,25 @@ function ReplaceTemplateDialog({ product, onClose, onReplaced, returnFocus }: Re
       setBusy(false);
     }
   };
+
+  if (product && replaced) {
+    return (
+      <Dialog
+        open
+        title={`The template of ${replaced.name} is replaced`}
+        onClose={onClose}
+        returnFocus={returnFocus}
+        wide
+        actions={<button type="button" className="button" onClick={onClose}>Done</button>}
+      >
+        <p className="form-notice" ref={doneRef} tabIndex={-1}>
+          Now schema v{replaced.schema_version}, template <code>{shortVersion(replaced.template_version)}</code>: new models use it from now on.
+          Here is what it changes for the product&apos;s saved configurations.
+        </p>
+        <VersionReport productId={replaced.id} schemaVersion={replaced.schema_version} />
+      </Dialog>
+    );
+  }
 
   return (
     <Dialog
