@@ -184,3 +184,80 @@ async def test_a_deterministic_failure_is_retried_once_then_fails(pool, product_
     row = await queue.claim("w")
     final = await queue.release(Lease(row["id"], row["lease_id"]), JobTimedOut("ran past the limit again"))
     assert (final["status"], final["retry_count"], final["error_code"]) == ("FAILED", 1, "TIMEOUT")
+
+
+# -- Fencing against a stale worker while another worker holds the job ----------------------
+# Worker A claimed the job and lost it (its lease expired and the job was rescued, or its
+# supervisor handed it back after A died), and worker B claimed it again: the job is
+# PROCESSING, so the status check lets every statement through and only `lease_id = $2`
+# tells A from B. Each statement A might still make is refused without changing the row,
+# and B's completion is the one recorded.
+
+STALE_RESULT = "x/glb/stale-worker-a.glb"
+CURRENT_RESULT = "x/glb/current-worker-b.glb"
+
+STALE_STATEMENTS = {
+    "complete": lambda queue, lease: queue.complete(lease, blob_path=STALE_RESULT, result_url="stale",
+                                                    timings={"stale": True}, byte_size=666),
+    "report_progress": lambda queue, lease: queue.report_progress(lease, 95),
+    "heartbeat": lambda queue, lease: queue.heartbeat(lease),
+    "release_for_retry": lambda queue, lease: queue.release(lease, GenerationError("late blender hiccup")),
+    "release_as_failed": lambda queue, lease: queue.release(lease, ConfigValidationError("late bad values")),
+    "cancel_processing": lambda queue, lease: queue.cancel_processing(lease),
+}
+
+
+async def reclaimed_by_another_worker(pool, product_id, how: str):
+    """A job A held and lost, PROCESSING now under B's lease: (queue, A's lease, B's lease)."""
+    from configurator_addon.errors import WorkerDied
+
+    (job_id,) = await add_jobs(pool, product_id, 1)
+    queue = JobQueue(pool, retry_base_delay_seconds=0.0)
+    first = await queue.claim("worker-a")
+    stale = Lease(job_id, first["lease_id"])
+    assert await queue.report_progress(stale, 60) is False
+    if how == "lease_expired":
+        await pool.execute("UPDATE jobs SET heartbeat_at = now() - interval '1 hour' WHERE id = $1", job_id)
+        assert [r["id"] for r in await queue.rescue_abandoned(lease_timeout_seconds=60)] == [job_id]
+    else:  # the supervisor of dead worker A hands its job back with A's lease
+        assert (await queue.release(stale, WorkerDied("killed mid-job")))["status"] == "QUEUED"
+    second = await queue.claim("worker-b")
+    assert (second["id"], second["status"], second["worker_id"], second["attempt"]) == (
+        job_id, "PROCESSING", "worker-b", 2)
+    assert second["lease_id"] != stale.lease_id
+    current = Lease(job_id, second["lease_id"])
+    assert await queue.report_progress(current, 30) is False
+    # B's last word a few seconds ago: any write by A (now() has moved on) shows as a change.
+    await pool.execute("UPDATE jobs SET heartbeat_at = now() - interval '5 seconds', "
+                       "updated_at = now() - interval '5 seconds' WHERE id = $1", job_id)
+    return queue, stale, current
+
+
+@pytest.mark.parametrize("how", ["lease_expired", "handed_back"])
+@pytest.mark.parametrize("statement", list(STALE_STATEMENTS))
+async def test_a_stale_worker_is_refused_while_another_worker_holds_the_job(pool, product_id, statement, how):
+    queue, stale, current = await reclaimed_by_another_worker(pool, product_id, how)
+    before = dict(await pool.fetchrow("SELECT * FROM jobs WHERE id = $1", current.job_id))
+
+    assert await STALE_STATEMENTS[statement](queue, stale) is None  # no row: A's lease is gone
+
+    after = dict(await pool.fetchrow("SELECT * FROM jobs WHERE id = $1", current.job_id))
+    assert (after["status"], after["progress"], after["attempt"], after["worker_id"], after["lease_id"]) == (
+        "PROCESSING", 30, 2, "worker-b", current.lease_id)
+    assert after["result_blob_path"] is None and after["completed_at"] is None
+    assert after == before  # not a column changed, heartbeat and updated_at included
+    assert await pool.fetchval("SELECT count(*) FROM results") == 0  # A's GLB is not remembered
+
+    # B's lease is intact: its heartbeat and progress land and its completion is recorded.
+    assert await queue.heartbeat(current) is False
+    assert await queue.report_progress(current, 90) is False
+    done = await queue.complete(current, blob_path=CURRENT_RESULT, result_url="current", timings={"b": 1},
+                                byte_size=7)
+    assert (done["status"], done["progress"], done["result_blob_path"], done["result_url"], done["worker_id"],
+            done["attempt"]) == ("COMPLETED", 100, CURRENT_RESULT, "current", "worker-b", 2)
+    assert done["timings"].get("stale") is None
+    assert [tuple(r) for r in await pool.fetch("SELECT blob_path, byte_size FROM results")] == [(CURRENT_RESULT, 7)]
+    # And A, later still, cannot undo it.
+    assert await STALE_STATEMENTS[statement](queue, stale) is None
+    final = await pool.fetchrow("SELECT status, result_blob_path, worker_id FROM jobs WHERE id = $1", current.job_id)
+    assert tuple(final) == ("COMPLETED", CURRENT_RESULT, "worker-b")
