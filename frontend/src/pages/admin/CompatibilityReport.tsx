@@ -13,7 +13,6 @@ import {
 } from '../../lib/compatibility';
 import { api } from '../../services/api';
 import type { VersionCompatibility } from '../../types/api';
-import './compatibility.css';
 
 const VERDICTS: Record<Verdict, { className: string; text: string | null }> = {
   breaking: { className: 'form-warning', text: 'Breaking: configurations that were valid before may be refused now.' },
