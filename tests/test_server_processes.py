@@ -43,27 +43,71 @@ async def test_fresh_serve_starts_its_own_database_seeds_samples_and_answers(tmp
     assert not os.path.exists(tmp_path / "var" / "postgres" / "postmaster.pid")
 
 
+# The worker's progress report, as it reaches a stage of the job (STAGE_PROGRESS in jobs/worker.py).
+HELD_PROGRESS_REPORTS = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid)) AND query LIKE 'UPDATE jobs SET progress = $3,%'
+"""
+
+
+async def wait_for_a_held_progress_report(conn, timeout: float = 180) -> None:
+    """Until one of the worker's progress reports waits behind the row lock `conn` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")  # a transaction sees one snapshot otherwise
+        if await conn.fetchval(HELD_PROGRESS_REPORTS):
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the worker announced no stage of the job"
+        await asyncio.sleep(0.05)
+
+
+async def wait_until_dead(pid: int, timeout: float = 30) -> None:
+    """Until process `pid` has exited (gone, or a zombie its parent has yet to reap)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return
+        except FileNotFoundError:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"process {pid} still alive"
+        await asyncio.sleep(0.02)
+
+
 @pytest.mark.slow
 async def test_killed_worker_job_is_rescued_and_completed(tmp_path, fixture_templates, empty_database):
+    conn = await asyncpg.connect(empty_database)
     server = ServerProcess(str(tmp_path / "var"), "--workers", "1", "--no-seed",
                            env={"DATABASE_URL": empty_database})
     try:
         await server.wait_ready()
         product = await server.upload(fixture_templates["slow"], "Slow box")
         job = await server.submit(product["id"], SLOW)
-        running = await server.wait_job(job["id"], statuses=("PROCESSING",))
-        for _ in range(600):  # a long job reports its progress: kill it once it is exporting
-            _, running = await server.request("GET", f"/api/v1/jobs/{job['id']}")
-            if running["progress"] >= 60:
-                break
-            await asyncio.sleep(0.05)
-        assert running["status"] == "PROCESSING" and running["progress"] == 60, running
-        os.kill(worker_pid(running), signal.SIGKILL)
+        await server.wait_job(job["id"], statuses=("PROCESSING",))
+        # Hold the job's row: no statement of the worker about it (progress, heartbeat,
+        # completion) lands until we let go, so however fast it runs it cannot finish the job
+        # before it is killed. Progress below 90: the worker waits for its report of 90 to land
+        # before it stores the GLB and completes, so it has not begun to.
+        held = conn.transaction()
+        await held.start()
+        running = await conn.fetchrow("SELECT status, progress, worker_id, lease_id FROM jobs "
+                                      "WHERE id = $1::uuid FOR UPDATE", job["id"])
+        assert running["status"] == "PROCESSING" and running["progress"] < 90, dict(running)
+        # Kill it once it announces a stage of its Blender work (apply, export, or done),
+        # its progress report waiting behind our lock.
+        await wait_for_a_held_progress_report(conn)
+        killed = worker_pid(dict(running))
+        os.kill(killed, signal.SIGKILL)
+        await wait_until_dead(killed)
+        await held.rollback()  # its held statements land now, or find the lease gone
         done = await server.wait_job(job["id"], timeout=240)
         assert done["status"] == "COMPLETED", done
-        assert done["retry_count"] == 1 and done["error_code"] is None
-        assert worker_pid(done) != worker_pid(running)  # a restarted worker finished it
+        assert done["retry_count"] == 1 and done["error_code"] is None, done
+        assert done["progress"] == 100 and done["result_url"], done
+        assert worker_pid(done) != killed  # a restarted worker finished it
     finally:
+        await conn.close()  # first: a held row would stall the shutdown
         server.stop()
 
 
