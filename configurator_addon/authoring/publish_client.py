@@ -15,10 +15,9 @@ import urllib.parse
 import urllib.request
 import uuid
 
+from ..accounts.tokens import PUBLISHABLE_KEY_PREFIX, SECRET_KEY_PREFIX
 from ..errors import ConfiguratorError
 
-SECRET_KEY_PREFIX = "sk_"
-PUBLISHABLE_KEY_PREFIX = "pk_"
 USER_AGENT = "Configurator-Blender-Authoring/1"
 ERROR_BODY_CHARS = 300
 
