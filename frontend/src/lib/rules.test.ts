@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigSchema } from '../types/configSchema';
 import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
-import { evaluateRules, matches, sameViolations } from './rules';
+import { evaluateRules, matches, metresInUnits, sameViolations } from './rules';
+import { displayUnitFor } from './units';
 import { defaultConfig } from './values';
 
 describe('evaluateRules', () => {
@@ -15,7 +16,7 @@ describe('evaluateRules', () => {
     const violations = evaluateRules(cabinetSchema, { ...cabinet, width: 1.0, door_count: 1 });
     expect(violations).toEqual([{
       rule: 0,
-      message: 'Cabinets wider than 0.9 m need two doors: a single door that wide would sag and hit the wall when opened.',
+      message: 'Cabinets wider than 90 cm need two doors: a single door that wide would sag and hit the wall when opened.',
       keys: ['door_count'],
       triggers: ['width'],
       fixes: [{ key: 'door_count', value: 2 }],
@@ -77,5 +78,37 @@ describe('sameViolations', () => {
     expect(sameViolations([], evaluateRules(cabinetSchema, cabinet))).toBe(true);
     expect(sameViolations(wide, [])).toBe(false);
     expect(sameViolations(wide, [{ ...wide[0], fixes: [] }])).toBe(false);
+  });
+});
+
+describe('rule messages in the fields\' units', () => {
+  const cm = displayUnitFor('m', 0.3, 1.2);
+  const mm = displayUnitFor('m', 0.01, 0.05);
+
+  it('rewrites lengths in metres in the unit the fields show', () => {
+    expect(metresInUnits('wider than 0.9 m need two doors', cm)).toBe('wider than 90 cm need two doors');
+    expect(metresInUnits('openings wider than 1.0 m need a hearth', cm)).toBe('openings wider than 100 cm need a hearth');
+    expect(metresInUnits('between 0.6m and 1.25 m', cm)).toBe('between 60 cm and 125 cm');
+    expect(metresInUnits('thicker than 0.02 m', mm)).toBe('thicker than 20 mm');
+  });
+
+  it('leaves other numbers and units alone', () => {
+    expect(metresInUnits('at most 3 shelves, 18 mm boards, 2 min', cm)).toBe('at most 3 shelves, 18 mm boards, 2 min');
+  });
+
+  it('uses the unit of the length the rule looks at', () => {
+    const fireplace = { ...defaultConfig(fireplaceSchema), opening_width: 1.1, hearth: false };
+    const [violation] = evaluateRules(fireplaceSchema, fireplace);
+    expect(violation.message).toMatch(/wider than 100 cm need a hearth/);
+  });
+
+  it('words a rule without a message with sentence-case labels and Yes/No', () => {
+    const schema: ConfigSchema = {
+      type: 'object',
+      properties: { lights: { type: 'boolean', title: 'Cabinet Lights', default: true }, width: { type: 'number', 'x-unit': 'm', default: 1 } },
+      allOf: [{ if: { properties: { width: { minimum: 0.9 } } }, then: { properties: { lights: { const: true } } } }],
+    } as ConfigSchema;
+    const [violation] = evaluateRules(schema, { lights: false, width: 1 });
+    expect(violation.message).toBe('Cabinet lights must be Yes');
   });
 });

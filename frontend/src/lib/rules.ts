@@ -4,6 +4,8 @@
  * minimum, maximum, exclusiveMinimum, exclusiveMaximum, type, pattern, and allOf/anyOf/not
  * inside a rule. The server validates again with a full JSON Schema validator. */
 import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema, RuleSchema, SubSchema } from '../types/configSchema';
+import { labelFor } from './schemaControls';
+import { displayUnitFor, formatDisplay, type DisplayUnit } from './units';
 import { isValidValue } from './values';
 
 export interface RuleFix {
@@ -60,15 +62,47 @@ function fixFor(key: string, prop: PropertySchema | undefined): RuleFix | null {
   return null;
 }
 
+/** A value in a sentence: Yes/No for booleans, lengths in the field's unit. */
+function wordFor(value: ConfigValue, prop: PropertySchema | undefined): string {
+  if (typeof value === 'boolean') return value ? 'Yes' : 'No';
+  if (typeof value === 'number' && prop) {
+    const unit = lengthUnitOf(prop);
+    if (unit) return formatDisplay(value, unit);
+  }
+  return String(value);
+}
+
 function describe(keys: string[], branch: SubSchema, schema: ConfigSchema): string {
   const parts = keys.map((key) => {
-    const title = schema.properties[key]?.title ?? key;
+    const property = schema.properties[key];
+    const title = labelFor(key, property);
     const prop = branch.properties?.[key];
-    if (prop?.const !== undefined) return `${title} must be ${String(prop.const)}`;
-    if (prop?.enum) return `${title} must be one of ${prop.enum.join(', ')}`;
+    if (prop?.const !== undefined) return `${title} must be ${wordFor(prop.const, property)}`;
+    if (prop?.enum) return `${title} must be one of ${prop.enum.map((v) => wordFor(v, property)).join(', ')}`;
     return `${title} is not allowed here`;
   });
   return parts.join('; ') || 'This combination is not allowed';
+}
+
+/** The unit a length property's field shows (cm, or mm for small parts); null for other properties. */
+function lengthUnitOf(prop: PropertySchema): DisplayUnit | null {
+  return prop['x-unit'] === 'm' ? displayUnitFor('m', prop.minimum, prop.maximum) : null;
+}
+
+/** "wider than 0.9 m" → "wider than 90 cm": lengths in metres in a rule's message, in the unit
+ * the fields show. Other numbers (and millimetres) are left alone. */
+export function metresInUnits(message: string, unit: DisplayUnit): string {
+  return message.replace(/(\d+(?:\.\d+)?)\s?m\b/g, (_, number: string) => formatDisplay(Number(number), unit));
+}
+
+/** The display unit of the first length the rule looks at (its condition's, then the ones it asks to change). */
+function messageUnit(keys: string[], schema: ConfigSchema): DisplayUnit | null {
+  for (const key of keys) {
+    const prop = schema.properties[key];
+    const unit = prop ? lengthUnitOf(prop) : null;
+    if (unit) return unit;
+  }
+  return null;
 }
 
 /** True when both lists report the same violations (to keep showing the list already shown). */
@@ -92,9 +126,11 @@ export function evaluateRules(schema: ConfigSchema, config: ConfigData): RuleVio
     if (!branch) return;
     const keys = failingKeys(branch, config);
     if (keys.length === 0) return;
+    const authored = rule['x-message'];
+    const unit = authored ? messageUnit([...triggers, ...keys], schema) : null;
     violations.push({
       rule: index,
-      message: rule['x-message'] ?? describe(keys, branch, schema),
+      message: authored ? (unit ? metresInUnits(authored, unit) : authored) : describe(keys, branch, schema),
       keys,
       triggers: triggers.filter((k) => !keys.includes(k)),
       fixes: keys.map((k) => fixFor(k, branch.properties?.[k])).filter((f): f is RuleFix => f !== null),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
-import { controlFor, controlsFromSchema, formatValue, groupControls, type NumberControl } from './schemaControls';
+import { controlFor, controlsFromSchema, formatValue, groupControls, labelFor, sentenceCase, type NumberControl } from './schemaControls';
 
 describe('controlsFromSchema', () => {
   it('keeps the authored order of the properties', () => {
@@ -91,5 +91,25 @@ describe('formatValue', () => {
     expect(formatValue(width, 0.8)).toBe('80 cm');
     expect(formatValue(width, 0.805)).toBe('80.5 cm');
     expect(formatValue(controlFor('hearth', fireplaceSchema.properties.hearth)!, false)).toBe('No');
+  });
+});
+
+describe('labels', () => {
+  it('puts the schema\'s Title Case titles in sentence case', () => {
+    expect(controlFor('shelf_count', cabinetSchema.properties.shelf_count)?.label).toBe('Shelf count');
+    expect(controlFor('opening_width', fireplaceSchema.properties.opening_width)?.label).toBe('Opening width');
+    expect(sentenceCase('Handle Position')).toBe('Handle position');
+  });
+
+  it('keeps capitals that mean something: acronyms and mixed case', () => {
+    expect(sentenceCase('LED Strip Colour')).toBe('LED strip colour');
+    expect(sentenceCase('Fits iPad Stand')).toBe('Fits iPad stand');
+    expect(sentenceCase('door width')).toBe('Door width');
+  });
+
+  it('builds a label from the key when there is no title', () => {
+    expect(labelFor('shelf_count', {})).toBe('Shelf count');
+    expect(labelFor('shelf_count', { title: '  ' })).toBe('Shelf count');
+    expect(labelFor('x', { title: 'Door Count' })).toBe('Door count');
   });
 });

@@ -89,10 +89,27 @@ export function titleFromKey(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** "Shelf Count" → "Shelf count": the first word's capital kept, and words written in
+ * capitals ("GLB", "LED") or mixed case ("iPad") kept as written. */
+export function sentenceCase(text: string): string {
+  const words = text.trim().split(/(\s+)/);
+  return words
+    .map((word, i) => {
+      if (i === 0) return word.charAt(0).toUpperCase() + word.slice(1);
+      return /^[A-Z][a-z]*$/.test(word) || /^[A-Z][a-z]+[-'][a-z]+$/.test(word) ? word.toLowerCase() : word;
+    })
+    .join('');
+}
+
+/** What a parameter is called for a customer: the schema's title in sentence case, else one built from the key. */
+export function labelFor(key: string, prop: Pick<PropertySchema, 'title'> | undefined): string {
+  return prop?.title?.trim() ? sentenceCase(prop.title) : titleFromKey(key);
+}
+
 export function controlFor(key: string, prop: PropertySchema): ControlDescriptor | null {
   const base: BaseControl = {
     key,
-    label: prop.title || titleFromKey(key),
+    label: labelFor(key, prop),
     description: prop.description ?? '',
     defaultValue: defaultValue(prop),
   };

@@ -8,7 +8,7 @@ export function ToggleControl({ id, value, onChange, invalid, describedBy }: Con
       <input id={id} type="checkbox" role="switch" checked={value} aria-invalid={invalid} aria-describedby={describedBy}
         onChange={(event) => onChange(event.target.checked, 'commit')} />
       <span className="switch-track" aria-hidden="true"><span className="switch-thumb" /></span>
-      <span className="switch-text" aria-hidden="true">{value ? 'On' : 'Off'}</span>
+      <span className="switch-text" aria-hidden="true">{value ? 'Yes' : 'No'}</span>
     </label>
   );
 }
