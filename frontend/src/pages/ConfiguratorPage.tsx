@@ -7,12 +7,14 @@ import { Dialog } from '../components/layout/Dialog';
 import { ErrorState, LoadingState } from '../components/layout/StatusViews';
 import { PreviewPanel } from '../components/scene/PreviewPanel';
 import { useAuth } from '../context/AuthContext';
-import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfigValues } from '../context/ConfiguratorContext';
+import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfigValues, useValidation } from '../context/ConfiguratorContext';
 import { useToast } from '../context/ToastContext';
 import { useAsync } from '../hooks/useAsync';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { useProductVersionUpdates } from '../hooks/useProductVersionUpdates';
 import { rememberLocalSaved } from '../lib/localSaved';
+import { metresInUnits } from '../lib/rules';
+import { ruleProblemText, serverProblemText } from '../lib/saveProblems';
 import { configuratorPath } from '../lib/shareLink';
 import { defaultConfig } from '../lib/values';
 import { api, ApiError } from '../services/api';
@@ -129,9 +131,13 @@ export function ConfigurationActions({ linkPath, onSave }: ConfigurationActionsP
   );
 }
 
+const NAME_MISSING = 'Give the configuration a name.';
+
 function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
-  const { product } = useConfiguredProduct();
+  const { product, controls } = useConfiguredProduct();
   const { values } = useConfigValues();
+  const { violations } = useValidation();
+  const ruleProblem = ruleProblemText(violations);
   const { status } = useAuth();
   const { notify } = useToast();
   const [name, setName] = useState('');
@@ -149,7 +155,11 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
     event.preventDefault();
     const trimmed = name.trim();
     if (!trimmed) {
-      setError('Give the configuration a name.');
+      setError(NAME_MISSING);
+      return;
+    }
+    if (ruleProblem) {
+      setError(ruleProblem);
       return;
     }
     setBusy(true);
@@ -164,12 +174,20 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
       notify(status === 'authenticated' ? `Saved “${trimmed}”.` : `Saved “${trimmed}” in this browser.`,
         { action: { label: 'View saved', to: '/saved' } });
     } catch (err) {
-      setError((err as Error).message);
+      setError(err instanceof ApiError ? describeSaveError(err) : (err as Error).message);
     } finally {
       setBusy(false);
     }
   };
 
+  /** The server's words per value, with lengths in the fields' units. */
+  function describeSaveError(err: ApiError): string {
+    const length = controls.find((c) => c.kind === 'number' && c.schemaUnit === 'm');
+    const text = serverProblemText(err.message, err.errors(), (key) => controls.find((c) => c.key === key)?.label);
+    return length?.kind === 'number' ? metresInUnits(text, length.unit) : text;
+  }
+
+  const shownError = error ?? ruleProblem;
   return (
     <Dialog
       open={open}
@@ -185,10 +203,10 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
     >
       <label className="field-label" htmlFor="save-name">Name</label>
       <input id="save-name" className="text-field" value={name} maxLength={200} autoFocus
-        aria-invalid={Boolean(error)} aria-describedby={error ? 'save-error' : status !== 'authenticated' ? 'save-hint' : undefined}
+        aria-invalid={error === NAME_MISSING} aria-describedby={shownError ? 'save-error' : status !== 'authenticated' ? 'save-hint' : undefined}
         onChange={(event) => setName(event.target.value)} />
-      {error && <p className="field-error" id="save-error" role="alert">{error}</p>}
-      {!error && status !== 'authenticated' && (
+      {shownError && <p className="field-error" id="save-error" role="alert">{shownError}</p>}
+      {!shownError && status !== 'authenticated' && (
         <p className="field-hint" id="save-hint">Kept in this browser. Log in to keep your configurations with your account.</p>
       )}
     </Dialog>

@@ -77,17 +77,28 @@ export function SavedPage() {
   );
 }
 
+/** Where focus goes when the row of `id` is removed with its buttons: the next row's name,
+ * else the previous one's, else the page's heading. Both exist before and after the removal. */
+function focusAfterRemoval(items: readonly Configuration[], id: string, heading: HTMLElement | null): HTMLElement | null {
+  const index = items.findIndex((c) => c.id === id);
+  const next = items[index + 1] ?? items[index - 1];
+  const link = next && document.querySelector<HTMLElement>(`.saved-item[data-id="${CSS.escape(next.id)}"] h2 a`);
+  return link ?? heading;
+}
+
 function AccountSaved({ heading }: { heading: RefObject<HTMLHeadingElement | null> }) {
   const saved = useAsync(loadAccountSaved);
+  const afterDelete = useRef<HTMLElement | null>(null);
 
   const replace = (updated: Configuration) =>
     saved.setData((d) => d && { ...d, items: d.items.map((c) => (c.id === updated.id ? updated : c)) });
 
   const deleting = useConfirm(async (target: Configuration) => {
     await api.deleteConfiguration(target.id);
+    afterDelete.current = focusAfterRemoval(saved.data?.items ?? [], target.id, heading.current);
     saved.setData(without(target.id));
     return `Deleted “${target.name}”.`;
-  }, heading, (error) => error.message);
+  }, afterDelete, (error) => error.message);
 
   return (
     <>
@@ -115,17 +126,11 @@ function BrowserSaved({ heading }: { heading: RefObject<HTMLHeadingElement | nul
   const { notify } = useToast();
 
   const remove = (configuration: Configuration) => {
-    const items = saved.data?.items ?? [];
-    const index = items.findIndex((c) => c.id === configuration.id);
-    const next = items[index + 1] ?? items[index - 1];
+    // The button is gone with its row: focus goes to the neighbouring one, else the heading.
+    focusAfterRemoval(saved.data?.items ?? [], configuration.id, heading.current)?.focus();
     forgetLocalSaved([configuration.id]);
     saved.setData(without(configuration.id));
     notify(`Removed “${configuration.name}” from this list.`);
-    // The button is gone with its row: focus goes to the neighbouring one, else the heading.
-    setTimeout(() => {
-      const target = next && document.querySelector<HTMLElement>(`.saved-item[data-id="${CSS.escape(next.id)}"] h2 a`);
-      (target ?? heading.current)?.focus();
-    }, 0);
   };
 
   const here = loginPath('/saved');
@@ -208,6 +213,7 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
   const [name, setName] = useState(configuration.name);
   const [busy, setBusy] = useState(false);
   const [renameButton, focusRename] = useFocusRequest<HTMLButtonElement>();
+  const [nameLink, focusName] = useFocusRequest<HTMLAnchorElement>();
   const inputId = `rename-${configuration.id}`;
 
   const stopEditing = useCallback(() => {
@@ -217,6 +223,7 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
   }, [configuration.name, focusRename]);
 
   const rename = async () => {
+    if (busy) return;
     const trimmed = name.trim();
     if (!onRenamed || !trimmed || trimmed === configuration.name) {
       stopEditing();
@@ -226,7 +233,7 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
     try {
       onRenamed(await api.renameConfiguration(configuration.id, trimmed));
       setEditing(false);
-      focusRename(); // enabled again once the form is gone
+      focusName(); // the new name, once the form is gone
     } catch (error) {
       notify((error as Error).message, { tone: 'error' });
     } finally {
@@ -246,14 +253,14 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
         {editing ? (
           <form className="rename-form" onSubmit={(event) => { event.preventDefault(); void rename(); }}>
             <label className="visually-hidden" htmlFor={inputId}>New name</label>
-            <input id={inputId} className="text-field" value={name} maxLength={200} autoFocus disabled={busy}
+            <input id={inputId} className="text-field" value={name} maxLength={200} autoFocus readOnly={busy} aria-busy={busy}
               onChange={(event) => setName(event.target.value)}
               onKeyDown={(event) => { if (event.key === 'Escape') stopEditing(); }} />
-            <button type="submit" className="button button-small" disabled={busy}>Save</button>
+            <button type="submit" className="button button-small" aria-disabled={busy || undefined}>{busy ? 'Saving…' : 'Save'}</button>
             <button type="button" className="button button-small button-ghost" onClick={stopEditing}>Cancel</button>
           </form>
         ) : (
-          <h2><Link to={href}>{configuration.name}</Link></h2>
+          <h2><Link ref={nameLink} to={href}>{configuration.name}</Link></h2>
         )}
         <p className="saved-meta">
           <span>{product?.name ?? 'Product no longer available'}</span>

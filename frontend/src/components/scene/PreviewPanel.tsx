@@ -19,6 +19,9 @@ export function PreviewPanel() {
   const { phase, progress, model, error } = preview;
   const busy = phase === 'submitting' || phase === 'generating' || phase === 'loading';
   const fix = firstFix(violations, controls);
+  // With a rule broken (or the last change failed) the model on screen is not the one the
+  // fields describe: say so on the viewer, its size and its download.
+  const stale = Boolean(model) && (phase === 'blocked' || phase === 'error');
 
   const download = () => {
     if (!model) return;
@@ -31,7 +34,7 @@ export function PreviewPanel() {
 
   return (
     <section className="preview" aria-label="3D preview" aria-busy={busy}>
-      <div className="preview-stage">
+      <div className={`preview-stage${stale ? ' is-stale' : ''}`}>
         <Suspense fallback={null}>
           <Viewer model={model} fitRequest={fitRequest} onDrawn={modelDrawn} />
         </Suspense>
@@ -49,7 +52,8 @@ export function PreviewPanel() {
 
         <div className="preview-top">
           {model && (
-            <p className="dimensions" aria-label="Size of the model">
+            <p className={`dimensions${stale ? ' is-stale' : ''}`} aria-label={stale ? 'Size of the last valid configuration' : 'Size of the model'}>
+              {stale && <span className="dimensions-note">Last valid</span>}
               <span><abbr title="Width">W</abbr> {formatCentimetres(model.size[0])}</span>
               <span aria-hidden="true">×</span>
               <span><abbr title="Height">H</abbr> {formatCentimetres(model.size[1])}</span>
@@ -65,7 +69,9 @@ export function PreviewPanel() {
 
         {phase === 'blocked' && violations.length > 0 && (
           <div className="preview-banner banner-warning" role="alert">
-            <span><strong>Preview paused.</strong> {violations[0].message}</span>
+            <span>
+              <strong>Preview paused.</strong> {model ? 'Showing the last valid configuration. ' : ''}{violations[0].message}
+            </span>
             {fix && (
               <button type="button" className="button button-small" onClick={() => applyValues({ [fix.key]: fix.value })}>
                 {fix.label}
@@ -85,10 +91,11 @@ export function PreviewPanel() {
             aria-label="Frame the model" title="Frame the model">
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5" /><circle cx="12" cy="12" r="2.5" /></svg>
           </button>
-          <button type="button" className="button button-ghost" onClick={download} disabled={!model} aria-label="Download GLB">
+          <button type="button" className="button button-ghost" onClick={download} disabled={!model}
+            aria-label={stale ? 'Download GLB of the last valid configuration' : 'Download GLB'}>
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4v11m0 0-4.5-4.5M12 15l4.5-4.5M5 19h14" /></svg>
-            <span className="label-wide">Download GLB</span>
-            <span className="label-narrow" aria-hidden="true">GLB</span>
+            <span className="label-wide">{stale ? 'Download last valid GLB' : 'Download GLB'}</span>
+            <span className="label-narrow" aria-hidden="true">{stale ? 'Last valid GLB' : 'GLB'}</span>
           </button>
         </div>
       </div>
@@ -102,10 +109,15 @@ function firstFix(violations: RuleViolation[], controls: ControlDescriptor[]) {
   for (const violation of violations) {
     for (const fix of violation.fixes) {
       const control = controls.find((c) => c.key === fix.key);
-      if (control) return { ...fix, label: `Set ${control.label.toLowerCase()} to ${formatValue(control, fix.value)}` };
+      if (control) return { ...fix, label: `Set ${lowerFirst(control.label)} to ${formatValue(control, fix.value)}` };
     }
   }
   return null;
+}
+
+/** "Shelf count" → "shelf count", "LED strip" kept. */
+function lowerFirst(label: string): string {
+  return /^[A-Z][A-Z]/.test(label) ? label : label.charAt(0).toLowerCase() + label.slice(1);
 }
 
 function statusText(phase: string, progress: number, hasModel: boolean): string {
