@@ -7,7 +7,11 @@
 // Opens the catalogue, configures the kitchen cabinet (width via the numeric field),
 // checks the model on screen from `window.__configurator`, saves the configuration and
 // finds it on /saved, reopens the share link in a new page and gets the same model, and
-// checks the page at 375 px. Screenshots of every step go to ARTIFACTS_DIR. Prints one
+// checks the page at 375 px. Keyboard steps: the focus ring (≥ 3:1, not clipped), the
+// stepper keeping focus at its bound and explaining a typed out-of-range value, the sticky
+// header's scroll padding and, with forced colours emulated, rings and selections drawn
+// with outlines and borders. With a rule broken the viewer, its size and its download say
+// they show the last valid configuration, and Save names the rule. Screenshots of every step go to ARTIFACTS_DIR. Prints one
 // final JSON line {"ok", "uncached_ms", "cached_ms", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 60000).
@@ -81,6 +85,47 @@ function breakdown(t) {
   return { to_submit: d(t.inputAt, t.submittedAt), job: d(t.submittedAt ?? t.inputAt, t.resultAt), glb: d(t.resultAt, t.loadedAt), draw: d(t.loadedAt, t.drawnAt) };
 }
 
+/** Contrast of the focused element's focus indicator (outline, else box-shadow colour) with
+ * the background behind it, and the outline's width. */
+function focusRing(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const parse = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const background = (node) => {
+      for (let n = node.parentElement; n; n = n.parentElement) {
+        const c = parse(getComputedStyle(n).backgroundColor);
+        if (c && c.a > 0.9) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const luminance = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const hasOutline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    const ring = parse(hasOutline ? style.outlineColor : (style.boxShadow.match(/rgba?\([^)]+\)/) ?? [''])[0]);
+    const bg = background(el);
+    if (!ring) return { label: el.getAttribute('aria-label') ?? el.id, ratio: 0, width: 0 };
+    const blend = (k) => ring[k] * ring.a + bg[k] * (1 - ring.a);
+    const shown = { r: blend('r'), g: blend('g'), b: blend('b') };
+    const [l1, l2] = [luminance(shown), luminance(bg)].sort((a, b) => b - a);
+    return {
+      label: el.getAttribute('aria-label') ?? el.id,
+      ratio: Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100,
+      width: hasOutline ? parseFloat(style.outlineWidth) : 0,
+      style: style.outlineStyle,
+    };
+  });
+}
+
+const activeLabel = (page) => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id ?? document.activeElement?.tagName);
+
 function round(value, digits) {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -147,11 +192,84 @@ async function main() {
       await message.waitFor();
       const phase = await page.evaluate(() => window.__configurator.phase());
       if (phase !== 'blocked') throw new Error(`preview phase is ${phase}, expected blocked`);
+      const text = await message.textContent();
+      if (!/90 cm/.test(text) || /0\.9 m/.test(text)) throw new Error(`the rule's message is not in the fields' unit: ${text}`);
+      // The model on screen is the last valid one, and says so.
+      const badge = await page.locator('.dimensions').textContent();
+      if (!/last valid/i.test(badge)) throw new Error(`the size badge does not say it is the last valid model: ${badge}`);
+      const download = await page.locator('.preview-tools .button-ghost').getAttribute('aria-label');
+      if (!/last valid/i.test(download)) throw new Error(`the download is not labelled as the last valid model: ${download}`);
       const file = await screenshot(page, 'rule-message');
+      // Save names the rule.
+      await page.getByRole('button', { name: /^save$/i }).click();
+      const dialog = page.getByRole('dialog', { name: /save configuration/i });
+      const saveError = await dialog.locator('#save-error').textContent();
+      if (!/breaks a rule: Cabinets wider than 90 cm/.test(saveError)) throw new Error(`Save while the rule is broken says: ${saveError}`);
+      await dialog.getByRole('button', { name: /cancel/i }).click();
       await setWidth(page, WIDTH_CM);
-      return { phase, screenshot: file };
+      return { phase, message: text, badge, download, save: saveError, screenshot: file };
     });
     void rule;
+
+    await step('keyboard: focus ring, stepper at its bound, out-of-range value, header padding', async () => {
+      const input = page.locator('#param-shelf_count');
+      const start = await input.inputValue();
+      const overflow = await page.locator('.field-integer .stepper').first().evaluate((el) => getComputedStyle(el).overflow);
+      if (overflow !== 'visible') throw new Error(`the stepper clips its buttons' rings (overflow: ${overflow})`);
+      await input.click();
+      await page.keyboard.press('Tab');
+      const ring = await focusRing(page);
+      if (!/increase/i.test(ring.label)) throw new Error(`Tab from the shelf count went to ${ring.label}`);
+      if (ring.ratio < 3 || ring.width < 2 || ring.style !== 'solid') throw new Error(`focus ring ${JSON.stringify(ring)} (needs solid, ≥ 2 px, ≥ 3:1)`);
+      const max = 3; // the cabinet's shelf count: 0 to 3
+      for (let n = Number(start); n <= max; n++) await page.keyboard.press('Enter'); // one press more than the maximum
+      const atMax = await input.inputValue();
+      const disabled = await page.locator('[aria-label^="Increase Shelf"]').getAttribute('aria-disabled');
+      const focused = await activeLabel(page);
+      if (atMax !== String(max) || disabled !== 'true' || !/increase/i.test(focused)) {
+        throw new Error(`after + at the maximum: value ${atMax}, aria-disabled ${disabled}, focus on ${focused}`);
+      }
+      await input.fill('9');
+      await input.press('Enter');
+      const explained = await page.locator('#param-shelf_count-range').textContent();
+      if (!/from 0 to 3/.test(explained) || (await input.inputValue()) !== '9') throw new Error(`typed 9: ${explained}`);
+      const since = await page.evaluate(() => performance.now());
+      await input.fill(start);
+      await input.press('Enter');
+      await waitForDrawnModel(page, since);
+      const padding = await page.evaluate(() => ({
+        scroll: parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop),
+        header: document.querySelector('.app-header').getBoundingClientRect().height,
+      }));
+      if (!(padding.scroll >= padding.header)) throw new Error(`scroll-padding-top ${padding.scroll} px under a ${padding.header} px header`);
+      return { ring, at_max: { value: atMax, focus: focused }, explained, padding };
+    });
+
+    await step('forced colours: rings and selections stay visible', async () => {
+      await page.emulateMedia({ forcedColors: 'active' });
+      try {
+        await page.locator('#param-shelf_count').click();
+        await page.keyboard.press('Tab');
+        const ring = await page.evaluate(() => {
+          const s = getComputedStyle(document.activeElement);
+          return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+        });
+        if (ring.style === 'none' || ring.width < 2) throw new Error(`no focus ring in forced colours: ${JSON.stringify(ring)}`);
+        const marks = await page.evaluate(() => {
+          const segment = document.querySelector('.segment input:checked + span');
+          const swatch = document.querySelector('.swatch input:checked + .swatch-chip');
+          return {
+            segment: segment && parseFloat(getComputedStyle(segment).borderTopWidth),
+            swatch: swatch && getComputedStyle(swatch).outlineStyle,
+          };
+        });
+        if (marks.segment !== null && !(marks.segment >= 2)) throw new Error(`the selected segment has no border: ${JSON.stringify(marks)}`);
+        if (marks.swatch !== null && marks.swatch === 'none') throw new Error(`the chosen swatch has no outline: ${JSON.stringify(marks)}`);
+        return { ring, marks, screenshot: await screenshot(page, 'forced-colours') };
+      } finally {
+        await page.emulateMedia({ forcedColors: 'none' });
+      }
+    });
 
     const shareUrl = await step('share link', async () => {
       await page.waitForFunction(() => new URL(location.href).searchParams.has('c'));
