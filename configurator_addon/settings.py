@@ -47,6 +47,9 @@ class Settings:
     var_dir: str = field(default_factory=default_var_dir)
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus /metrics on a listener of its own (never the public one); no port: off.
+    metrics_port: int | None = None  # METRICS_PORT
+    metrics_host: str = "127.0.0.1"  # METRICS_HOST
     log_format: str = "json"  # json | text
     blender_path: str | None = None
     workers: int = 2  # BLENDER_MAX_CONCURRENT: worker processes under the supervisor
@@ -115,6 +118,8 @@ class Settings:
             var_dir=env.get("CONFIGURATOR_VAR_DIR") or default_var_dir(),
             host=env.get("HOST", cls.host),
             port=_int(env, "PORT", cls.port),
+            metrics_port=_int(env, "METRICS_PORT", None),
+            metrics_host=env.get("METRICS_HOST") or cls.metrics_host,
             log_format=env.get("LOG_FORMAT", cls.log_format),
             blender_path=env.get("BLENDER_PATH") or None,
             workers=_int(env, "BLENDER_MAX_CONCURRENT", cls.workers),

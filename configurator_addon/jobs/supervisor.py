@@ -13,6 +13,7 @@ import time
 import uuid
 
 from ..errors import WorkerDied
+from ..observability import metrics
 from .queue import JobQueue, Lease
 from .retrying import until_it_lands
 
@@ -62,6 +63,7 @@ class Supervisor:
             process = await asyncio.create_subprocess_exec(*self.command, env=env, stdin=asyncio.subprocess.DEVNULL)
             self.processes[slot] = process
             code = await process.wait()
+            metrics.process_exited(process.pid)
             await self._hand_back_job(slot, code)
             if self._stopping.is_set():
                 return
@@ -70,6 +72,7 @@ class Supervisor:
             if code != 0:
                 log.warning("worker exited; restarting", extra={"slot": slot, "exit_code": code})
             await asyncio.sleep(RESTART_BACKOFF_SECONDS[min(failures, len(RESTART_BACKOFF_SECONDS) - 1)])
+            metrics.worker_restarted()
 
     async def _hand_back_job(self, slot: int, exit_code: int) -> None:
         path = self.status_file(slot)
@@ -86,7 +89,9 @@ class Supervisor:
         error = WorkerDied(f"the worker exited with code {exit_code} during the job")
         lease = Lease(uuid.UUID(status["job_id"]), uuid.UUID(status["lease_id"]))
         try:
-            await until_it_lands(lambda: self.queue.release(lease, error), attempts=30)
+            row = await until_it_lands(lambda: self.queue.release(lease, error), attempts=30)
+            if row is not None:
+                metrics.job_finished(row["status"])
         except Exception as exc:  # the lease-timeout rescue will find the job instead
             log.error("could not hand back the job of a dead worker; the lease timeout will rescue it: %s", exc,
                       extra={"slot": slot, "job_id": status["job_id"]})

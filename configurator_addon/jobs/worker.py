@@ -20,6 +20,7 @@ from .. import logs
 from ..db.listen import listen_forever
 from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
+from ..observability import metrics
 from ..storage import GLB_CONTENT_TYPE, glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import until_it_lands
@@ -104,6 +105,7 @@ class Worker:
 
         try:
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
+            metrics.template_cache_entries(self.templates.directory)
             self._write_status(row)
             result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
                                                 version=row["template_version"], before_stage=before_stage)
@@ -121,8 +123,11 @@ class Worker:
                 log.warning("lease lost before completion; result dropped")
             else:
                 log.info("job completed", extra={"timings": timings, "bytes": len(result.glb)})
+                metrics.job_finished("COMPLETED")
+                metrics.job_stages(completed["timings"] or {})
         except JobCancelled:
-            await until_it_lands(lambda: self.queue.cancel_processing(lease))
+            if await until_it_lands(lambda: self.queue.cancel_processing(lease)) is not None:
+                metrics.job_finished("CANCELLED")
         except ConfiguratorError as error:
             await self._hand_back(lease, error)
         except Exception as exc:  # Blender or anything else: recoverable, retried with backoff
@@ -135,7 +140,9 @@ class Worker:
 
     async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> None:
         """Retry later or fail, as the error and the attempts left decide."""
-        await until_it_lands(lambda: self.queue.release(lease, error))
+        row = await until_it_lands(lambda: self.queue.release(lease, error))
+        if row is not None:
+            metrics.job_finished(row["status"])
 
     async def _heartbeat(self, lease: Lease, stop_requested: threading.Event) -> None:
         while True:

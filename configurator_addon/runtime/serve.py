@@ -22,6 +22,8 @@ from ..engine_process import child_command
 from ..jobs.supervisor import Supervisor
 from ..jobs.worker import Worker, templates_dir
 from ..logs import configure_logging
+from ..observability.listener import start_metrics
+from ..observability.metrics import enable_multiprocess
 from ..sandbox.sandboxed_engine import SandboxedEngine
 from ..server.app import create_app
 from ..services.resources import database, open_resources
@@ -47,6 +49,10 @@ def serve(args) -> int:
     configure_logging(settings.log_format)
     workers = settings.workers if args.workers is None else args.workers
     with database(settings) as settings:
+        if settings.metrics_port is not None and workers > 0 and args.role != "api":
+            # The workers are processes of their own: each writes its figures to files there,
+            # and the listener in this process reads them all (docs/service.md, "Metrics").
+            enable_multiprocess(os.path.join(settings.var_dir, "metrics"))
         if args.role in ("all", "api") and not args.no_seed:
             asyncio.run(_seed(settings))
         if workers > 0 and args.role != "api":
@@ -75,9 +81,12 @@ async def _serve_api(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
     runner = await start_site(create_app(settings, role="api"), settings)
+    listener = await start_metrics(settings)
     try:
         await stop.wait()
     finally:
+        if listener is not None:
+            await listener.close()
         await runner.cleanup()
 
 
@@ -85,7 +94,9 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
     runner = await start_site(create_app(settings, role="api"), settings) if role == "all" else None
-    env = {"DATABASE_URL": settings.database_url, "CONFIGURATOR_VAR_DIR": settings.var_dir}
+    # The workers' figures are served by this process's metrics listener, not by listeners of their own.
+    env = {"DATABASE_URL": settings.database_url, "CONFIGURATOR_VAR_DIR": settings.var_dir, "METRICS_PORT": ""}
+    listener = await start_metrics(settings)
     command = child_command(["serve", "--role", "worker", "--workers", "0", "--no-seed"], settings.blender_path)
     try:
         async with open_resources(settings, pool_size=2) as resources:
@@ -98,6 +109,8 @@ async def _serve_with_supervisor(settings: Settings, role: str, workers: int) ->
                 supervising.cancel()
                 await asyncio.gather(supervising, return_exceptions=True)
     finally:
+        if listener is not None:
+            await listener.close()
         if runner is not None:
             await runner.cleanup()
 
@@ -108,6 +121,7 @@ async def _serve_worker(settings: Settings, with_api: bool) -> None:
     _stop_on_signals(asyncio.get_running_loop(), stop)
     runner = await start_site(create_app(settings, role="all"), settings) if with_api else None
     engine = SandboxedEngine(settings, templates_dir(settings), niceness=0 if with_api else ENGINE_NICENESS)
+    listener = await start_metrics(settings)
     try:
         async with open_resources(settings, pool_size=4) as resources:
             await engine.start()  # warm before the first job
@@ -115,6 +129,8 @@ async def _serve_worker(settings: Settings, with_api: bool) -> None:
                             status_file=os.environ.get("CONFIGURATOR_WORKER_STATUS_FILE"))
             await worker.run(stop)
     finally:
+        if listener is not None:
+            await listener.close()
         await engine.close()
         if runner is not None:
             await runner.cleanup()

@@ -8,6 +8,7 @@ import contextlib
 from aiohttp import web
 
 from ..accounts.sessions import Sessions
+from ..observability.http_metrics import setup_http_metrics
 from ..services.resources import open_resources
 from ..services.retention import RetentionSweep, sweep_periodically
 from . import keys
@@ -77,6 +78,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     """`settings.database_url` must name a migrated database (`resources.database` makes one).
     `inspector` inspects uploaded templates (default: a short-lived Blender process each)."""
     app = web.Application(client_max_size=settings.max_upload_bytes)
+    setup_http_metrics(app)  # outermost: times every request, as answered
     setup_request_context(app)
     setup_problems(app)
     setup_security_headers(app, settings.frame_ancestors)

@@ -21,7 +21,7 @@ from ..authentication import AUTHENTICATOR
 from ..security_headers import content_security_policy
 
 routes = web.RouteTableDef()
-RESERVED_PREFIXES = ("/api/", "/blobs/", "/health", "/ready")
+RESERVED_PREFIXES = ("/api/", "/blobs/", "/health", "/ready", "/metrics")  # /metrics: on METRICS_PORT only
 HASHED_ASSETS = "/assets/"  # Vite fingerprints these: safe to cache forever
 EMBED_PREFIX = "/embed/"
 STOREFRONT_META = "configurator-storefront-key"
