@@ -11,6 +11,8 @@
 // back to /saved with the user's name (and client) in the header; the name is still there
 // after a reload (the cookie session); a configurator opened afresh sends its job with the
 // CSRF token (it waits for `me`); saved there, the configuration is the user's and on /saved;
+// renamed with the keyboard (Enter), focus lands on the new name, and deleting another one
+// puts focus on the next item's name, never on <body>;
 // at 375 px the header fits and the menu opens on screen (Escape closes it); logging out
 // gives "Log in" back and `me` is 401 again, and the saved configuration is out of reach
 // (not on /saved; 401 without a credential, 404 with the storefront's key).
@@ -190,8 +192,60 @@ async function main() {
       await page.locator('.toast').filter({ hasText: savedName }).waitFor();
       await page.goto(`${APP}/saved`);
       await page.locator('.saved-item').filter({ hasText: savedName }).waitFor();
-      return { id: savedId, screenshot: await screenshot(page, 'saved-logged-in') };
+      const listed = await screenshot(page, 'saved-logged-in');
+      // (The test names these steps: focus after Rename→Enter and Delete is checked in this one.)
+      const focus = await renameAndDeleteKeepFocus();
+      return { id: savedId, ...focus, screenshot: listed };
     });
+
+    /** On /saved: renamed with the keyboard (Enter), focus on the new name; another one
+     * deleted, focus on the next item's name — never on <body>. */
+    async function renameAndDeleteKeepFocus() {
+      const focused = () => page.evaluate(() => {
+        const el = document.activeElement;
+        return { tag: el?.tagName, text: el?.textContent?.trim(), item: el?.closest('.saved-item')?.getAttribute('data-id') ?? null };
+      });
+      const item = page.locator(`.saved-item[data-id="${savedId}"]`);
+      await item.getByRole('button', { name: 'Rename', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      const field = item.getByLabel('New name');
+      await field.waitFor();
+      const renamed = `${savedName} (renamed)`;
+      await field.fill(renamed);
+      await page.keyboard.press('Enter');
+      await item.getByRole('link', { name: renamed, exact: true }).waitFor();
+      await page.waitForFunction((id) => document.activeElement?.closest('.saved-item')?.getAttribute('data-id') === id
+        && document.activeElement.tagName === 'A', savedId, { timeout: 5000 })
+        .catch(() => undefined);
+      const afterRename = await focused();
+      if (afterRename.tag !== 'A' || afterRename.text !== renamed) throw new Error(`after renaming, focus is on ${JSON.stringify(afterRename)}`);
+
+      // A second one to delete: focus goes to the item after it (the renamed one).
+      const spare = await page.evaluate(async ({ id, name }) => {
+        const meAnswer = await fetch('/api/v1/auth/me', { credentials: 'same-origin' }).then((r) => r.json());
+        const original = await fetch(`/api/v1/configurations/${id}`, { credentials: 'same-origin' }).then((r) => r.json());
+        const made = await fetch('/api/v1/configurations', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': meAnswer.csrf_token },
+          body: JSON.stringify({ product_id: original.product_id, name, config_data: original.config_data }),
+        });
+        return made.ok ? (await made.json()).id : `status ${made.status}`;
+      }, { id: savedId, name: `Spare ${RUN}` });
+      if (!/^[0-9a-f-]{36}$/.test(spare)) throw new Error(`making a spare configuration: ${spare}`);
+      await page.reload();
+      const spareItem = page.locator(`.saved-item[data-id="${spare}"]`);
+      await spareItem.waitFor();
+      await spareItem.getByRole('button', { name: 'Delete', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: /delete this configuration/i });
+      await dialog.getByRole('button', { name: 'Delete', exact: true }).focus();
+      await page.keyboard.press('Enter');
+      await spareItem.waitFor({ state: 'detached' });
+      await page.waitForTimeout(300); // past the dialog's own focus restoring
+      const afterDelete = await focused();
+      if (afterDelete.tag === 'BODY' || !afterDelete.tag) throw new Error(`after deleting, focus is on ${JSON.stringify(afterDelete)}`);
+      return { after_rename: afterRename, after_delete: afterDelete, focus_screenshot: await screenshot(page, 'saved-focus') };
+    }
 
     await step('phone width (375 px): the header fits, the menu names the user', async () => {
       await page.setViewportSize({ width: 375, height: 812 });
