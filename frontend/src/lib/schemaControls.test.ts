@@ -27,8 +27,8 @@ describe('controlsFromSchema', () => {
   });
 
   it('gives a unitless number a step fitting its range', () => {
-    const control = controlFor('handle_position', cabinetSchema.properties.handle_position) as NumberControl;
-    expect(control.unit).toEqual({ symbol: '', factor: 1, decimals: 2, sliderStep: 0.01 });
+    const control = controlFor('depth', { type: 'number', minimum: 0, maximum: 2 }) as NumberControl;
+    expect(control.unit).toEqual({ symbol: '', factor: 1, decimals: 2, sliderStep: 0.02 });
   });
 
   it('shows a number without bounds as a field only', () => {
@@ -111,5 +111,23 @@ describe('labels', () => {
     expect(labelFor('shelf_count', {})).toBe('Shelf count');
     expect(labelFor('shelf_count', { title: '  ' })).toBe('Shelf count');
     expect(labelFor('x', { title: 'Door Count' })).toBe('Door count');
+  });
+});
+
+describe('fractions', () => {
+  it("shows the cabinet's handle position (0–1, no unit) as a 0–100 % slider", () => {
+    const handle = controlFor('handle_position', cabinetSchema.properties.handle_position) as NumberControl;
+    expect(handle.kind).toBe('number');
+    expect(handle.slider).toBe(true);
+    expect(handle.unit.symbol).toBe('%');
+    expect(handle.unit.factor).toBe(100);
+    expect(handle.unit.sliderStep).toBe(1);
+    expect(formatValue(handle, 0.5)).toBe('50%');
+    expect(formatValue(handle, 1)).toBe('100%');
+  });
+
+  it('keeps a number with x-unit "%" as authored', () => {
+    const c = controlFor('fill', { type: 'number', minimum: 0, maximum: 100, 'x-unit': '%' }) as NumberControl;
+    expect(formatValue(c, 40)).toBe('40%');
   });
 });

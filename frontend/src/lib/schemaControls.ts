@@ -2,7 +2,7 @@
  * controls only render what these say. */
 import type { ConfigSchema, ConfigValue, PropertySchema } from '../types/configSchema';
 import { defaultValue, schemaTypes } from './values';
-import { displayUnitFor, formatDisplay, type DisplayUnit } from './units';
+import { displayUnitFor, formatDisplay, isFraction, PERCENT_OF_FRACTION, type DisplayUnit } from './units';
 
 interface BaseControl {
   key: string;
@@ -145,7 +145,7 @@ export function controlFor(key: string, prop: PropertySchema): ControlDescriptor
       kind: 'number',
       minimum: prop.minimum,
       maximum: prop.maximum,
-      unit: displayUnitFor(prop['x-unit'], prop.minimum, prop.maximum),
+      unit: isFraction(prop) ? PERCENT_OF_FRACTION : displayUnitFor(prop['x-unit'], prop.minimum, prop.maximum),
       slider,
       schemaUnit: prop['x-unit'],
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayUnitFor, formatCentimetres, formatDisplay, fromDisplay, niceStep, toDisplay } from './units';
+import { displayUnitFor, formatCentimetres, formatDisplay, fromDisplay, isFraction, niceStep, PERCENT_OF_FRACTION, toDisplay } from './units';
 
 describe('units', () => {
   const cm = displayUnitFor('m', 0.3, 1.2);
@@ -31,5 +31,30 @@ describe('units', () => {
     expect(niceStep(0.15)).toBe(0.2);
     expect(niceStep(0.01)).toBe(0.01);
     expect(niceStep(3)).toBe(5);
+  });
+});
+
+describe('fractions as percentages', () => {
+  it('takes a 0–1 number without a unit, x-format percent and x-unit fraction as fractions', () => {
+    expect(isFraction({ minimum: 0, maximum: 1 })).toBe(true);
+    expect(isFraction({ 'x-format': 'percent', minimum: 0, maximum: 0.5 })).toBe(true);
+    expect(isFraction({ 'x-unit': 'fraction' })).toBe(true);
+  });
+
+  it('leaves lengths, percentages already in 0–100 and other ranges alone', () => {
+    expect(isFraction({ 'x-unit': 'm', minimum: 0, maximum: 1 })).toBe(false);
+    expect(isFraction({ 'x-unit': '%', minimum: 0, maximum: 100 })).toBe(false);
+    expect(isFraction({ minimum: 0, maximum: 2 })).toBe(false);
+    expect(isFraction({ minimum: 0.1, maximum: 1 })).toBe(false);
+    expect(isFraction({})).toBe(false);
+  });
+
+  it('shows 0–1 as 0–100 % and sends fractions back', () => {
+    const pct = PERCENT_OF_FRACTION;
+    expect(formatDisplay(0.5, pct)).toBe('50%');
+    expect(formatDisplay(1, pct)).toBe('100%');
+    expect(toDisplay(0.375, pct)).toBe(38);
+    expect(fromDisplay(75, pct)).toBe(0.75);
+    for (let v = 0; v <= 100; v += 1) expect(toDisplay(fromDisplay(v, pct), pct)).toBe(v);
   });
 });

@@ -35,6 +35,20 @@ export function roundTo(value: number, decimals: number): number {
   return Math.round(value * f) / f;
 }
 
+/** A 0–1 fraction shown as 0–100 %: 0.5 → "50%". Values sent stay fractions. */
+export const PERCENT_OF_FRACTION: DisplayUnit = { symbol: '%', factor: 100, decimals: 0, sliderStep: 1 };
+
+/** Whether a number property holds a 0–1 fraction a customer reads as a percentage:
+ * `x-format: "percent"` or `x-unit: "fraction"` say so; otherwise a number with
+ * `minimum` 0, `maximum` 1 and no `x-unit` is taken as one (a Blender FACTOR such as a
+ * handle's position along the door). `x-unit: "%"` means the values are percentages
+ * already and they are shown as they are. */
+export function isFraction(prop: { 'x-unit'?: string; 'x-format'?: string; minimum?: number; maximum?: number }): boolean {
+  if (prop['x-format'] === 'percent' || prop['x-unit'] === 'fraction') return true;
+  if (prop['x-format'] !== undefined || prop['x-unit'] !== undefined) return false;
+  return prop.minimum === 0 && prop.maximum === 1;
+}
+
 /** Pick the unit for a number property. `unit` is the schema's `x-unit`. */
 export function displayUnitFor(unit: string | undefined, minimum?: number, maximum?: number, integer = false): DisplayUnit {
   if (integer) return { symbol: unit ?? '', factor: 1, decimals: 0, sliderStep: 1 };
@@ -62,10 +76,11 @@ export function fromDisplay(display: number, unit: DisplayUnit): number {
   return roundTo(display / unit.factor, unit.decimals + Math.round(Math.log10(unit.factor)));
 }
 
-/** "80 cm", "12.5 mm", "0.75". Trailing zeros dropped. */
+/** "80 cm", "12.5 mm", "50%", "0.75". Trailing zeros dropped. */
 export function formatDisplay(value: number, unit: DisplayUnit): string {
   const shown = toDisplay(value, unit);
   const text = Number.isInteger(shown) ? String(shown) : shown.toFixed(unit.decimals).replace(/0+$/, '').replace(/\.$/, '');
+  if (unit.symbol === '%') return `${text}%`;
   return unit.symbol ? `${text} ${unit.symbol}` : text;
 }
 

@@ -23,6 +23,8 @@ export interface PropertySchema {
   pattern?: string;
   maxLength?: number;
   'x-unit'?: string;
+  /** How a value is shown, e.g. 'percent' for a 0–1 fraction. */
+  'x-format'?: string;
   'x-kind'?: string;
   'x-swatches'?: Record<string, string>;
 }
