@@ -261,7 +261,7 @@ async def measure(url: str, admin_key: str, args) -> dict:
         cabinet = await admin.product(sc.CABINET)
         schema = cabinet["config_schema"]
         # Warm the workers with configurations of their own; they then seed the repeats.
-        warm = sc.cabinet_configs(schema, 2 * args.workers + 2, start_mm=1150)
+        warm = sc.cabinet_configs(schema, 6 * args.workers, start_mm=1150)
         await sc.warm_workers(admin, cabinet["id"], warm, args.workers)
         for config in warm:  # warm_workers may stop before the last ones: every one is cached after this
             await admin.run_job(cabinet["id"], config)
