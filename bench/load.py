@@ -13,7 +13,8 @@ All shoppers share 127.0.0.1, so the storefront's per-address and per-key limits
 client's job submission limit would answer 429 within seconds: the service this benchmark
 starts gets them raised through its environment (STOREFRONT_KEY_RATE/BURST,
 STOREFRONT_IP_RATE/BURST, JOB_SUBMIT_RATE/BURST, see LIMITS). Against `--url` of a running
-server the server's own limits apply (429s are counted as errors by status).
+server the server's own limits apply: a 429 (or 503) is counted under errors by status and
+the shopper waits its Retry-After (at most RETRY_AFTER_MAX_SECONDS) before going on.
 
 Prints, per endpoint: count, errors by status, p50/p95/p99 ms; jobs/s completed; the share of
 submissions answered from the cache; the load average during the run.
@@ -55,6 +56,7 @@ META = re.compile(r'<meta\s+name="configurator-storefront-key"\s+content="([^"]+
 CHANGES_PER_VISIT = (2, 5)
 SAVE_SHARE = 0.3
 REQUEST_TIMEOUT_SECONDS = 30
+RETRY_AFTER_MAX_SECONDS = 5.0
 
 
 class Failed(Exception):
@@ -158,6 +160,9 @@ class Shopper:
             raise Failed(type(exc).__name__) from exc
         if response.status not in expect:
             self.stats.error(endpoint, response.status, str(body))
+            if response.status in (429, 503):  # as the web app does: wait as told (bounded), then go on
+                with contextlib.suppress(ValueError):
+                    await asyncio.sleep(min(float(response.headers.get("Retry-After", "1")), RETRY_AFTER_MAX_SECONDS))
             raise Failed(response.status)
         self.stats.ok(endpoint, started)
         return response.status, body
