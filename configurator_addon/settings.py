@@ -75,10 +75,10 @@ class Settings:
     job_submit_rate: float = 20.0  # JOB_SUBMIT_RATE
     job_submit_burst: int = 200  # JOB_SUBMIT_BURST
     # A storefront's writes (publishable keys: jobs, saved configurations), per key and per address.
-    storefront_key_rate: float = 10.0  # STOREFRONT_KEY_RATE
-    storefront_key_burst: int = 200  # STOREFRONT_KEY_BURST
-    storefront_ip_rate: float = 3.0  # STOREFRONT_IP_RATE
-    storefront_ip_burst: int = 60  # STOREFRONT_IP_BURST
+    storefront_key_rate: float = 20.0  # STOREFRONT_KEY_RATE (the client's job limit caps it anyway)
+    storefront_key_burst: int = 400  # STOREFRONT_KEY_BURST
+    storefront_ip_rate: float = 5.0  # STOREFRONT_IP_RATE (a shopper dragging a slider, or a few behind one NAT)
+    storefront_ip_burst: int = 100  # STOREFRONT_IP_BURST
     # Retention: what is kept, and how often the sweep runs.
     job_retention_days: float = 30.0  # JOB_RETENTION_DAYS: terminal jobs older are deleted
     blob_grace_hours: float = 24.0  # BLOB_GRACE_HOURS: unreferenced GLBs younger are kept
