@@ -7,7 +7,8 @@
 // Opens the catalogue, configures the kitchen cabinet (width via the numeric field),
 // checks the model on screen from `window.__configurator`, saves the configuration and
 // finds it on /saved, reopens the share link in a new page and gets the same model, and
-// checks the page at 375 px. Keyboard steps: the focus ring (≥ 3:1, not clipped), the
+// checks the page at 375 px (the preview stays in view beside the finishes) and at 320 px
+// (configurator, catalogue and /saved fit the width; the paused banner is one line). Keyboard steps: the focus ring (≥ 3:1, not clipped), the
 // stepper keeping focus at its bound and explaining a typed out-of-range value, the sticky
 // header's scroll padding and, with forced colours emulated, rings and selections drawn
 // with outlines and borders. With a rule broken the viewer, its size and its download say
@@ -223,6 +224,8 @@ async function main() {
       if (ring.ratio < 3 || ring.width < 2 || ring.style !== 'solid') throw new Error(`focus ring ${JSON.stringify(ring)} (needs solid, ≥ 2 px, ≥ 3:1)`);
       const max = 3; // the cabinet's shelf count: 0 to 3
       for (let n = Number(start); n <= max; n++) await page.keyboard.press('Enter'); // one press more than the maximum
+      // The field's text follows the value after the render: give a loaded machine a moment.
+      await page.waitForFunction((m) => document.querySelector('#param-shelf_count')?.value === String(m), max, { timeout: 3000 }).catch(() => undefined);
       const atMax = await input.inputValue();
       const disabled = await page.locator('[aria-label^="Increase Shelf"]').getAttribute('aria-disabled');
       const focused = await activeLabel(page);
@@ -341,10 +344,69 @@ async function main() {
       const controls = await phone.locator('.controls').boundingBox();
       if (!viewer || !controls || controls.y < viewer.y + viewer.height) throw new Error('controls are not under the viewer');
       const file = await screenshot(phone, 'phone');
-      await phone.locator('.controls').scrollIntoViewIfNeeded();
+      // Scrolled down to the finishes, the preview stays on screen above them.
+      const finish = phone.locator('.control-group').filter({ has: phone.locator('legend', { hasText: /^finish$/i }) });
+      const swatch = finish.locator('.swatch').last();
+      await swatch.scrollIntoViewIfNeeded();
+      await phone.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const shown = await phone.evaluate(() => {
+        const stage = document.querySelector('.preview-stage').getBoundingClientRect();
+        const header = document.querySelector('.app-header').getBoundingClientRect();
+        const picked = [...document.querySelectorAll('.swatches')].pop().getBoundingClientRect();
+        return { stage_top: Math.round(stage.top), stage_bottom: Math.round(stage.bottom), header_bottom: Math.round(header.bottom),
+          finish_top: Math.round(picked.top), finish_bottom: Math.round(picked.bottom), inner_height: window.innerHeight, scroll_y: Math.round(window.scrollY) };
+      });
+      if (shown.scroll_y <= 0) throw new Error('the page did not scroll to the finishes');
+      if (shown.stage_top < shown.header_bottom - 1 || shown.stage_bottom > shown.inner_height || shown.stage_bottom - shown.stage_top < 150) {
+        throw new Error(`the preview is not in view beside the finishes: ${JSON.stringify(shown)}`);
+      }
+      if (shown.finish_top < shown.stage_bottom - 1 || shown.finish_bottom > shown.inner_height) {
+        throw new Error(`the finishes are hidden under the preview: ${JSON.stringify(shown)}`);
+      }
       const file2 = await screenshot(phone, 'phone-controls');
       await phone.close();
-      return { screenshots: [file, file2] };
+      return { overflow, preview_beside_finish: shown, screenshots: [file, file2] };
+    });
+
+    await step('small screen (320 px): no sideways scrolling, compact paused banner', async () => {
+      const small = await context.newPage();
+      watch(small, 'small', benign);
+      await small.setViewportSize({ width: 320, height: 640 });
+      const measure = () => small.evaluate(() => {
+        const width = window.innerWidth;
+        const wide = [...document.querySelectorAll('body *')]
+          .filter((el) => el.getBoundingClientRect().right > width + 0.5 && getComputedStyle(el).position !== 'fixed')
+          .slice(0, 6)
+          .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ${Math.round(el.getBoundingClientRect().right)}`);
+        return { overflow: document.documentElement.scrollWidth - width, scroll_width: document.documentElement.scrollWidth, wide };
+      });
+      const widths = {};
+      await small.goto(shareUrl.link);
+      await waitForDrawnModel(small, 0);
+      widths.configurator = await measure();
+      const files = [await screenshot(small, 'small-configurator')];
+      // A broken rule: the banner is one line at the viewer's edge.
+      await small.locator('#param-width').fill('100');
+      await small.locator('#param-width').press('Enter');
+      const banner = small.locator('.preview-banner');
+      await banner.waitFor();
+      const [box, stage] = [await banner.boundingBox(), await small.locator('.preview-stage').boundingBox()];
+      const bannerShare = round((box.height * box.width) / (stage.height * stage.width), 2);
+      widths.configurator_blocked = await measure();
+      files.push(await screenshot(small, 'small-paused-banner'));
+      await small.goto(`${APP}/`);
+      await small.getByRole('heading', { level: 2, name: PRODUCT }).waitFor();
+      widths.catalogue = await measure();
+      files.push(await screenshot(small, 'small-catalogue'));
+      await small.goto(`${APP}/saved`);
+      await small.locator('.saved-item').first().waitFor();
+      widths.saved = await measure();
+      files.push(await screenshot(small, 'small-saved'));
+      await small.close();
+      const over = Object.entries(widths).filter(([, m]) => m.overflow > 0);
+      if (over.length) throw new Error(`wider than 320 px: ${JSON.stringify(Object.fromEntries(over))}`);
+      if (bannerShare > 0.2 || box.height > 48) throw new Error(`the paused banner covers ${bannerShare * 100}% of the viewer (${Math.round(box.height)} px high)`);
+      return { widths, banner: { height: Math.round(box.height), share_of_viewer: bannerShare }, screenshots: files };
     });
 
     if (problems.length) throw new Error(`the pages reported errors:\n${problems.join('\n')}`);

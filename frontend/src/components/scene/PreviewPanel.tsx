@@ -70,7 +70,8 @@ export function PreviewPanel() {
         {phase === 'blocked' && violations.length > 0 && (
           <div className="preview-banner banner-warning" role="alert">
             <span>
-              <strong>Preview paused.</strong> {model ? 'Showing the last valid configuration. ' : ''}{violations[0].message}
+              <strong><span className="banner-long">Preview paused.</span><span className="banner-short" aria-hidden="true">Paused.</span></strong>{' '}
+              <span className="banner-detail">{model ? 'Showing the last valid configuration. ' : ''}{violations[0].message}</span>
             </span>
             {fix && (
               <button type="button" className="button button-small" onClick={() => applyValues({ [fix.key]: fix.value })}>
