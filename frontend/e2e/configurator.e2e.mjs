@@ -303,8 +303,16 @@ async function main() {
       const dialog = page.getByRole('dialog', { name: /save configuration/i });
       await dialog.getByLabel('Name').fill(savedName);
       await dialog.getByRole('button', { name: /^save$/i }).click();
-      await page.locator('.toast').filter({ hasText: savedName }).waitFor();
-      return { name: savedName, screenshot: await screenshot(page, 'saved-toast') };
+      const toast = page.locator('.toast').filter({ hasText: savedName });
+      await toast.waitFor();
+      const file = await screenshot(page, 'saved-toast');
+      // Under the pointer the toast stays past its 4.5 s; it goes once the pointer leaves.
+      await toast.hover();
+      await page.waitForTimeout(5500);
+      if (!(await toast.isVisible())) throw new Error('the toast went away under the pointer');
+      await page.mouse.move(5, 400);
+      await toast.waitFor({ state: 'detached', timeout: 10000 });
+      return { name: savedName, toast_kept_while_hovered_ms: 5500, screenshot: file };
     });
 
     await step('find it on /saved', async () => {
