@@ -1,6 +1,6 @@
 /** `/configure/:productId[?c=…]`: the product's controls beside its live 3D preview. */
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { Link, useParams } from 'react-router';
+import { useEffect, useState, type FormEvent } from 'react';
+import { Link } from 'react-router';
 import { ControlsPanel } from '../components/controls/ControlsPanel';
 import { copyText, CopyField } from '../components/layout/CopyField';
 import { Dialog } from '../components/layout/Dialog';
@@ -9,9 +9,7 @@ import { PreviewPanel } from '../components/scene/PreviewPanel';
 import { useAuth } from '../context/AuthContext';
 import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfigValues, useValidation } from '../context/ConfiguratorContext';
 import { useToast } from '../context/ToastContext';
-import { useAsync } from '../hooks/useAsync';
-import { useDocumentTitle } from '../hooks/useDocumentTitle';
-import { useProductVersionUpdates } from '../hooks/useProductVersionUpdates';
+import { useProductPage } from '../hooks/useProductPage';
 import { rememberLocalSaved } from '../lib/localSaved';
 import { metresInUnits } from '../lib/rules';
 import { ruleProblemText, serverProblemText } from '../lib/saveProblems';
@@ -22,11 +20,7 @@ import type { ConfigSchema } from '../types/configSchema';
 import { NotFoundPage } from './NotFoundPage';
 
 export function ConfiguratorPage() {
-  const { productId = '' } = useParams();
-  const loadProduct = useCallback((signal: AbortSignal) => api.getProduct(productId, signal), [productId]);
-  const product = useAsync(loadProduct);
-  useDocumentTitle(product.data?.name);
-  useProductVersionUpdates(product.data?.id, product.data?.schema_version, product.reload);
+  const { productId, product } = useProductPage();
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
     return <NotFoundPage what="product" />;

@@ -3,17 +3,15 @@
  * as the storefront with the key in its address, which wins over the page's own. Reset, Copy
  * link (to this embed with the values) and Download GLB; no Save. */
 import { useCallback, useState } from 'react';
-import { useParams, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { ControlsPanel } from '../components/controls/ControlsPanel';
 import { EmptyState, ErrorState, LoadingState } from '../components/layout/StatusViews';
 import { PreviewPanel } from '../components/scene/PreviewPanel';
 import { ConfiguratorProvider, useConfiguredProduct } from '../context/ConfiguratorContext';
 import { ToastProvider } from '../context/ToastContext';
-import { useAsync } from '../hooks/useAsync';
-import { useDocumentTitle } from '../hooks/useDocumentTitle';
-import { useProductVersionUpdates } from '../hooks/useProductVersionUpdates';
+import { useProductPage } from '../hooks/useProductPage';
 import { embedPath } from '../lib/shareLink';
-import { api, ApiError } from '../services/api';
+import { ApiError } from '../services/api';
 import { setSession, setStorefrontKey, storefrontKey } from '../services/session';
 import type { ConfigSchema } from '../types/configSchema';
 import { ConfigurationActions, useLinkNotice } from './ConfiguratorPage';
@@ -43,11 +41,7 @@ export function EmbedPage() {
 }
 
 function EmbeddedProduct({ embedKey }: { embedKey: string }) {
-  const { productId = '' } = useParams();
-  const loadProduct = useCallback((signal: AbortSignal) => api.getProduct(productId, signal), [productId]);
-  const product = useAsync(loadProduct);
-  useDocumentTitle(product.data?.name);
-  useProductVersionUpdates(product.data?.id, product.data?.schema_version, product.reload);
+  const { productId, product } = useProductPage();
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
     return (
