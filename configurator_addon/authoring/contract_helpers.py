@@ -24,6 +24,12 @@ RULES_LOCATION = f"text '{contract.RULES_TEXT_NAME}'"
 RULE_CODES = {"BAD_RULES", "UNKNOWN_RULE_PARAMETER", "INVALID_DEFAULTS"}
 
 
+def _refuse_linked(datablock, kind: str) -> None:
+    if datablock.library is not None:
+        _refuse(f"a linked {kind} cannot be changed", "LINKED_LIBRARY", f"{kind} '{datablock.name}'",
+                "make it local first")
+
+
 def _refuse(detail: str, code: str, location: str, message: str):
     raise TemplateContractError(detail, [ErrorDetail(code=code, location=location, message=message)])
 
@@ -48,9 +54,7 @@ def make_variant_set(collections: list, name: str = "", default: str = ""):
         _refuse("no collections chosen", "EMPTY_VARIANT_SET", "collections",
                 "select the option collections (or one collection holding them) in the Outliner")
     for collection in collections:
-        if collection.library is not None:
-            _refuse("a linked collection cannot be changed", "LINKED_LIBRARY", f"collection '{collection.name}'",
-                    "make it local first")
+        _refuse_linked(collection, "collection")
         if collection == product or _contains(collection, product):
             _refuse("the product collection cannot be an option", "BAD_VARIANT_SET",
                     f"collection '{collection.name}'", "choose collections inside the product collection")
@@ -113,9 +117,7 @@ def add_to_material_group(materials: list, group: str) -> list[str]:
         _refuse("no materials chosen", "EMPTY_MATERIAL_GROUP", "materials",
                 "select objects whose active material should join the group")
     for material in materials:
-        if material.library is not None:
-            _refuse("a linked material cannot be changed", "LINKED_LIBRARY", f"material '{material.name}'",
-                    "make it local first")
+        _refuse_linked(material, "material")
     changes = []
     for material in dict.fromkeys(materials):  # each once, in order
         before = material.get(contract.MATERIAL_GROUP_PROP)

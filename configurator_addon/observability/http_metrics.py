@@ -10,7 +10,6 @@ from aiohttp import web
 from . import metrics
 
 UNMATCHED = "unmatched"
-JOB_SUBMISSION = ("POST", "/api/v1/jobs")
 
 
 def route_pattern(request: web.Request) -> str:
@@ -31,11 +30,7 @@ async def http_metrics_middleware(request: web.Request, handler):
         status = exc.status
         raise
     finally:
-        route = route_pattern(request)
-        metrics.http_request(route, request.method, status, time.perf_counter() - started)
-        # A submission is answered 200 from the result cache, 202 when a job must run (or runs already).
-        if (request.method, route) == JOB_SUBMISSION and status in (200, 202):
-            metrics.result_cache(hit=status == 200)
+        metrics.http_request(route_pattern(request), request.method, status, time.perf_counter() - started)
 
 
 def setup_http_metrics(app: web.Application) -> None:

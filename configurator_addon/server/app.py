@@ -14,7 +14,7 @@ from ..services.retention import RetentionSweep, sweep_periodically
 from . import keys
 from .authentication import AUTHENTICATOR, Authenticator, setup_authentication
 from .cors import setup_cors
-from .job_events import JobEventHub
+from .event_hub import EventHub
 from .openapi import routes as openapi_routes
 from .problems import setup_problems
 from .request_context import setup_request_context
@@ -37,10 +37,10 @@ from .security_headers import setup_security_headers
 def _resources_context(settings, inspector):
     async def context(app: web.Application):
         async with open_resources(settings, inspector=inspector) as resources:
-            hub = JobEventHub(settings.database_url)
+            hub = EventHub(settings.database_url)
             await hub.start()
             app[keys.RESOURCES] = resources
-            app[keys.JOB_EVENTS] = hub
+            app[keys.EVENT_HUB] = hub
             try:
                 yield
             finally:

@@ -154,11 +154,9 @@ class Authenticator:
         return row
 
     async def _api_key(self, key: str, request: web.Request) -> Credential:
-        if not key.startswith((tokens.SECRET_KEY_PREFIX, tokens.PUBLISHABLE_KEY_PREFIX)) or len(key) > MAX_KEY_CHARS:
-            raise UnauthorizedError("the bearer token is not an API key of this service")
         row = await self.key_row(key)
         if row is None or row["revoked"]:
-            raise UnauthorizedError("the API key is not valid (unknown or revoked)")
+            raise UnauthorizedError("the bearer token is not a valid API key of this service (unknown or revoked)")
         if row["client_disabled"]:
             raise ForbiddenError("this key's client is disabled")
         if row["kind"] == "publishable":

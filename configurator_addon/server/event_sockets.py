@@ -1,5 +1,5 @@
 """WebSockets that follow one thing (a job, a product) and send its state each time it
-changes: woken by the database's notifications (`JobEventHub`), and polling as well, since
+changes: woken by the database's notifications (`EventHub`), and polling as well, since
 notifications are hints.
 
 A browser cannot send headers with a WebSocket: the session cookie comes along (then the
@@ -29,7 +29,7 @@ async def follow(request: web.Request, subject_id: uuid.UUID, read: Callable[[],
     caller = require_credential(request)
     if caller.kind != "publishable_key":
         require_allowed_origin(request, request.app[keys.SETTINGS].cors_origins)
-    hub = request.app[keys.JOB_EVENTS]
+    hub = request.app[keys.EVENT_HUB]
     events = hub.subscribe(str(subject_id))  # before the first read, so no change falls in between
     try:
         row = await read()

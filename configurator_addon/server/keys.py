@@ -7,7 +7,7 @@ from aiohttp import web
 
 from ..services.resources import Resources
 from ..settings import Settings
-from .job_events import JobEventHub
+from .event_hub import EventHub
 
 
 class BlenderExecutor(Protocol):
@@ -18,6 +18,6 @@ class BlenderExecutor(Protocol):
 
 SETTINGS = web.AppKey("settings", Settings)
 RESOURCES = web.AppKey("resources", Resources)  # pool, store, queue and the services on them
-JOB_EVENTS = web.AppKey("job_events", JobEventHub)
+EVENT_HUB = web.AppKey("event_hub", EventHub)
 EXECUTOR = web.AppKey("executor", BlenderExecutor)  # only in processes that run bpy work
 ROLE = web.AppKey("role", str)

@@ -106,3 +106,43 @@ export function recorder(artifacts) {
 
   return { steps, problems, log, step, watch, screenshot, failed, finish, run };
 }
+
+/** Contrast of the focused element's focus indicator (outline, else box-shadow colour) with
+ * the background behind it, and the outline's width. */
+export function focusRing(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const parse = (c) => {
+      const m = c.match(/rgba?\(([^)]+)\)/);
+      if (!m) return null;
+      const [r, g, b, a = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r, g, b, a };
+    };
+    const background = (node) => {
+      for (let n = node.parentElement; n; n = n.parentElement) {
+        const c = parse(getComputedStyle(n).backgroundColor);
+        if (c && c.a > 0.9) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const luminance = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const hasOutline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+    const ring = parse(hasOutline ? style.outlineColor : (style.boxShadow.match(/rgba?\([^)]+\)/) ?? [''])[0]);
+    const bg = background(el);
+    if (!ring) return { id: el.id, label: el.getAttribute('aria-label') ?? el.id, ratio: 0, width: 0 };
+    const blend = (k) => ring[k] * ring.a + bg[k] * (1 - ring.a);
+    const shown = { r: blend('r'), g: blend('g'), b: blend('b') };
+    const [l1, l2] = [luminance(shown), luminance(bg)].sort((a, b) => b - a);
+    return {
+      id: el.id,
+      label: el.getAttribute('aria-label') ?? el.id,
+      ratio: Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100,
+      width: hasOutline ? parseFloat(style.outlineWidth) : 0,
+      style: style.outlineStyle,
+    };
+  });
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ...jobs.queue import TERMINAL_STATUSES
+from ...observability import metrics
 from ...schemas.api import Job, JobCreate, JobEvent
 from ...services.submission_limits import limit_submissions
 from .. import keys
@@ -52,7 +53,9 @@ async def submit_job(request: web.Request) -> web.Response:
         config_data=body.config_data, draco=body.options.draco, visible=configuration_visibility(caller))
     # 202 while the model is being made (a new job, or an identical one already in flight);
     # 200 when it is already there (answered from the result cache).
-    status = 200 if row["status"] in TERMINAL_STATUSES else 202
+    answered_from_cache = row["status"] in TERMINAL_STATUSES
+    metrics.result_cache(hit=answered_from_cache)
+    status = 200 if answered_from_cache else 202
     headers = {"Location": f"/api/v1/jobs/{row['id']}", **_server_timing(row)}
     return model_response(await job_body(request, row), status=status, headers=headers)
 

@@ -13,7 +13,7 @@ from ..jobs.queue import EVENTS_CHANNEL
 PRODUCT_EVENTS_CHANNEL = "configurator_product_events"
 
 
-class JobEventHub:
+class EventHub:
     def __init__(self, dsn: str):
         self.dsn = dsn
         self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
