@@ -122,7 +122,8 @@ class Worker:
             if completed is None:
                 log.warning("lease lost before completion; result dropped")
             else:
-                log.info("job completed", extra={"timings": timings, "bytes": len(result.glb)})
+                log.info("job completed", extra={"timings": timings, "bytes": len(result.glb),
+                                                 "datablocks": result.datablocks})
                 metrics.job_finished("COMPLETED")
                 metrics.job_stages(completed["timings"] or {})
         except JobCancelled:

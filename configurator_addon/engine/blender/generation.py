@@ -22,6 +22,10 @@ from .exporting import export_scene_glb
 from .geometry_budget import GeometryBudget
 from .inspection import Inspection
 
+# The kinds of datablock a job could leave behind (the result reports their counts).
+COUNTED_DATABLOCKS = ("objects", "meshes", "materials", "collections", "node_groups", "images", "textures",
+                      "scenes", "actions", "curves", "cameras", "lights", "worlds", "texts")
+
 
 def prepare_blender() -> None:
     """Settings every engine process needs: templates are untrusted, so no auto-run scripts."""
@@ -104,6 +108,7 @@ class Engine:
             glb=data, config=full_config, template_version=version, timings=timings,
             cache_key=result_cache_key(version, full_config, export_options(draco)),
             warnings=list(entry.inspection.warnings), geometry=geometry,
+            datablocks={kind: len(getattr(bpy.data, kind)) for kind in COUNTED_DATABLOCKS},
         )
 
 
