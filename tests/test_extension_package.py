@@ -108,7 +108,9 @@ def test_each_archive_bundles_its_platforms_wheels_for_python_311_and_313_and_no
             package, _version, python, abi, tag = re.fullmatch(r"wheels/([^-]+)-([^-]+)-([^-]+)-([^-]+)-(.+)\.whl",
                                                                wheel).groups()
             assert tag == "any" or re.fullmatch(PLATFORM_TAGS[platform], tag), wheel
-            versions = {"3.11", "3.13"} if python.startswith("py3") or abi == "abi3" \
+            # A compressed tag set (`py2.py3`) is universal when one of its tags is.
+            universal = any(part.startswith("py3") for part in python.split("."))
+            versions = {"3.11", "3.13"} if universal or abi == "abi3" \
                 else {f"3.{python.removeprefix('cp3')}"}
             by_package.setdefault(package.lower(), set()).update(versions)
         # Every bundled distribution runs on both Pythons; none is one Blender already has.
