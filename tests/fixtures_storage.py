@@ -25,21 +25,54 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 AZURITE_START_TIMEOUT_SECONDS = 30
 
 
-def azurite_connection_string(port: int) -> str:
+def azurite_connection_string(port: int, host: str = "127.0.0.1") -> str:
     return (
         "DefaultEndpointsProtocol=http;"
         f"AccountName={AZURITE_ACCOUNT};"
         f"AccountKey={AZURITE_KEY};"
-        f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};"
+        f"BlobEndpoint=http://{host}:{port}/{AZURITE_ACCOUNT};"
     )
 
 
-def _accepts_connections(port: int) -> bool:
+def _accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
+
+
+def start_azurite(workdir: str, host: str = "127.0.0.1"):
+    """A real Azurite blob service listening on `host` (default loopback; the bridge's address
+    for hosts in network namespaces, `netns.py`) at a free port: (process, connection string).
+    Raises RuntimeError, with its log, if it does not listen in time."""
+    log_path = os.path.join(workdir, "azurite.log")
+    port = free_port()
+    # cwd is a scratch folder: Azurite's default --location (for any files it writes).
+    process = processes.start(
+        [
+            AZURITE_BLOB,
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--blobHost", host,
+            "--blobPort", str(port),
+            "--silent",
+            # With telemetry on, Azurite lingers 10-20 s after SIGTERM flushing it.
+            "--disableTelemetry",
+        ],
+        log_path,
+        cwd=str(workdir),
+    )
+    deadline = time.monotonic() + AZURITE_START_TIMEOUT_SECONDS
+    while not _accepts_connections(port, host):
+        failure = (f"Azurite exited with code {process.returncode} before listening on port {port}"
+                   if process.poll() is not None else f"Azurite did not listen on port {port} within "
+                   f"{AZURITE_START_TIMEOUT_SECONDS} s" if time.monotonic() > deadline else None)
+        if failure:
+            processes.stop(process, timeout=10)
+            raise RuntimeError(f"{failure}:\n{processes.log_tail(log_path, 4000)}")
+        time.sleep(0.1)
+    return process, azurite_connection_string(port, host)
 
 
 @pytest.fixture(scope="session")
@@ -51,41 +84,12 @@ def azurite(tmp_path_factory):
             "Run `make node-tools` to install the Node test tools.",
             pytrace=False,
         )
-    workdir = tmp_path_factory.mktemp("azurite")
-    log_path = os.path.join(workdir, "azurite.log")
-    port = free_port()
-    # cwd is a scratch folder: Azurite's default --location (for any files it writes).
-    process = processes.start(
-        [
-            AZURITE_BLOB,
-            "--inMemoryPersistence",
-            "--skipApiVersionCheck",
-            "--blobHost", "127.0.0.1",
-            "--blobPort", str(port),
-            "--silent",
-            # With telemetry on, Azurite lingers 10-20 s after SIGTERM flushing it.
-            "--disableTelemetry",
-        ],
-        log_path,
-        cwd=str(workdir),
-    )
     try:
-        deadline = time.monotonic() + AZURITE_START_TIMEOUT_SECONDS
-        while not _accepts_connections(port):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"Azurite exited with code {process.returncode} before listening on "
-                    f"port {port}:\n{processes.log_tail(log_path, 4000)}",
-                    pytrace=False,
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"Azurite did not listen on port {port} within "
-                    f"{AZURITE_START_TIMEOUT_SECONDS} s:\n{processes.log_tail(log_path, 4000)}",
-                    pytrace=False,
-                )
-            time.sleep(0.1)
-        yield azurite_connection_string(port)
+        process, connection_string = start_azurite(str(tmp_path_factory.mktemp("azurite")))
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield connection_string
     finally:
         processes.stop(process, timeout=10)
 

@@ -31,6 +31,7 @@ import contextlib
 import glob
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -69,6 +70,8 @@ local   replication  all                  scram-sha-256
 host    replication  all   127.0.0.1/32   scram-sha-256
 host    replication  all   ::1/128        scram-sha-256
 """
+# Ends the pg_hba.conf lines of `remote_interfaces` (rewritten at every start).
+REMOTE_HBA_MARK = "# remote interface"
 # While the passwords are set the server listens on its private socket folder only.
 SECURING_HBA = """\
 # Written by Configurator while it sets the passwords; replaced when done.
@@ -137,15 +140,21 @@ class EmbeddedPostgres:
 
     `fast=True` turns durability off (fsync, synchronous commit, full-page writes): for
     tests only. Usable as a context manager: started on enter, stopped on exit.
+
+    `remote_interfaces` ("10.213.5.1/24", …): also listen on each address, and let clients of
+    its network in with a password, for workers on other hosts (tests of many hosts); a
+    client there connects to `dsn_at(address)`. Unset: loopback only.
     """
 
     def __init__(self, data_dir: str, port: int | None = None, *, fast: bool = False,
-                 bin_dir: str | None = None, database: str = DATABASE_NAME):
+                 bin_dir: str | None = None, database: str = DATABASE_NAME,
+                 remote_interfaces: tuple[str, ...] = ()):
         self.data_dir = os.path.abspath(data_dir)
         self.port = port
         self.fast = fast
         self.database = database
         self.bin_dir = bin_dir
+        self.remote_interfaces = tuple(ipaddress.ip_interface(i) for i in remote_interfaces)
         parent, name = os.path.split(self.data_dir)
         self.log_path = os.path.join(parent, f"{name}.log")
         self.socket_dir = os.path.join(parent, f"{name}.sockets")
@@ -167,6 +176,10 @@ class EmbeddedPostgres:
     def dsn_for(self, database: str) -> str:
         """The DSN of `database` for the service's role (not a superuser)."""
         return self._url(SERVICE_ROLE, "service", database)
+
+    def dsn_at(self, address: str, database: str | None = None) -> str:
+        """The service's DSN through one of `remote_interfaces`' addresses."""
+        return self._url(SERVICE_ROLE, "service", database or self.database, host=address)
 
     def admin_dsn_for(self, database: str = "postgres") -> str:
         """The superuser's DSN of `database`: for creating roles and databases only."""
@@ -206,6 +219,7 @@ class EmbeddedPostgres:
             if not created and (self._secrets is None or not self._requires_passwords()):
                 self._secure_existing_cluster()
                 secured = True
+            self._allow_remote_networks()
             self._start_server()
             self._server_pid = self._running_postmaster_pid()
             _run_coroutine(self._bootstrap())
@@ -292,11 +306,11 @@ class EmbeddedPostgres:
 
     # -- passwords ------------------------------------------------------------------------
 
-    def _url(self, user: str, secret: str, database: str) -> str:
+    def _url(self, user: str, secret: str, database: str, host: str = HOST) -> str:
         if self.port is None or self._secrets is None:
             raise EmbeddedDatabaseError("the embedded PostgreSQL cluster has not been started")
         # Generated passwords are URL-safe (letters, digits, '-' and '_').
-        return f"postgresql://{user}:{self._secrets[secret]}@{HOST}:{self.port}/{database}"
+        return f"postgresql://{user}:{self._secrets[secret]}@{host}:{self.port}/{database}"
 
     def _read_secrets(self) -> dict[str, str] | None:
         try:
@@ -360,6 +374,17 @@ class EmbeddedPostgres:
         finally:
             self._pg_ctl("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
         self._write_private(self._hba_path, PASSWORD_HBA)
+
+    def _allow_remote_networks(self) -> None:
+        """pg_hba.conf lines for `remote_interfaces`' networks (password only), in place of
+        those of an earlier start."""
+        with open(self._hba_path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        kept = [line for line in lines if not line.endswith(REMOTE_HBA_MARK)]
+        added = [f"host    all          all   {i.network}   {PASSWORD_METHOD}  {REMOTE_HBA_MARK}"
+                 for i in self.remote_interfaces]
+        if kept + added != lines:
+            self._write_private(self._hba_path, "\n".join(kept + added) + "\n")
 
     def _write_private(self, path: str, text: str) -> None:
         """Write `path` atomically with mode 0600, owned by whoever runs the server."""
@@ -477,7 +502,8 @@ class EmbeddedPostgres:
             log_offset = os.path.getsize(self.log_path)
             try:
                 self._pg_ctl("start", "-w", "-t", str(START_TIMEOUT_SECONDS),
-                             "-l", self.log_path, "-o", self._server_options())
+                             "-l", self.log_path, "-o", self._server_options(listen_addresses=",".join(
+                                 [HOST, *(str(i.ip) for i in self.remote_interfaces)])))
                 return
             except EmbeddedDatabaseError as exc:
                 server_log = self._log_since(log_offset)
