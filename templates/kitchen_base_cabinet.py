@@ -226,7 +226,10 @@ def build() -> tb.Product:
 
     handles = tb.new_variant_set(product, "Handle Style", ["Bar Pull", "Knob"], default="Bar Pull")
     for style, option in handles.items():
-        obj = tb.new_part(f"Handles ({style})", option, build_handles_tree(style), handle_material, bevel_width=0.001)
+        # 45°: the posts' and stems' 12-sided faces meet at 30°, which a 30° limit would bevel
+        # or not as float noise has it; only the square ends (90°) are meant.
+        obj = tb.new_part(f"Handles ({style})", option, build_handles_tree(style), handle_material,
+                          bevel_width=0.001, bevel_angle_limit=45.0)
         tb.drive_from_product(obj, "location", 1, product, f"{HANDLE_PROJECTION:.3f} - depth", ["depth"])
 
     tb.write_rules(RULES)

@@ -599,11 +599,14 @@ def new_part(
     material: bpy.types.Material | None = None,
     bevel_width: float = 0.002,
     location=(0.0, 0.0, 0.0),
+    bevel_angle_limit: float = 30.0,
 ) -> bpy.types.Object:
     """A mesh object whose geometry comes from `tree` (Geometry Nodes modifier named
     "Parametric Geometry"), followed by a small angle-limited Bevel for finished edges.
     `material` goes into one object-linked slot (a material-group member is swapped by
-    the engine)."""
+    the engine). `bevel_angle_limit` (degrees) must not equal an angle between faces of
+    the part (a 12-sided cylinder's are 30°): there float noise decides which edges are
+    bevelled, and the vertex count changes with unrelated dimensions (no morph range)."""
     mesh = bpy.data.meshes.new(name)
     obj = bpy.data.objects.new(name, mesh)
     collection.objects.link(obj)
@@ -619,7 +622,7 @@ def new_part(
         bevel.width = bevel_width
         bevel.segments = 2
         bevel.limit_method = "ANGLE"
-        bevel.angle_limit = math.radians(30.0)
+        bevel.angle_limit = math.radians(bevel_angle_limit)
         bevel.harden_normals = False
     return obj
 

@@ -14,6 +14,7 @@ class GenerationResult:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     geometry: dict[str, int] = field(default_factory=dict)  # evaluated vertices and faces
+    morph: dict | None = None  # a morph GLB's ranges, probe count and notes (engine/morph.py)
     # Datablocks in the engine's Blender after the job, by kind: flat from job to job, or it leaks.
     datablocks: dict[str, int] = field(default_factory=dict)
 
@@ -21,4 +22,4 @@ class GenerationResult:
         """Everything but the GLB, as JSON."""
         return {"config": self.config, "cache_key": self.cache_key, "template_version": self.template_version,
                 "timings": self.timings, "warnings": self.warnings, "geometry": self.geometry,
-                "datablocks": self.datablocks}
+                "datablocks": self.datablocks, "morph": self.morph}

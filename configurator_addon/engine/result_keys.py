@@ -10,8 +10,12 @@ from .config_validation import canonical_json
 OUTPUT_FORMAT_VERSION = 1
 
 
-def export_options(draco: bool) -> dict:
-    """Export options of a generation, as they enter the result cache key."""
+def export_options(draco: bool, morph: bool = False) -> dict:
+    """Export options of a generation, as they enter the result cache key. `morph` enters
+    only when set, so the keys of exact GLBs are those they always were; a morph GLB is
+    never compressed with Draco (Draco cannot carry morph targets)."""
+    if morph:
+        return {"draco": False, "format": OUTPUT_FORMAT_VERSION, "morph": True}
     return {"draco": bool(draco), "format": OUTPUT_FORMAT_VERSION}
 
 

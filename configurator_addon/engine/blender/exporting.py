@@ -49,8 +49,10 @@ def _quiet_exporter():
         bpy.app.debug_value = previous
 
 
-def export_scene_glb(scene, *, draco: bool, names: dict[str, str], scene_name: str) -> bytes:
-    """Export `scene` as GLB bytes; authored names restored via `names`."""
+def export_scene_glb(scene, *, draco: bool, names: dict[str, str], scene_name: str,
+                     attributes: bool = False) -> bytes:
+    """Export `scene` as GLB bytes; authored names restored via `names`. `attributes`
+    also exports mesh attributes named `_…` (morph GLBs read their vertex numbers so)."""
     window = bpy.context.window
     shown = window.scene if window is not None else None
     fd, path = tempfile.mkstemp(suffix=".glb", dir=_SCRATCH_DIR)
@@ -60,7 +62,8 @@ def export_scene_glb(scene, *, draco: bool, names: dict[str, str], scene_name: s
             window.scene = scene
         with _quiet_exporter(), bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
             result = bpy.ops.export_scene.gltf(
-                filepath=path, export_draco_mesh_compression_enable=draco, **_EXPORT_SETTINGS)
+                filepath=path, export_draco_mesh_compression_enable=draco,
+                **{**_EXPORT_SETTINGS, "export_attributes": attributes})
         if "FINISHED" not in result:
             raise GenerationError(f"glTF export did not finish: {sorted(result)}")
         with open(path, "rb") as handle:

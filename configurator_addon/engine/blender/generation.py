@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import bpy
 
-from ...errors import ConfiguratorError, GenerationError
+from ...errors import ConfiguratorError, ConfigValidationError, GenerationError
 from ..config_validation import validate_config
 from ..generation_result import GenerationResult
 from ..result_keys import export_options, result_cache_key, template_version
@@ -21,6 +21,7 @@ from .cache import TemplateCache
 from .exporting import export_scene_glb
 from .geometry_budget import GeometryBudget
 from .inspection import Inspection
+from .morphing import MorphMaker
 
 # The kinds of datablock a job could leave behind (the result reports their counts).
 COUNTED_DATABLOCKS = ("objects", "meshes", "materials", "collections", "node_groups", "images", "textures",
@@ -74,10 +75,15 @@ class Engine:
         config: dict,
         *,
         draco: bool = False,
+        morph: bool = False,
         version: str | None = None,
         before_stage: Callable[[str], None] | None = None,
     ) -> GenerationResult:
-        """`before_stage(name)` is called before "apply" and "export"; it may raise to cancel."""
+        """`before_stage(name)` is called before "apply" and "export"; it may raise to cancel.
+        `morph` makes a morph GLB (morphing.py): uncompressed, so `draco` must be off."""
+        if morph and draco:
+            raise ConfigValidationError("a morph GLB cannot be Draco-compressed (Draco cannot carry morph "
+                                        "targets): ask for morph or draco, not both")
         started = time.perf_counter()
         version = version or _version_of(path)
         entry, was_loaded = self._template(path, version)
@@ -100,14 +106,20 @@ class Engine:
         if before_stage:
             before_stage("export")
         stage = time.perf_counter()
-        data = export_scene_glb(scene, draco=draco, names=entry.loaded.exported_name_map(),
-                                scene_name=entry.inspection.product_name)
+        morph_meta = None
+        if morph:
+            data, found = MorphMaker(entry).make(full_config)
+            morph_meta = {"evaluations": found.evaluations, "notes": found.notes,
+                          "ranges": {r.key: r.as_dict() for r in found.ranges}}
+        else:
+            data = export_scene_glb(scene, draco=draco, names=entry.loaded.exported_name_map(),
+                                    scene_name=entry.inspection.product_name)
         timings["export_ms"] = _ms(stage)
         timings["total_ms"] = _ms(started)
         return GenerationResult(
             glb=data, config=full_config, template_version=version, timings=timings,
-            cache_key=result_cache_key(version, full_config, export_options(draco)),
-            warnings=list(entry.inspection.warnings), geometry=geometry,
+            cache_key=result_cache_key(version, full_config, export_options(draco, morph)),
+            warnings=list(entry.inspection.warnings), geometry=geometry, morph=morph_meta,
             datablocks={kind: len(getattr(bpy.data, kind)) for kind in COUNTED_DATABLOCKS},
         )
 

@@ -1,0 +1,423 @@
+"""Morph GLBs without Blender: the range search and the writing of morph targets.
+
+A morph GLB is the exact GLB of a configuration c plus one morph target per continuous
+(`number`) parameter k, whose POSITION delta is the displacement per unit of k:
+position(v) = base + Σ_k (v_k − c_k)·Δ_k. That is exact only where the template is affine in
+each parameter and its topology does not change, so every target comes with a range
+[a_k, b_k] ∋ c_k, found here by evaluating the template (`Sampler`, given by the Blender
+side): at the ends of the schema's valid interval, bisecting where the topology or the
+affine prediction breaks, then with all parameters moved together (their midpoints and
+ends) so that cross terms would show. Evaluations are counted; the search needs no
+knowledge of any template.
+
+Positions compared are world-space (metres); deltas are written in each mesh's local
+space of c, so node transforms stay those of c (see docs/engine.md, "Morph GLBs").
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Morphed positions must equal the exact GLB's within this, in world space (metres).
+MORPH_TOLERANCE_M = 1e-4
+# Probes compare at a part of the tolerance: float32 GLB positions and the deltas' own
+# rounding take the rest.
+PROBE_TOLERANCE_M = 0.5 * MORPH_TOLERANCE_M
+BISECTION_STEPS = 5          # per side: the range end is found to 1/32 of the side's room
+VALIDITY_BISECTION_STEPS = 24  # rules (no Blender) are cheap to ask
+COMBINED_SHRINK_STEPS = 3    # a failed check with all parameters moved halves all ranges
+MIN_CROSS_SHARE = 1 / 8      # a cross term needing a narrower range than this: no range
+MIN_NORMAL_CHANGE = 1e-3     # below this over a range, a target carries no NORMAL delta
+UNBOUNDED_ROOM = 1.0         # a number without schema bounds is searched ±1 around its value
+
+_FLOAT = 5126
+_ARRAY_BUFFER = 34962
+
+
+@dataclass
+class Sample:
+    """One evaluation of the template: a hashable topology (vertex and index counts per
+    mesh and the index buffers themselves), world-space positions of the exported
+    vertices in export order (N×3) and their normals in the local space of c (N×3)."""
+
+    topology: object
+    positions: np.ndarray
+    normals: np.ndarray
+
+
+# `sample(overrides, normals)` evaluates c with some number parameters changed (normals read
+# only when asked: a delta's reference needs them, a check does not); None when that
+# configuration is not valid (a rule refuses it). `valid(overrides)` asks the rules only.
+Sampler = Callable[[dict, bool], "Sample | None"]
+
+
+@dataclass
+class MorphRange:
+    key: str
+    value: float
+    minimum: float
+    maximum: float
+    delta: np.ndarray | None = None          # N×3 local-space displacement per unit
+    normal_delta: np.ndarray | None = None   # N×3 or None where normals do not change
+
+    @property
+    def can_morph(self) -> bool:
+        return self.maximum > self.minimum
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "min": self.minimum, "max": self.maximum}
+
+
+@dataclass
+class MorphSearch:
+    """What the search found, and what it cost."""
+
+    ranges: list[MorphRange]
+    evaluations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _tidy(value: float) -> float:
+    return float(f"{value:.9g}")
+
+
+class RangeSearch:
+    """Finds each number parameter's morph range around c (see the module docstring)."""
+
+    def __init__(self, numbers: list[dict], sample: Sampler, valid: Callable[[dict], bool]):
+        """`numbers`: [{key, value, minimum, maximum}] of the number parameters at c.
+        Deltas found are world-space; the caller turns them into local ones."""
+        self.numbers = numbers
+        self._sample = sample
+        self._is_valid = valid
+        self.evaluations = 0
+        self.base: Sample | None = None
+        self._validity: dict[tuple, bool] = {}
+
+    def sample(self, overrides: dict, normals: bool = False) -> Sample | None:
+        self.evaluations += 1
+        return self._sample(overrides, normals)
+
+    def _valid(self, overrides: dict) -> bool:
+        key = tuple(sorted(overrides.items()))
+        if key not in self._validity:
+            self._validity[key] = self._is_valid(overrides)
+        return self._validity[key]
+
+    # -- one parameter -------------------------------------------------------------------
+    def _room(self, number: dict, side: int) -> float:
+        """The farthest value on `side` the schema bounds and the rules allow (only rules
+        are asked: no evaluation), with the other parameters at c."""
+        key, value = number["key"], number["value"]
+        bound = number["maximum"] if side > 0 else number["minimum"]
+        if bound is None:
+            bound = value + side * UNBOUNDED_ROOM
+        if (bound - value) * side <= 0:
+            return value
+        if self._valid({key: bound}):
+            return bound
+        good, bad = value, bound
+        for _ in range(VALIDITY_BISECTION_STEPS):
+            middle = 0.5 * (good + bad)
+            if self._valid({key: middle}):
+                good = middle
+            else:
+                bad = middle
+        return good
+
+    def _same_topology(self, sample: Sample | None) -> bool:
+        return sample is not None and sample.topology == self.base.topology
+
+    def _affine_error(self, sample: Sample, predicted_world: np.ndarray) -> float:
+        if len(sample.positions) == 0:
+            return 0.0
+        return float(np.max(np.abs(sample.positions - predicted_world)))
+
+    def _fits(self, key: str, value: float, delta_world: np.ndarray, origin: float) -> bool:
+        sample = self.sample({key: value})
+        if not self._same_topology(sample):
+            return False
+        predicted = self.base.positions + (value - origin) * delta_world
+        return self._affine_error(sample, predicted) <= PROBE_TOLERANCE_M
+
+    def _search_parameter(self, number: dict) -> MorphRange:
+        key, value = number["key"], number["value"]
+        rooms = {side: self._room(number, side) for side in (1, -1)}
+        found = MorphRange(key, value, value, value)
+        sides = sorted((side for side in rooms if rooms[side] != value),
+                       key=lambda side: -abs(rooms[side] - value))
+        if not sides:
+            return found
+        # The delta comes from the farthest point of the same topology (the most precise
+        # quotient); halving towards c until the topology holds.
+        far_side = sides[0]
+        point, reference = rooms[far_side], None
+        for _ in range(BISECTION_STEPS + 1):
+            reference = self.sample({key: point}, normals=True)
+            if self._same_topology(reference):
+                break
+            point, reference = value + 0.5 * (point - value), None
+        if reference is None:
+            return found
+        # Half-way to the reference the quotient must predict: else a kink lies between
+        # (a frame's width min(0.07, 0.22·door) stops growing), and the reference moves in.
+        for _ in range(BISECTION_STEPS):
+            delta = (reference.positions - self.base.positions) / (point - value)
+            middle = value + 0.5 * (point - value)
+            probe = self.sample({key: middle}, normals=True)
+            if self._same_topology(probe) and self._affine_error(
+                    probe, self.base.positions + (middle - value) * delta) <= PROBE_TOLERANCE_M:
+                break
+            point, reference = middle, probe if self._same_topology(probe) else None
+            if reference is None:
+                return found
+        else:
+            return found
+        delta_world = (reference.positions - self.base.positions) / (point - value)
+        ends = {far_side: point}
+        # The far side: between `point` and the room's end the topology broke; bisect there.
+        if point != rooms[far_side]:
+            ends[far_side] = self._extend(key, value, point, rooms[far_side], delta_world)
+        for side in sides[1:]:
+            ends[side] = self._extend(key, value, value, rooms[side], delta_world)
+        found.minimum = _tidy(min(ends.get(-1, value), value))
+        found.maximum = _tidy(max(ends.get(1, value), value))
+        found.delta = delta_world
+        normal_delta = (reference.normals - self.base.normals) / (point - value)
+        span = found.maximum - found.minimum
+        if normal_delta.size and float(np.max(np.abs(normal_delta))) * span > MIN_NORMAL_CHANGE:
+            found.normal_delta = normal_delta
+        return found
+
+    def _extend(self, key: str, value: float, good: float, end: float, delta_world: np.ndarray) -> float:
+        """The farthest point towards `end` (from `good`, known to fit) that fits."""
+        if self._fits(key, end, delta_world, value):
+            return end
+        bad = end
+        for _ in range(BISECTION_STEPS):
+            middle = 0.5 * (good + bad)
+            if self._fits(key, middle, delta_world, value):
+                good = middle
+            else:
+                bad = middle
+        return good
+
+    # -- all parameters together --------------------------------------------------------
+    def _combined_fit(self, ranges: list[MorphRange], point: dict) -> bool:
+        if not self._valid(point):
+            return True  # a shopper cannot ask for it; each range alone was valid
+        sample = self.sample(point)
+        if not self._same_topology(sample):
+            return False
+        predicted = self.base.positions.copy()
+        for r in ranges:
+            if r.key in point:
+                predicted += (point[r.key] - r.value) * r.delta
+        return self._affine_error(sample, predicted) <= MORPH_TOLERANCE_M
+
+    @staticmethod
+    def _far_end(r: MorphRange) -> float:
+        return r.maximum if r.maximum - r.value >= r.value - r.minimum else r.minimum
+
+    def _cross_error(self, accepted: list[MorphRange], candidate: MorphRange) -> float:
+        """The prediction's error with `candidate` and every accepted parameter at their far
+        ends together (0 where a rule refuses that point; inf for another topology)."""
+        point = {**{r.key: self._far_end(r) for r in accepted}, candidate.key: self._far_end(candidate)}
+        if not self._valid(point):
+            return 0.0
+        sample = self.sample(point)
+        if not self._same_topology(sample):
+            return math.inf
+        predicted = self.base.positions.copy()
+        for r in (*accepted, candidate):
+            predicted += (point[r.key] - r.value) * r.delta
+        return self._affine_error(sample, predicted)
+
+    def _together(self, ranges: list[MorphRange], notes: list[str]) -> None:
+        """Accept parameters in the template's order; one that does not morph together
+        with those before it is narrowed, or else cannot morph. A cross term (a product of
+        two parameters: a handle's height is a share of the door's) is bilinear, so one
+        probe with all far ends together measures it, and the error shrinks in proportion
+        to the candidate's range: narrowed by tolerance/error, it is checked once more."""
+        accepted: list[MorphRange] = []
+        for candidate in (r for r in ranges if r.can_morph):
+            error = self._cross_error(accepted, candidate) if accepted else 0.0
+            if error > MORPH_TOLERANCE_M and math.isfinite(error):
+                share = 0.8 * MORPH_TOLERANCE_M / error
+                if share >= MIN_CROSS_SHARE:
+                    candidate.minimum = _tidy(candidate.value - share * (candidate.value - candidate.minimum))
+                    candidate.maximum = _tidy(candidate.value + share * (candidate.maximum - candidate.value))
+                    error = self._cross_error(accepted, candidate)
+            if error <= MORPH_TOLERANCE_M:
+                accepted.append(candidate)
+                continue
+            notes.append(f"'{candidate.key}' does not morph together with "
+                         f"{', '.join(repr(r.key) for r in accepted)} (a cross term): no morph range")
+            candidate.minimum = candidate.maximum = candidate.value
+        # Inside the ranges: all parameters half-way to their far ends at once.
+        for _ in range(COMBINED_SHRINK_STEPS):
+            middle = {r.key: 0.5 * (r.value + self._far_end(r)) for r in accepted}
+            if not middle or self._combined_fit(accepted, middle):
+                return
+            notes.append(f"half-way at {middle} the prediction breaks: ranges halved")
+            for r in accepted:
+                r.minimum = _tidy(r.value - 0.5 * (r.value - r.minimum))
+                r.maximum = _tidy(r.value + 0.5 * (r.maximum - r.value))
+        notes.append("the parameters do not morph half-way: no morph ranges")
+        for r in accepted:
+            r.minimum = r.maximum = r.value
+
+    def run(self) -> MorphSearch:
+        self.base = self.sample({}, normals=True)
+        notes: list[str] = []
+        ranges = [self._search_parameter(number) for number in self.numbers]
+        self._together(ranges, notes)
+        for r in ranges:
+            if not r.can_morph:
+                r.delta = r.normal_delta = None
+        return MorphSearch(ranges, self.evaluations, notes)
+
+
+# -- GLB: reading positions, writing targets ------------------------------------------------
+_COMPONENTS = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
+_DTYPES = {5126: np.float32, 5125: np.uint32, 5123: np.uint16, 5121: np.uint8}
+
+
+def read_accessor(document: dict, binary: bytes, index: int) -> np.ndarray:
+    """An accessor's elements (count × components), plain (not sparse, not normalized)."""
+    accessor = document["accessors"][index]
+    components = _COMPONENTS[accessor["type"]]
+    dtype = np.dtype(_DTYPES[accessor["componentType"]])
+    count = accessor["count"]
+    if "bufferView" not in accessor:
+        return np.zeros((count, components), dtype)
+    view = document["bufferViews"][accessor["bufferView"]]
+    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
+    stride = view.get("byteStride", components * dtype.itemsize)
+    raw = np.frombuffer(binary, np.uint8, count=(count - 1) * stride + components * dtype.itemsize, offset=start)
+    rows = np.lib.stride_tricks.as_strided(raw, (count, components * dtype.itemsize), (stride, 1))
+    return np.ascontiguousarray(rows).view(dtype).reshape(count, components)
+
+
+def drop_attributes(document: dict, binary: bytes, prefix: str) -> bytes:
+    """Remove primitive attributes whose names start with `prefix` and repack the binary
+    chunk without the bytes only they used. Returns the new binary chunk."""
+    dropped = set()
+    for mesh in document.get("meshes", []):
+        for primitive in mesh["primitives"]:
+            for name in [n for n in primitive["attributes"] if n.startswith(prefix)]:
+                dropped.add(primitive["attributes"].pop(name))
+    if not dropped:
+        return binary
+    keep = [i for i in range(len(document["accessors"])) if i not in dropped]
+    accessor_index = {old: new for new, old in enumerate(keep)}
+    document["accessors"] = [document["accessors"][i] for i in keep]
+    for mesh in document.get("meshes", []):
+        for primitive in mesh["primitives"]:
+            primitive["attributes"] = {n: accessor_index[i] for n, i in primitive["attributes"].items()}
+            if "indices" in primitive:
+                primitive["indices"] = accessor_index[primitive["indices"]]
+            for target in primitive.get("targets", []):
+                for name in target:
+                    target[name] = accessor_index[target[name]]
+    for skin in document.get("skins", []):
+        if "inverseBindMatrices" in skin:
+            skin["inverseBindMatrices"] = accessor_index[skin["inverseBindMatrices"]]
+    for animation in document.get("animations", []):
+        for sampler in animation.get("samplers", []):
+            sampler["input"], sampler["output"] = accessor_index[sampler["input"]], accessor_index[sampler["output"]]
+    # Keep the buffer views still referenced, copied into a new binary chunk in order.
+    users = [a for a in document["accessors"] if "bufferView" in a] + \
+            [i for i in document.get("images", []) if "bufferView" in i]
+    used = sorted({u["bufferView"] for u in users})
+    view_index, packed = {}, bytearray()
+    views = []
+    for old in used:
+        view = dict(document["bufferViews"][old])
+        start, length = view.get("byteOffset", 0), view["byteLength"]
+        packed += b"\0" * (-len(packed) % 8)
+        view["byteOffset"] = len(packed)
+        packed += binary[start:start + length]
+        view_index[old] = len(views)
+        views.append(view)
+    for user in users:
+        user["bufferView"] = view_index[user["bufferView"]]
+    document["bufferViews"] = views
+    if document.get("buffers"):
+        document["buffers"][0]["byteLength"] = len(packed) + (-len(packed) % 4)
+    return bytes(packed)
+
+
+def _append_vec3(document: dict, binary: bytearray, values: np.ndarray) -> int:
+    """A float VEC3 accessor of `values` (with the min/max POSITION targets need); an
+    all-zero one takes no bytes (an accessor without a buffer view is zeros)."""
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    accessor = {"componentType": _FLOAT, "count": int(len(values)), "type": "VEC3"}
+    if len(values) and np.any(values):
+        binary += b"\0" * (-len(binary) % 4)
+        document["bufferViews"].append({"buffer": 0, "byteOffset": len(binary), "byteLength": values.nbytes,
+                                        "target": _ARRAY_BUFFER})
+        binary += values.tobytes()
+        accessor["bufferView"] = len(document["bufferViews"]) - 1
+        accessor["min"] = [float(x) for x in values.min(axis=0)]
+        accessor["max"] = [float(x) for x in values.max(axis=0)]
+    else:
+        accessor["min"] = [0.0, 0.0, 0.0]
+        accessor["max"] = [0.0, 0.0, 0.0]
+    document["accessors"].append(accessor)
+    return len(document["accessors"]) - 1
+
+
+def add_morph_targets(document: dict, binary: bytes, segments: list[tuple[int, list[tuple[int, int, int]]]],
+                      ranges: list[MorphRange], total_vertices: int) -> bytes:
+    """Give every mesh one target per number parameter (in `ranges` order).
+
+    `segments`: per mesh node, (node index, [(primitive index, first row, row count)]),
+    rows into the concatenated N×3 delta arrays. A mesh used by several nodes is split so
+    each node has its own targets. Returns the new binary chunk."""
+    binary = bytearray(binary)
+    names = [r.key for r in ranges]
+    zeros = np.zeros((total_vertices, 3), np.float32)
+    for node_index, primitives in segments:
+        node = document["nodes"][node_index]
+        mesh = document["meshes"][node["mesh"]]
+        if mesh.get("targets_written"):
+            mesh = {**mesh, "primitives": [dict(p) for p in mesh["primitives"]]}
+            document["meshes"].append(mesh)
+            node["mesh"] = len(document["meshes"]) - 1
+        for primitive_index, first, count in primitives:
+            primitive = mesh["primitives"][primitive_index]
+            rows = slice(first, first + count)
+            with_normals = "NORMAL" in primitive["attributes"] and any(
+                r.normal_delta is not None and np.any(r.normal_delta[rows]) for r in ranges)
+            targets = []
+            for r in ranges:
+                target = {"POSITION": _append_vec3(document, binary, (r.delta if r.delta is not None else zeros)[rows])}
+                if with_normals:
+                    normal = r.normal_delta if r.normal_delta is not None else zeros
+                    target["NORMAL"] = _append_vec3(document, binary, normal[rows])
+                targets.append(target)
+            primitive["targets"] = targets
+        mesh["weights"] = [0.0] * len(ranges)
+        mesh["extras"] = {**mesh.get("extras", {}), "targetNames": names}
+        mesh["targets_written"] = True
+    for mesh in document.get("meshes", []):
+        mesh.pop("targets_written", None)
+    binary += b"\0" * (-len(binary) % 4)
+    document["buffers"][0]["byteLength"] = len(binary)
+    document["extras"] = {**document.get("extras", {}),
+                          "configurator": {"morph": {r.key: r.as_dict() for r in ranges}}}
+    return bytes(binary)
+
+
+def yup(vectors: np.ndarray) -> np.ndarray:
+    """Blender's Z-up to glTF's Y-up, as the exporter converts: (x, y, z) -> (x, z, −y)."""
+    return np.stack([vectors[:, 0], vectors[:, 2], -vectors[:, 1]], axis=1)
+
+
+def is_finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
