@@ -33,10 +33,10 @@ class InProcessEngine:
         self.executor = executor
         self.engine = engine
 
-    async def generate(self, path: str, config: dict, *, draco: bool = False, version: str | None = None,
-                       before_stage=None):
-        return await self.executor.run(self.engine.generate, path, config, draco=draco, version=version,
-                                       before_stage=before_stage)
+    async def generate(self, path: str, config: dict, *, draco: bool = False, morph: bool = False,
+                       version: str | None = None, before_stage=None):
+        return await self.executor.run(self.engine.generate, path, config, draco=draco, morph=morph,
+                                       version=version, before_stage=before_stage)
 
 
 class InProcessServer:

@@ -6,9 +6,9 @@ environment. It imports Blender and the engine, then confines itself for good
 folder, write only its scratch folder, and open no TCP connection. It holds no secret: no
 database URL, no storage key, not even the worker's environment. It dies with its worker.
 
-Requests arrive as messages (`protocol.py`): `generate` answers `result` (with the GLB as
-payload) or `error`; before each stage it asks the worker whether to go on (a cancelled job
-stops there).
+Requests arrive as messages (`protocol.py`): `generate` (with `draco` or `morph`) answers
+`result` (with the GLB as payload; a morph GLB's ranges in `result.morph`) or `error`;
+before each stage it asks the worker whether to go on (a cancelled job stops there).
 """
 from __future__ import annotations
 
@@ -117,7 +117,8 @@ def _generate(engine, request: dict, fd_in: int, fd_out: int) -> None:
 
     try:
         result = engine.generate(request["path"], request["config"], draco=bool(request.get("draco")),
-                                 version=request.get("version"), before_stage=before_stage)
+                                 morph=bool(request.get("morph")), version=request.get("version"),
+                                 before_stage=before_stage)
     except ConfiguratorError as error:
         write_message(fd_out, {"error": error.as_dict()})
     except Exception as exc:  # Blender or anything else: reported, and the engine goes on

@@ -161,10 +161,10 @@ class SandboxedEngine:
         return self._engine.process.pid if self._engine is not None and self._engine.alive else None
 
     # -- jobs ----------------------------------------------------------------------------
-    async def generate(self, path: str, config: dict, *, draco: bool = False, version: str | None = None,
-                       before_stage=None) -> GenerationResult:
-        """The GLB of `config`, made by the engine process; `before_stage(name)` may raise
-        `JobCancelled` to stop before a stage."""
+    async def generate(self, path: str, config: dict, *, draco: bool = False, morph: bool = False,
+                       version: str | None = None, before_stage=None) -> GenerationResult:
+        """The GLB of `config` (a morph GLB with `morph`), made by the engine process;
+        `before_stage(name)` may raise `JobCancelled` to stop before a stage."""
         async with self._lock:
             engine = await self._ensure_started()
             watch = asyncio.create_task(self._watch_memory(engine))
@@ -172,7 +172,8 @@ class SandboxedEngine:
             try:
                 result = await asyncio.wait_for(
                     self._exchange(engine, {"op": "generate", "path": os.path.abspath(path), "config": config,
-                                            "draco": draco, "version": version}, before_stage),
+                                            "draco": draco, "morph": morph, "version": version},
+                                   before_stage),
                     self.settings.job_timeout_seconds)
             except TimeoutError:
                 await engine.stop(kill=True)
