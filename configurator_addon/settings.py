@@ -50,6 +50,9 @@ class Settings:
     # Prometheus /metrics on a listener of its own (never the public one); no port: off.
     metrics_port: int | None = None  # METRICS_PORT
     metrics_host: str = "127.0.0.1"  # METRICS_HOST
+    # After SIGTERM, an API process answers /ready with 503 this long before its listener closes,
+    # so the load balancer's readiness probe takes it out of rotation first (docs/deploy.md).
+    drain_seconds: float = 0.0  # DRAIN_SECONDS
     log_format: str = "json"  # json | text
     blender_path: str | None = None
     workers: int = 2  # BLENDER_MAX_CONCURRENT: worker processes under the supervisor
@@ -120,6 +123,7 @@ class Settings:
             port=_int(env, "PORT", cls.port),
             metrics_port=_int(env, "METRICS_PORT", None),
             metrics_host=env.get("METRICS_HOST") or cls.metrics_host,
+            drain_seconds=_float(env, "DRAIN_SECONDS", cls.drain_seconds),
             log_format=env.get("LOG_FORMAT", cls.log_format),
             blender_path=env.get("BLENDER_PATH") or None,
             workers=_int(env, "BLENDER_MAX_CONCURRENT", cls.workers),

@@ -26,6 +26,7 @@ from ..observability.listener import start_metrics
 from ..observability.metrics import enable_multiprocess
 from ..sandbox.sandboxed_engine import SandboxedEngine
 from ..server.app import create_app
+from ..server.routes import health
 from ..services.resources import database, open_resources
 from ..services.seeding import DEMO_CLIENT_ID, seed_demo_access, seed_samples
 from ..settings import Settings
@@ -80,10 +81,12 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> No
 async def _serve_api(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(asyncio.get_running_loop(), stop)
-    runner = await start_site(create_app(settings, role="api"), settings)
+    app = health.drainable(create_app(settings, role="api"))
+    runner = await start_site(app, settings)
     listener = await start_metrics(settings)
     try:
         await stop.wait()
+        await health.drain(app, settings.drain_seconds)  # /ready 503 first, then the listener closes
     finally:
         if listener is not None:
             await listener.close()
