@@ -122,7 +122,7 @@ param jobTimeoutSeconds int = 300
 @description('Seconds an API replica keeps serving after SIGTERM with /ready answering 503 (DRAIN_SECONDS), so the ingress stops sending it requests before its listener closes. Longer than readiness probe period x failure threshold.')
 param drainSeconds int = 15
 
-@description('Port of the Prometheus /metrics listener inside each replica (METRICS_PORT, bound to 127.0.0.1: a scraper runs beside the container in the same replica).')
+@description('Port of the Prometheus /metrics listener of each replica (METRICS_PORT): on 127.0.0.1 in an API replica (a scraper runs beside it in the replica), on all addresses of a worker replica (its liveness probe; workers have no ingress).')
 param metricsPort int = 9100
 
 var prefix = 'cfg-${environmentName}'
@@ -456,6 +456,12 @@ var workerEnv = [
     value: string(workerProcessesPerReplica)
   }
   {
+    // The worker's only listener is /metrics, served by the supervisor's event loop: its liveness
+    // probe (an answer means the supervisor is alive). No ingress: nothing outside the environment reaches it.
+    name: 'METRICS_HOST'
+    value: '0.0.0.0'
+  }
+  {
     name: 'ENGINE_MEMORY_LIMIT_MB'
     value: string(engineMemoryLimitMb)
   }
@@ -636,6 +642,19 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
             cpu: json(workerCpu)
             memory: workerMemory
           }
+          probes: [
+            {
+              type: 'Liveness'
+              httpGet: {
+                path: '/metrics'
+                port: metricsPort
+              }
+              initialDelaySeconds: 30
+              periodSeconds: 30
+              timeoutSeconds: 10
+              failureThreshold: 3
+            }
+          ]
         }
       ]
       scale: {

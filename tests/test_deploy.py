@@ -302,6 +302,11 @@ def test_the_worker_scales_on_the_tested_claimable_jobs_query(template):
     assert unresolved["custom"]["metadata"]["targetQueryValue"] == processes_per_replica["value"] == {
         "function": {"type": "string", "parameters": {"value_to_convert": "workerProcessesPerReplica"}}}
     env = resolve(template, {e["name"]: e for e in container(template, "worker")["env"]}, params)
+    # Alive while its supervisor answers on the metrics listener (its only one).
+    (liveness,) = container(template, "worker", params)["probes"]
+    assert liveness["type"] == "Liveness" and liveness["httpGet"]["path"] == "/metrics"
+    assert str(liveness["httpGet"]["port"]) == env["METRICS_PORT"]["value"]
+    assert env["METRICS_HOST"]["value"] == "0.0.0.0"
     # A stopping replica's supervisor gives its workers the job time limit; the platform waits longer.
     grace = resolve(template, worker["template"]["terminationGracePeriodSeconds"], params)
     assert grace > int(env["BLENDER_TIMEOUT_SECONDS"]["value"]) and grace <= 600
