@@ -94,6 +94,11 @@ param apiMinReplicas int = 2
 
 param apiMaxReplicas int = 6
 
+@description('CPU cores and memory of an API replica: besides HTTP it inspects uploaded templates, each in a confined Blender of its own (INSPECTION_CONCURRENCY at a time, bounded in time and geometry).')
+param apiCpu string = '2.0'
+
+param apiMemory string = '4Gi'
+
 @description('Concurrent HTTP requests per API replica before another is started.')
 param apiConcurrentRequests int = 100
 
@@ -125,7 +130,7 @@ param drainSeconds int = 15
 @description('Port of the Prometheus /metrics listener of each replica (METRICS_PORT): on 127.0.0.1 in an API replica (a scraper runs beside it in the replica), on all addresses of a worker replica (its liveness probe; workers have no ingress).')
 param metricsPort int = 9100
 
-var prefix = 'cfg-${environmentName}'
+var prefix = 'cfg-${toLower(environmentName)}'
 var suffix = uniqueString(resourceGroup().id, environmentName)
 var appPort = 8000
 var blobContainerName = 'configurator'
@@ -172,7 +177,7 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
 }
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
-  name: take('cfg${environmentName}${suffix}', 50)
+  name: take('cfg${replace(toLower(environmentName), '-', '')}${suffix}', 50)
   location: location
   sku: {
     name: 'Standard'
@@ -443,6 +448,10 @@ var apiEnv = [
     name: 'DRAIN_SECONDS'
     value: string(drainSeconds)
   }
+  {
+    name: 'INSPECTION_CONCURRENCY'
+    value: '1'
+  }
 ]
 var mailEnv = empty(smtpUrl) ? [] : [
   {
@@ -540,8 +549,8 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
           ]
           env: concat(databaseEnv, serviceEnv, apiEnv, mailEnv)
           resources: {
-            cpu: json('1.0')
-            memory: '2Gi'
+            cpu: json(apiCpu)
+            memory: apiMemory
           }
           probes: [
             {
@@ -550,8 +559,9 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
                 path: '/health'
                 port: appPort
               }
-              periodSeconds: 2
-              failureThreshold: 30
+              initialDelaySeconds: 5
+              periodSeconds: 3
+              failureThreshold: 10
             }
             {
               type: 'Liveness'

@@ -314,6 +314,37 @@ def test_the_worker_scales_on_the_tested_claimable_jobs_query(template):
         assert resolve(template, "workerGraceSeconds", {**params, "jobTimeoutSeconds": shorter}) > shorter
 
 
+# Container Apps' bounds on probes and on the grace period (its API refuses values outside them).
+PROBE_BOUNDS = {"failureThreshold": (1, 10), "periodSeconds": (1, 240), "initialDelaySeconds": (0, 60),
+                "timeoutSeconds": (1, 240)}
+
+
+def test_probes_and_grace_periods_are_within_what_container_apps_accepts(template):
+    params = defaults(template)
+    for app in ("api", "worker"):
+        for probe in container(template, app, params).get("probes", []):
+            for field, (low, high) in PROBE_BOUNDS.items():
+                assert low <= probe.get(field, low) <= high, (app, probe["type"], field)
+        grace = resolve(template, properties(template, app)["template"]["terminationGracePeriodSeconds"], params)
+        assert 0 < grace <= 600, app
+
+
+def mebibytes(quantity: str) -> int:
+    number, unit = re.fullmatch(r"([0-9.]+)(Gi|Mi)", quantity).groups()
+    return int(float(number) * (1024 if unit == "Gi" else 1))
+
+
+def test_the_engines_memory_limits_fit_in_a_worker_replica(template):
+    """Each engine process may grow to ENGINE_MEMORY_LIMIT_MB before its worker kills it; the
+    replica must hold all of them with room for the worker processes (Python, ~0.3 GiB each),
+    or the platform kills the whole replica first, and every job on it."""
+    params = defaults(template)
+    worker = container(template, "worker", params)
+    env = {e["name"]: e.get("value") for e in worker["env"]}
+    engines = int(env["BLENDER_MAX_CONCURRENT"])
+    assert engines * (int(env["ENGINE_MEMORY_LIMIT_MB"]) + 300) + 300 <= mebibytes(worker["resources"]["memory"])
+
+
 # -- KEDA's count against the real queue ---------------------------------------------------------------
 
 @pytest.fixture
