@@ -609,7 +609,8 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
 }
 
 // Workers have no ingress: they claim jobs from PostgreSQL. KEDA's postgresql scaler runs the
-// claimable-jobs count on every poll and asks for count / workerProcessesPerReplica replicas.
+// claimable-jobs count on every poll and asks for count / workerProcessesPerReplica replicas; a
+// second rule on the jobs being processed keeps the busy replicas (KEDA takes the larger).
 // On scale-in or rollout a replica gets SIGTERM: its supervisor lets each worker finish its job
 // (up to BLENDER_TIMEOUT_SECONDS) and exits; the platform waits workerGraceSeconds before a kill.
 resource worker 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
@@ -679,6 +680,22 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
                 query: loadTextContent('keda/claimable_jobs.sql')
                 targetQueryValue: string(workerProcessesPerReplica)
                 activationTargetQueryValue: '0'
+              }
+              auth: [
+                {
+                  secretRef: 'database-url'
+                  triggerParameter: 'connection'
+                }
+              ]
+            }
+          }
+          {
+            name: 'processing-jobs'
+            custom: {
+              type: 'postgresql'
+              metadata: {
+                query: loadTextContent('keda/processing_jobs.sql')
+                targetQueryValue: string(workerProcessesPerReplica)
               }
               auth: [
                 {

@@ -6,8 +6,8 @@
   service reads (settings.py), every secret it references exists and comes from the vault, the
   API's probes point at /ready and /health on the port it listens on, it keeps two replicas and
   drains longer than the readiness probe takes to notice, the containers' arguments are real
-  commands, and the worker's KEDA rule runs the tested query file with one job per worker
-  process as its target.
+  commands, and the worker's KEDA rules run the tested query files with one job per worker
+  process as their target.
 - KEDA's count of claimable jobs (deploy/keda/claimable_jobs.sql) is exactly what the real
   queue claims, on a real PostgreSQL holding jobs in every status and retries not yet due.
 - An API process told to stop (SIGTERM) answers /ready with 503 before its listener closes.
@@ -38,6 +38,7 @@ DEPLOY = os.path.join(ROOT, "deploy")
 TEMPLATE = os.path.join(DEPLOY, "main.bicep")
 PARAMETERS = os.path.join(DEPLOY, "parameters", "production.json")
 CLAIMABLE_JOBS_SQL = os.path.join(DEPLOY, "keda", "claimable_jobs.sql")
+PROCESSING_JOBS_SQL = os.path.join(DEPLOY, "keda", "processing_jobs.sql")
 SETTINGS_SOURCE = os.path.join(ROOT, "configurator_addon", "settings.py")
 
 
@@ -290,17 +291,21 @@ def test_the_worker_scales_on_the_tested_claimable_jobs_query(template):
     worker = properties(template, "worker")
     configuration = app_configuration(template, "worker")
     assert "ingress" not in configuration
-    (rule,) = resolve(template, worker["template"]["scale"]["rules"], params)
-    custom = rule["custom"]
+    rules = {rule["name"]: rule for rule in resolve(template, worker["template"]["scale"]["rules"], params)}
+    assert set(rules) == {"claimable-jobs", "processing-jobs"}
+    busy = rules["processing-jobs"]["custom"]
+    assert os.path.normpath(os.path.join(DEPLOY, busy["metadata"]["query"]["loaded_file"])) == PROCESSING_JOBS_SQL
+    custom = rules["claimable-jobs"]["custom"]
     assert custom["type"] == "postgresql"
     loaded = os.path.normpath(os.path.join(DEPLOY, custom["metadata"]["query"]["loaded_file"]))
     assert loaded == CLAIMABLE_JOBS_SQL
     assert custom["auth"] == [{"secretRef": "database-url", "triggerParameter": "connection"}]
     # One claimable job per worker process of a replica: KEDA asks for ceil(count / target) replicas.
     processes_per_replica = {e["name"]: e for e in container(template, "worker")["env"]}["BLENDER_MAX_CONCURRENT"]
-    (unresolved,) = resolve(template, worker["template"]["scale"]["rules"])
-    assert unresolved["custom"]["metadata"]["targetQueryValue"] == processes_per_replica["value"] == {
-        "function": {"type": "string", "parameters": {"value_to_convert": "workerProcessesPerReplica"}}}
+    for unresolved in resolve(template, worker["template"]["scale"]["rules"]):
+        assert unresolved["custom"]["metadata"]["targetQueryValue"] == processes_per_replica["value"] == {
+            "function": {"type": "string", "parameters": {"value_to_convert": "workerProcessesPerReplica"}}}
+        assert unresolved["custom"]["auth"] == custom["auth"]
     env = resolve(template, {e["name"]: e for e in container(template, "worker")["env"]}, params)
     # Alive while its supervisor answers on the metrics listener (its only one).
     (liveness,) = container(template, "worker", params)["probes"]
@@ -368,6 +373,7 @@ async def add_jobs(pool, client_id, product_id, count: int, status: str, run_aft
 
 
 async def test_the_keda_query_counts_exactly_the_jobs_the_queue_claims(pool):
+    """The claimable count is what the queue then claims; the busy-replicas count, what workers hold."""
     other_client = await pool.fetchval("INSERT INTO clients (name) VALUES ('Other') RETURNING id")
     for client_id, due in ((DEMO_CLIENT_ID, 3), (other_client, 2)):
         product_id = await new_product(pool, client_id)
@@ -383,6 +389,8 @@ async def test_the_keda_query_counts_exactly_the_jobs_the_queue_claims(pool):
         claimed += 1
     assert (counted, claimed) == (5, 5)
     assert await pool.fetchval(query) == 0  # what is left (PROCESSING, waiting, terminal) scales nothing
+    # The second rule keeps the replicas that hold them: the 4 made PROCESSING and the 5 claimed.
+    assert await pool.fetchval(read(PROCESSING_JOBS_SQL)) == 4 + 5
     # A retry becomes claimable when its backoff is over; the count follows.
     await pool.execute("UPDATE jobs SET run_after = now() - interval '1 second' WHERE run_after > now()")
     assert await pool.fetchval(query) == 4
