@@ -20,7 +20,7 @@ param environmentName string
 @description('Azure region of every resource.')
 param location string = resourceGroup().location
 
-@description('The image to run, from the registry this template makes: <registry>.azurecr.io/configurator:<tag> (deploy/README or docs/deploy.md).')
+@description('The image to run, from the registry this template makes: <registry>.azurecr.io/configurator:<tag> (docs/deploy.md §3).')
 param image string = ''
 
 @description('Deploy the container apps and the migration job. False on the very first deployment, which makes the registry the image is then pushed to.')
