@@ -26,7 +26,7 @@ MORPH_TOLERANCE_M = 1e-4
 # Probes compare at a part of the tolerance: float32 GLB positions and the deltas' own
 # rounding take the rest.
 PROBE_TOLERANCE_M = 0.5 * MORPH_TOLERANCE_M
-BISECTION_STEPS = 5          # per side: the range end is found to 1/32 of the side's room
+BISECTION_STEPS = 4          # per side: the range end is found to 1/16 of the side's room
 VALIDITY_BISECTION_STEPS = 24  # rules (no Blender) are cheap to ask
 COMBINED_SHRINK_STEPS = 3    # a failed check with all parameters moved halves all ranges
 MIN_CROSS_SHARE = 1 / 8      # a cross term needing a narrower range than this: no range
@@ -96,10 +96,18 @@ class RangeSearch:
         self.evaluations = 0
         self.base: Sample | None = None
         self._validity: dict[tuple, bool] = {}
+        self._samples: dict[tuple, Sample | None] = {}
 
     def sample(self, overrides: dict, normals: bool = False) -> Sample | None:
+        """An evaluation, remembered: the search comes back to some points with another
+        delta (a range end first tried as a reference), and those cost nothing twice."""
+        key = tuple(sorted(overrides.items()))
+        known = self._samples.get(key, False)
+        if known is not False and (known is None or not normals or known.normals is not None):
+            return known
         self.evaluations += 1
-        return self._sample(overrides, normals)
+        self._samples[key] = found = self._sample(overrides, normals)
+        return found
 
     def _valid(self, overrides: dict) -> bool:
         key = tuple(sorted(overrides.items()))
@@ -154,35 +162,46 @@ class RangeSearch:
         # The delta comes from the farthest point of the same topology (the most precise
         # quotient); halving towards c until the topology holds.
         far_side = sides[0]
-        point, reference = rooms[far_side], None
+        point, reference, broken = rooms[far_side], None, rooms[far_side]
         for _ in range(BISECTION_STEPS + 1):
             reference = self.sample({key: point}, normals=True)
             if self._same_topology(reference):
                 break
-            point, reference = value + 0.5 * (point - value), None
+            broken, point, reference = point, value + 0.5 * (point - value), None
         if reference is None:
             return found
-        # Half-way to the reference the quotient must predict: else a kink lies between
-        # (a frame's width min(0.07, 0.22·door) stops growing), and the reference moves in.
-        for _ in range(BISECTION_STEPS):
-            delta = (reference.positions - self.base.positions) / (point - value)
-            middle = value + 0.5 * (point - value)
-            probe = self.sample({key: middle}, normals=True)
-            if self._same_topology(probe) and self._affine_error(
-                    probe, self.base.positions + (middle - value) * delta) <= PROBE_TOLERANCE_M:
-                break
-            point, reference = middle, probe if self._same_topology(probe) else None
-            if reference is None:
-                return found
-        else:
-            return found
-        delta_world = (reference.positions - self.base.positions) / (point - value)
         ends = {far_side: point}
-        # The far side: between `point` and the room's end the topology broke; bisect there.
+        delta_world = (reference.positions - self.base.positions) / (point - value)
+        # The quotient from the far side must predict the other side's end: then the model
+        # is affine across c (a kink on either side would break that), and the joint checks
+        # (`_together`) look half-way. Else, half-way to the reference the quotient must
+        # predict, or a kink lies between (a frame's width min(0.07, 0.22·door) stops
+        # growing) and the reference moves in; the other side is then bisected.
+        near_side = sides[1] if len(sides) > 1 else None
+        if near_side is None or not self._fits(key, rooms[near_side], delta_world, value):
+            for _ in range(BISECTION_STEPS):
+                middle = value + 0.5 * (point - value)
+                probe = self.sample({key: middle}, normals=True)
+                if self._same_topology(probe) and self._affine_error(
+                        probe, self.base.positions + (middle - value) * delta_world) <= PROBE_TOLERANCE_M:
+                    break
+                if not self._same_topology(probe):
+                    return found
+                point, reference = middle, probe
+                delta_world = (reference.positions - self.base.positions) / (point - value)
+            else:
+                return found
+            ends = {far_side: point}
+            if near_side is not None:
+                ends[near_side] = self._extend(key, value, value, rooms[near_side], delta_world)
+        else:
+            ends[near_side] = rooms[near_side]
+        # The far side: between `point` and the nearest point known to break (the room's end
+        # at worst) the topology or the prediction broke; bisect there.
         if point != rooms[far_side]:
-            ends[far_side] = self._extend(key, value, point, rooms[far_side], delta_world)
-        for side in sides[1:]:
-            ends[side] = self._extend(key, value, value, rooms[side], delta_world)
+            if (broken - value) * far_side <= (point - value) * far_side:
+                broken = rooms[far_side]
+            ends[far_side] = self._extend(key, value, point, broken, delta_world)
         found.minimum = _tidy(min(ends.get(-1, value), value))
         found.maximum = _tidy(max(ends.get(1, value), value))
         found.delta = delta_world
