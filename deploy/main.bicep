@@ -125,7 +125,7 @@ param engineMemoryLimitMb int = 3072
 param jobTimeoutSeconds int = 300
 
 @description('Seconds an API replica keeps serving after SIGTERM with /ready answering 503 (DRAIN_SECONDS), so the ingress stops sending it requests before its listener closes. Longer than readiness probe period x failure threshold.')
-param drainSeconds int = 15
+param drainSeconds int = 20
 
 @description('Port of the Prometheus /metrics listener of each replica (METRICS_PORT): on 127.0.0.1 in an API replica (a scraper runs beside it in the replica), on all addresses of a worker replica (its liveness probe; workers have no ingress).')
 param metricsPort int = 9100
@@ -136,7 +136,9 @@ var appPort = 8000
 var blobContainerName = 'configurator'
 var databaseName = 'configurator'
 var readinessPeriodSeconds = 5
-var readinessFailureThreshold = 2
+// Three failures 5 s apart: a database restart of a few seconds leaves the replicas in rotation
+// (each answers 503 problem+json with Retry-After itself meanwhile).
+var readinessFailureThreshold = 3
 // The supervisor gives its workers BLENDER_TIMEOUT_SECONDS to finish after SIGTERM, then kills them;
 // the platform must wait longer than that before it kills the replica (at most 600 s).
 var workerGraceSeconds = min(jobTimeoutSeconds + 60, 600)
