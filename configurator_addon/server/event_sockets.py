@@ -1,6 +1,7 @@
 """WebSockets that follow one thing (a job, a product) and send its state each time it
 changes: woken by the database's notifications (`EventHub`), and polling as well, since
-notifications are hints.
+notifications are hints. Through a database outage a socket stays open: a read that fails
+for it is tried again at the next poll.
 
 A browser cannot send headers with a WebSocket: the session cookie comes along (then the
 page's Origin must be this site's or one of `CORS_ORIGINS`, or another site's page could
@@ -14,6 +15,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ..db.pool import is_transient
+from ..errors import DatabaseError
 from . import keys
 from .authorization import require_credential
 from .cors import require_allowed_origin
@@ -54,13 +57,24 @@ async def follow(request: web.Request, subject_id: uuid.UUID, read: Callable[[],
                 pass
             if socket.closed:
                 break
-            row = await read()
+            try:
+                row = await read()
+            except Exception as exc:
+                if not database_away(exc):
+                    raise
+                # The database restarts: the socket stays open, the last state stands, and
+                # the next notification or poll reads again (the hub listens again by itself).
+                continue
     finally:
         reader.cancel()
         hub.unsubscribe(str(subject_id), events)
         if not socket.closed:
             await socket.close()
     return socket
+
+
+def database_away(exc: BaseException) -> bool:
+    return isinstance(exc, DatabaseError) and exc.recoverable or is_transient(exc)
 
 
 async def _read_until_closed(socket: web.WebSocketResponse, events: asyncio.Queue) -> None:

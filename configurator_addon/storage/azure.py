@@ -52,11 +52,17 @@ _CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 
 def _client_options() -> dict:
     # The SDK's default retry backs off 15 s, 18 s, 24 s: a request would hang for a minute
-    # before failing. Failures are recoverable StorageErrors the job queue retries anyway.
+    # before failing. Here two retries after about 1.5 s and 2.25 s (±0.25 s), and short
+    # timeouts: with the storage refusing connections, a request that needs it fails within
+    # about 4 s (with 3 retries of 1 + 2^n s and the SDK's ±3 s jitter, about 17 s), so the
+    # API answers 503 while the outage lasts rather than after it. Waiting longer is the
+    # callers' choice: the worker holds its finished model through an outage
+    # (jobs/retrying.py), the job queue retries the rest.
     return {
-        "retry_policy": ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=3),
-        "connection_timeout": 10,
-        "read_timeout": 60,
+        "retry_policy": ExponentialRetry(initial_backoff=0, increment_base=1.5, retry_total=2,
+                                         random_jitter_range=0.25),
+        "connection_timeout": 5,
+        "read_timeout": 20,
     }
 
 
