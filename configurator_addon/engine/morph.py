@@ -134,7 +134,8 @@ class RangeSearch:
                 good = middle
             else:
                 bad = middle
-        return good
+        rounded = float(f"{good:.6g}")  # a rule's bound (width ≤ 1.0) rather than 0.99999998
+        return rounded if (rounded - value) * side >= 0 and self._valid({key: rounded}) else good
 
     def _same_topology(self, sample: Sample | None) -> bool:
         return sample is not None and sample.topology == self.base.topology
