@@ -37,6 +37,15 @@ def default_webapp_dir() -> str:
     return bundled if os.path.isdir(bundled) else os.path.join(os.path.dirname(PACKAGE_DIR), "frontend", "dist")
 
 
+def otlp_traces_endpoint(env) -> str | None:
+    """Where OTLP/HTTP spans go, as OpenTelemetry's SDKs read the standard variables: the traces
+    endpoint as given, else the base endpoint with the traces path appended."""
+    if env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        return env["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+    base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    return base.rstrip("/") + "/v1/traces" if base else None
+
+
 @dataclass(frozen=True)
 class Settings:
     # Database: unset means an embedded PostgreSQL cluster under `var_dir`.
@@ -53,6 +62,9 @@ class Settings:
     # After SIGTERM, an API process answers /ready with 503 this long before its listener closes,
     # so the load balancer's readiness probe takes it out of rotation first (docs/deploy.md).
     drain_seconds: float = 0.0  # DRAIN_SECONDS
+    # Traces (docs/service.md, "Traces"): OTLP over HTTP to this URL, and/or Azure Monitor; neither: off.
+    otlp_traces_endpoint: str | None = None  # OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or _ENDPOINT + /v1/traces
+    applicationinsights_connection_string: str | None = None  # APPLICATIONINSIGHTS_CONNECTION_STRING
     log_format: str = "json"  # json | text
     blender_path: str | None = None
     workers: int = 2  # BLENDER_MAX_CONCURRENT: worker processes under the supervisor
@@ -124,6 +136,8 @@ class Settings:
             metrics_port=_int(env, "METRICS_PORT", None),
             metrics_host=env.get("METRICS_HOST") or cls.metrics_host,
             drain_seconds=_float(env, "DRAIN_SECONDS", cls.drain_seconds),
+            otlp_traces_endpoint=otlp_traces_endpoint(env),
+            applicationinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
             log_format=env.get("LOG_FORMAT", cls.log_format),
             blender_path=env.get("BLENDER_PATH") or None,
             workers=_int(env, "BLENDER_MAX_CONCURRENT", cls.workers),

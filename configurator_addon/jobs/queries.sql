@@ -4,14 +4,15 @@
 -- name: submit_job
 -- One round trip. A job whose result already exists is born COMPLETED (no Blender); any
 -- other is born QUEUED (the trigger announces it) unless an identical job is in flight:
--- then nothing is inserted and the caller shares that one.
+-- then nothing is inserted and the caller shares that one. $11: the submitting request's
+-- W3C traceparent, which the worker's spans continue (NULL: not traced).
 WITH cached AS (
     SELECT blob_path FROM results WHERE client_id = $1 AND cache_key = $9
 )
 INSERT INTO jobs (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
-                  config_data, options, cache_key, max_retries,
+                  config_data, options, cache_key, max_retries, traceparent,
                   status, progress, result_blob_path, completed_at, timings)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
        CASE WHEN cached.blob_path IS NULL THEN 'QUEUED' ELSE 'COMPLETED' END,
        CASE WHEN cached.blob_path IS NULL THEN 0 ELSE 100 END,
        cached.blob_path,

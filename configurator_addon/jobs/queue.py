@@ -29,12 +29,13 @@ class JobQueue:
 
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, *, client_id, product_id, configuration_id, user_id, template_blob_path,
-                     template_version, config_data, options, cache_key, max_retries):
+                     template_version, config_data, options, cache_key, max_retries, traceparent=None):
         """Returns (job row, created). A result that exists already completes the new job at
         once, without Blender; an identical job in flight is shared (and counts one more
-        request, so one requester's cancel does not stop it for the others)."""
+        request, so one requester's cancel does not stop it for the others). `traceparent`: the
+        submitting request's span, which the worker's spans of a new job continue."""
         args = (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
-                config_data, options, cache_key, max_retries)
+                config_data, options, cache_key, max_retries, traceparent)
         async with self.pool.acquire() as conn:
             for _ in range(3):  # the in-flight job may finish between our insert and our read
                 row = await conn.fetchrow(SQL.submit_job, *args)

@@ -20,7 +20,7 @@ from .. import logs
 from ..db.listen import listen_forever
 from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
-from ..observability import metrics
+from ..observability import metrics, tracing
 from ..storage import GLB_CONTENT_TYPE, glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import until_it_lands
@@ -95,20 +95,25 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat(lease, stop_requested))
 
         job_started = time.monotonic()
+        spans = tracing.job_trace(row, self.worker_id)  # in the trace of the request that submitted it
+        outcome, failure = "LEASE_LOST", None
 
         def before_stage(stage: str) -> None:  # between engine stages (on the main thread in process)
             if stop_requested.is_set():
                 raise JobCancelled(stage)
+            spans.stage(stage)
             # Progress is for jobs long enough to watch; a quick job would only pay for it.
             if time.monotonic() - job_started > PROGRESS_AFTER_SECONDS:
                 loop.call_soon_threadsafe(self._progress, lease, STAGE_PROGRESS[stage], stop_requested)
 
         try:
+            spans.stage("load")
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
             metrics.template_cache_entries(self.templates.directory)
             self._write_status(row)
             result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
                                                 version=row["template_version"], before_stage=before_stage)
+            spans.stage("upload")
             # One round trip reports progress and tells whether the job is still wanted.
             if await until_it_lands(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
                 raise JobCancelled("upload")
@@ -122,28 +127,37 @@ class Worker:
             if completed is None:
                 log.warning("lease lost before completion; result dropped")
             else:
+                outcome = "COMPLETED"
                 log.info("job completed", extra={"timings": timings, "bytes": len(result.glb),
                                                  "datablocks": result.datablocks})
                 metrics.job_finished("COMPLETED")
                 metrics.job_stages(completed["timings"] or {})
-        except JobCancelled:
+        except JobCancelled as cancelled:
+            failure = cancelled
             if await until_it_lands(lambda: self.queue.cancel_processing(lease)) is not None:
+                outcome = "CANCELLED"
                 metrics.job_finished("CANCELLED")
         except ConfiguratorError as error:
-            await self._hand_back(lease, error)
+            failure = error
+            outcome = await self._hand_back(lease, error)
         except Exception as exc:  # Blender or anything else: recoverable, retried with backoff
             log.exception("job failed")
-            await self._hand_back(lease, GenerationError(f"{type(exc).__name__}: {exc}"))
+            failure = exc  # the span records where it was raised
+            outcome = await self._hand_back(lease, GenerationError(f"{type(exc).__name__}: {exc}"))
         finally:
+            spans.finish(outcome, failure)
             heartbeat.cancel()
             self._write_status(None)
             logs.job_id.reset(log_context)
 
-    async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> None:
-        """Retry later or fail, as the error and the attempts left decide."""
+    async def _hand_back(self, lease: Lease, error: ConfiguratorError) -> str:
+        """Retry later or fail, as the error and the attempts left decide; the status the job
+        was left in (QUEUED for a retry), or LEASE_LOST."""
         row = await until_it_lands(lambda: self.queue.release(lease, error))
-        if row is not None:
-            metrics.job_finished(row["status"])
+        if row is None:
+            return "LEASE_LOST"
+        metrics.job_finished(row["status"])
+        return row["status"]
 
     async def _heartbeat(self, lease: Lease, stop_requested: threading.Event) -> None:
         while True:

@@ -24,6 +24,7 @@ from ..jobs.worker import Worker, templates_dir
 from ..logs import configure_logging
 from ..observability.listener import start_metrics
 from ..observability.metrics import enable_multiprocess
+from ..observability.tracing import serve_role, traced
 from ..sandbox.sandboxed_engine import SandboxedEngine
 from ..server.app import create_app
 from ..server.routes import health
@@ -49,7 +50,8 @@ def serve(args) -> int:
     settings = Settings.from_env(**overrides)
     configure_logging(settings.log_format)
     workers = settings.workers if args.workers is None else args.workers
-    with database(settings) as settings:
+    # Spans still batched are sent on every way out, the worker processes' too (they serve as well).
+    with database(settings) as settings, traced(settings, serve_role(args.role, workers)):
         if settings.metrics_port is not None and workers > 0 and args.role != "api":
             # The workers are processes of their own: each writes its figures to files there,
             # and the listener in this process reads them all (docs/service.md, "Metrics").

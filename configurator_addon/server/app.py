@@ -9,10 +9,11 @@ from aiohttp import web
 
 from ..accounts.sessions import Sessions
 from ..observability.http_metrics import setup_http_metrics
+from ..observability.tracing import setup_tracing
 from ..services.resources import open_resources
 from ..services.retention import RetentionSweep, sweep_periodically
 from . import keys
-from .authentication import AUTHENTICATOR, Authenticator, setup_authentication
+from .authentication import AUTHENTICATOR, Authenticator, credential, setup_authentication
 from .cors import setup_cors
 from .event_hub import EventHub
 from .openapi import routes as openapi_routes
@@ -80,6 +81,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     app = web.Application(client_max_size=settings.max_upload_bytes)
     setup_http_metrics(app)  # outermost: times every request, as answered
     setup_request_context(app)
+    setup_tracing(app, credential)  # a span per request, with its id; off: nothing installed
     setup_problems(app)
     setup_security_headers(app, settings.frame_ancestors)
     setup_authentication(app)

@@ -5,6 +5,7 @@ from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key
 from ..errors import BadRequestError, ConfigValidationError, ConflictError
 from ..jobs.queue import TERMINAL_STATUSES
+from ..observability import tracing
 from .configurations import EVERY, Visibility
 from .rows import found
 
@@ -45,6 +46,7 @@ class JobService:
             client_id=client_id, product_id=product["id"], configuration_id=configuration_id, user_id=user_id,
             template_blob_path=product["template_blob_path"], template_version=product["template_version"],
             config_data=config, options=options, cache_key=cache_key, max_retries=self.max_retries,
+            traceparent=tracing.current_traceparent(),  # the worker's spans join this request's trace
         )
 
     async def get(self, client_id, job_id):
