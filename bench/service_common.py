@@ -43,7 +43,9 @@ def free_port() -> int:
 class Service:
     """One `serve` process with its own var dir (and so its own embedded database)."""
 
-    def __init__(self, *args: str, env: dict | None = None):
+    def __init__(self, *args: str, env: dict | None = None, root: str = bc.ROOT):
+        """`root`: the checkout whose server runs (another one, e.g. a worktree of an older
+        commit, to compare against it side by side)."""
         # Under /tmp, world-traversable: as root the embedded cluster runs as `postgres`.
         self.var_dir = tempfile.mkdtemp(prefix="configurator-bench-")
         os.chmod(self.var_dir, 0o755)
@@ -57,7 +59,7 @@ class Service:
         self.environment = environment
         self._log = open(self.log_path, "w")
         # A session of its own, so that the server and its workers can be stopped as one group.
-        self.process = subprocess.Popen([bc.PYTHON, bc.SERVER_ENTRY, "serve", *args], cwd=bc.ROOT,
+        self.process = subprocess.Popen([bc.PYTHON, os.path.join(root, "server_entry.py"), "serve", *args], cwd=root,
                                         env=environment, stdout=self._log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
 
@@ -104,10 +106,11 @@ class Service:
 
 
 @contextlib.asynccontextmanager
-async def running_service(*args: str, env: dict | None = None):
-    """`serve ARGS` started, ready, and stopped (its var dir removed) on exit."""
+async def running_service(*args: str, env: dict | None = None, root: str = bc.ROOT):
+    """`serve ARGS` (of the checkout at `root`) started, ready, and stopped (its var dir
+    removed) on exit."""
     bc.log(f"starting serve {' '.join(args)}")
-    service = Service(*args, env=env)
+    service = Service(*args, env=env, root=root)
     try:
         await service.wait_ready()
         yield service

@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
     inspect.add_argument("--confine", action="store_true",
                          help="confine this process first: it may read only the template's folder")
+    thumbnail = commands.add_parser("thumbnail", help="render the default configuration as {width}.webp "
+                                    "beside the template")
+    thumbnail.add_argument("template", help="path to the template .blend")
+    thumbnail.add_argument("--answer", metavar="PATH", help="write the JSON answer to PATH instead of stdout")
+    thumbnail.add_argument("--width", type=int, action="append", required=True, help="a width in pixels (square)")
+    thumbnail.add_argument("--confine", action="store_true", help="as for inspect")
     serve = commands.add_parser("serve", help="run the API server and/or GLB workers")
     from .runtime.serve import add_arguments
 
@@ -100,12 +106,16 @@ def main(argv: list[str]) -> int:
 
             settings = Settings.from_env()
             engine = Engine(budget=GeometryBudget(settings.geometry_limit_vertices, settings.geometry_limit_faces))
-            if args.command == "inspect" and args.confine:
+            if args.command in ("inspect", "thumbnail") and args.confine:
                 from .sandbox import engine_host
 
                 engine_host.confine_to_template(args.template, args.answer)
             if args.command == "inspect":
                 output = engine.inspect(args.template).as_dict()
+            elif args.command == "thumbnail":
+                from .engine.blender.thumbnails import render_template_thumbnails
+
+                output = render_template_thumbnails(engine, args.template, tuple(args.width))
             else:
                 result = engine.generate(args.template, _read_config(args.config), draco=args.draco)
                 with open(args.output, "wb") as handle:

@@ -3,6 +3,7 @@
 // unless VITE_API_URL names another one.
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { precompress } from './scripts/precompress';
 
 const api = process.env.CONFIGURATOR_API ?? 'http://localhost:8000';
 const proxy = {
@@ -11,14 +12,14 @@ const proxy = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), precompress()],
   server: { proxy },
   preview: { proxy },
   build: {
     chunkSizeWarningLimit: 1200,
   },
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
   },
 });

@@ -91,7 +91,9 @@ async def served(request, database, tmp_path):
 
 
 async def fetch(client, path: str = PATH, method: str = "GET", **headers) -> tuple[int, dict, bytes]:
-    """`method` of the blob's signed URL, as the API would hand it out."""
+    """`method` of the blob's signed URL, as the API would hand it out; the identity body
+    unless `headers` ask otherwise (test_compression.py covers gzip)."""
+    headers = {"Accept-Encoding": "identity", **headers}
     async with client.request(method, await signed_blob_url(client, path), headers=headers) as response:
         return response.status, response.headers, await response.read()
 

@@ -20,6 +20,13 @@ class Page(BaseModel):
     offset: int
 
 
+class Thumbnail(BaseModel):
+    url: str = Field(description="Signed, expiring URL of the image (immutable content)")
+    width: int = Field(description="Pixels")
+    height: int = Field(description="Pixels")
+    content_type: str = Field(description="Media type, e.g. image/webp")
+
+
 class ProductSummary(BaseModel):
     id: UUID
     name: str
@@ -27,6 +34,9 @@ class ProductSummary(BaseModel):
     template_version: str
     schema_version: int
     preview_url: str | None = Field(None, description="GLB of the default configuration, once generated")
+    thumbnails: list[Thumbnail] | None = Field(
+        None, description="Images of the default configuration rendered on the server, smallest first; "
+        "null until they are made (seconds after the template is published or replaced)")
     created_at: datetime
     updated_at: datetime
 

@@ -14,6 +14,7 @@ from ..services.resources import open_resources
 from ..services.retention import RetentionSweep, sweep_periodically
 from . import keys
 from .authentication import AUTHENTICATOR, Authenticator, credential, setup_authentication
+from .compression import setup_compression
 from .cors import setup_cors
 from .event_hub import EventHub
 from .openapi import routes as openapi_routes
@@ -80,6 +81,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     `inspector` inspects uploaded templates (default: a short-lived Blender process each)."""
     app = web.Application(client_max_size=settings.max_upload_bytes)
     setup_http_metrics(app)  # outermost: times every request, as answered
+    setup_compression(app)
     setup_request_context(app)
     setup_tracing(app, credential)  # a span per request, with its id; off: nothing installed
     setup_problems(app)

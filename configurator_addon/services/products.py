@@ -1,6 +1,21 @@
-"""Products: list, get, create from an uploaded template, replace the template."""
+"""Products: list, get, create from an uploaded template, replace the template.
+
+Thumbnails: once a template version is stored (created or replaced), its default
+configuration is rendered as small images for the catalogue (`THUMBNAIL_WIDTHS`, WebP), in a
+background task after the upload has answered: the render takes seconds (Blender starts,
+loads, evaluates and draws) and nobody waits for it, while the upload's answer is what the
+publisher waits for. The render runs in the same confined, limited child process as
+inspection (`TemplateInspector.render_thumbnails`): a template is untrusted. The images are
+stored under names made of their digest (immutable), then recorded on the product version
+they drew; until then the API says `thumbnails: null` and the catalogue shows a placeholder.
+A version left without them (a restart cut the task short, or it predates them) is rendered
+when `render_missing_thumbnails` runs (at every start, for the seeded client).
+"""
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import os
 import uuid
 
@@ -11,11 +26,13 @@ from ..accounts.clients import OPERATOR
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key, template_version
-from ..errors import ConflictError, NotFoundError
-from ..storage import template_blob_path
+from ..errors import ConfiguratorError, ConflictError, NotFoundError
+from ..storage import template_blob_path, thumbnail_blob_path
 from .rows import found
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
+log = logging.getLogger("configurator.products")
+THUMBNAIL_WIDTHS = (256, 512)  # the catalogue's card at 1× and 2× (srcset)
 
 
 class ProductService:
@@ -23,6 +40,7 @@ class ProductService:
         self.pool = pool
         self.store = store
         self.inspector = inspector
+        self._renders: set[asyncio.Task] = set()
 
     async def list(self, client_id, limit: int, offset: int):
         rows = await self.pool.fetch(SQL.list_products, client_id, limit, offset)
@@ -53,6 +71,7 @@ class ProductService:
             await _audit(conn, "product.created", row, actor, ip)
             # Stored inside the transaction: a refused row stores no blob, a failed store no row.
             await self.store.put(path, template, "application/x-blender")
+        self._render_later(client_id, product_id, version, template)
         return row
 
     async def replace_template(self, client_id, product_id, template: bytes, *, actor: str = OPERATOR,
@@ -74,10 +93,57 @@ class ProductService:
                                inspection["schema"], inspection["parameters"], preview_key)
             await _audit(conn, "template.replaced", row, actor, ip)
             await self.store.put(path, template, "application/x-blender")
+        self._render_later(client_id, product_id, version, template)
         return row
 
     async def find_by_name(self, client_id, name: str):
         return await self.pool.fetchrow(SQL.find_product_by_name, client_id, name)
+
+    def _render_later(self, client_id, product_id, version: str, template: bytes) -> None:
+        if not hasattr(self.inspector, "render_thumbnails"):
+            return  # an inspector that cannot draw (tests' stand-ins): the catalogue shows placeholders
+        task = asyncio.get_running_loop().create_task(
+            self.render_thumbnails(client_id, product_id, version, template))
+        self._renders.add(task)
+        task.add_done_callback(self._renders.discard)
+
+    async def thumbnails_rendered(self) -> None:
+        """Wait for the renders under way (a process that exits after uploading waits here)."""
+        while self._renders:
+            await asyncio.gather(*self._renders, return_exceptions=True)
+
+    async def render_thumbnails(self, client_id, product_id, version: str, template: bytes) -> list[dict] | None:
+        """Render, store and record the thumbnails of one template version; None if the render
+        failed (logged: the catalogue keeps its placeholder, nothing else depends on it)."""
+        try:
+            rendered = await self.inspector.render_thumbnails(template, THUMBNAIL_WIDTHS)
+            thumbnails = []
+            for width, image in sorted(rendered["images"].items()):
+                path = thumbnail_blob_path(client_id, hashlib.sha256(image).hexdigest()[:40], "webp")
+                await self.store.put(path, image, "image/webp")
+                thumbnails.append({"width": width, "height": width, "content_type": "image/webp", "blob_path": path})
+            await self.pool.execute(SQL.set_version_thumbnails, client_id, product_id, version, thumbnails)
+        except Exception as exc:  # noqa: BLE001 - a missing picture must never fail anything else
+            log.warning("thumbnails of product %s (template %s) failed: %s: %s", product_id, version,
+                        type(exc).__name__, exc)
+            return None
+        log.info("thumbnails rendered", extra={"product": str(product_id), "engine": rendered.get("engine"),
+                                               "render_ms": rendered.get("render_ms")})
+        return thumbnails
+
+    async def render_missing_thumbnails(self, client_id) -> int:
+        """Render the client's current versions that have no thumbnails; how many were tried."""
+        if not hasattr(self.inspector, "render_thumbnails"):
+            return 0
+        rows = await self.pool.fetch(SQL.versions_without_thumbnails, client_id)
+        for row in rows:
+            try:
+                template = await self.store.get(row["template_blob_path"])
+            except ConfiguratorError as exc:
+                log.warning("template of product %s cannot be read for its thumbnails: %s", row["id"], exc)
+                continue
+            await self.render_thumbnails(client_id, row["id"], row["template_version"], template)
+        return len(rows)
 
 
 async def _audit(connection, action: str, row, actor: str, ip: str) -> None:

@@ -31,7 +31,9 @@ def ensure_sample_templates_built(directory: str = TEMPLATES_DIR) -> list[dict]:
 
 async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> list[str]:
     """Create each catalog product the client does not have yet, and queue its default
-    configuration so the product list has a preview; returns the names created."""
+    configuration so the product list has a preview; returns the names created. Their
+    thumbnails (and those of any of the client's products still without them) are rendered
+    before this returns: seeding runs in a process of its own that ends after it."""
     created = []
     for sample in ensure_sample_templates_built(directory):
         if await services.products.find_by_name(client_id, sample["name"]) is not None:
@@ -42,6 +44,8 @@ async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> l
         await services.jobs.submit(client_id, None, product_id=product["id"], config_data={})
         created.append(sample["name"])
         log.info("seeded sample product", extra={"product": sample["name"]})
+    await services.products.thumbnails_rendered()
+    await services.products.render_missing_thumbnails(client_id)
     return created
 
 

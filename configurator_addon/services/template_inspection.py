@@ -5,6 +5,10 @@ the engine's `inspect` command, confined to the upload's folder (`--confine`, se
 docs/security.md), with an environment built from nothing (no secret reaches it) and the
 `INSPECTION_TIMEOUT_SECONDS` limit. At most `INSPECTION_CONCURRENCY` run at once: an upload
 beyond that is refused at once with 503 and `Retry-After`, not queued behind them.
+
+The catalogue's thumbnails of a template are rendered the same way (`render_thumbnails`: the
+engine's `thumbnail` command, same confinement, environment, time and geometry limits), one
+at a time and queued rather than refused: nobody waits for them (services/products.py).
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ class TemplateInspector:
     def __init__(self, settings):
         self.settings = settings
         self._slots = asyncio.Semaphore(max(1, settings.inspection_concurrency))
+        self._render_slot = asyncio.Semaphore(1)
 
     async def inspect(self, template: bytes) -> dict:
         """The engine's inspection (`schema`, `parameters`, …) or `TemplateContractError`."""
@@ -45,6 +50,26 @@ class TemplateInspector:
                     [ErrorDetail(code="INSPECTION_TIMEOUT", location="template",
                                  message=f"no answer within {timeout:.0f} s")],
                 ) from None
+
+    async def render_thumbnails(self, template: bytes, widths: tuple[int, ...]) -> dict:
+        """`{"engine", "render_ms", "images": {width: WebP bytes}}` of the template's default
+        configuration; raises as inspection does (a template that inspected fine renders)."""
+        async with self._render_slot:
+            with tempfile.TemporaryDirectory(prefix="configurator-thumbnail-") as folder:
+                path = os.path.join(folder, "template.blend")
+                with open(path, "wb") as handle:
+                    handle.write(template)
+                args = ["thumbnail", path, *(f"--width={width}" for width in widths),
+                        *(["--confine"] if self.settings.engine_sandbox else [])]
+                answer = await run_engine_async(args, timeout=self.settings.inspection_timeout_seconds,
+                                                blender_path=self.settings.blender_path,
+                                                env={**engine_environment(folder), **self._limits()})
+                images = {}
+                for width in widths:
+                    # Named by the child, inside the folder it was confined to: never a path it chose.
+                    with open(os.path.join(folder, f"{int(width)}.webp"), "rb") as handle:
+                        images[int(width)] = handle.read()
+        return {"engine": answer.get("engine"), "render_ms": answer.get("render_ms"), "images": images}
 
     def _limits(self) -> dict[str, str]:
         return {"GEOMETRY_LIMIT_VERTICES": str(self.settings.geometry_limit_vertices),

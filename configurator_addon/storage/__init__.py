@@ -16,7 +16,9 @@ from .blob_store import (
     BlobStore,
     glb_blob_path,
     is_served_blob,
+    served_content_type,
     template_blob_path,
+    thumbnail_blob_path,
     validate_blob_path,
 )
 from .local import LocalBlobStore
@@ -33,7 +35,9 @@ __all__ = [
     "create_blob_store",
     "glb_blob_path",
     "is_served_blob",
+    "served_content_type",
     "template_blob_path",
+    "thumbnail_blob_path",
     "validate_blob_path",
 ]
 

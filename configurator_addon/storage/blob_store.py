@@ -24,6 +24,9 @@ MAX_BLOB_PATH_LENGTH = 1024
 # Blob paths name their content (template version, result cache key): cache them for good.
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 GLB_CONTENT_TYPE = "model/gltf-binary"
+# Catalogue thumbnails rendered on the server (services/products.py): what browsers may fetch
+# besides GLBs, and the type each is served as.
+THUMBNAIL_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png"}
 # The largest piece `stream` yields: what one reader of a blob holds in memory at a time.
 STREAM_CHUNK_BYTES = 1024 * 1024
 
@@ -91,9 +94,30 @@ def template_blob_path(client_id: object, product_id: object, template_version: 
 
 
 def is_served_blob(path: str) -> bool:
-    """Whether browsers may fetch the blob: generated GLBs only, never templates."""
+    """Whether browsers may fetch the blob: generated GLBs and thumbnails, never templates."""
     parts = path.split("/")
-    return len(parts) == 3 and parts[1] == "glb" and parts[2].endswith(".glb")
+    if len(parts) != 3:
+        return False
+    if parts[1] == "thumbnails":
+        return parts[2].rpartition(".")[2] in THUMBNAIL_CONTENT_TYPES
+    return parts[1] == "glb" and parts[2].endswith(".glb")
+
+
+def served_content_type(path: str) -> str:
+    """The media type a served blob (`is_served_blob`) goes out as."""
+    if path.split("/")[1] == "thumbnails":
+        return THUMBNAIL_CONTENT_TYPES[path.rpartition(".")[2]]
+    return GLB_CONTENT_TYPE
+
+
+def thumbnail_blob_path(client_id: object, digest: object, extension: str) -> str:
+    """Where a thumbnail image is stored, named by its content's digest (so never rewritten
+    with other bytes, and cacheable for good)."""
+    client = _single_segment(client_id, "client_id")
+    name = _single_segment(digest, "digest")
+    if extension not in THUMBNAIL_CONTENT_TYPES:
+        raise BlobPathError(f"thumbnails are {', '.join(THUMBNAIL_CONTENT_TYPES)}, not {extension!r}")
+    return validate_blob_path(f"{client}/thumbnails/{name}.{extension}")
 
 
 def glb_blob_path(client_id: object, cache_key: object) -> str:

@@ -6,24 +6,26 @@ import { AppShell } from './components/layout/AppShell';
 import { LoadingState } from './components/layout/StatusViews';
 import { AuthProvider, useAuth } from './context/AuthContext';
 import { ToastProvider } from './context/ToastContext';
-import { AccountPage } from './pages/AccountPage';
-import { ConfiguratorPage } from './pages/ConfiguratorPage';
-import { EmbedPage } from './pages/EmbedPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { HomePage } from './pages/HomePage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { ResetPasswordPage } from './pages/ResetPasswordPage';
-import { SavedPage } from './pages/SavedPage';
 
-// Only admins open it: shoppers never download it.
+// The catalogue (`/`) is the page most visitors open first: it carries only what it shows.
+// The configurator (controls, rules, the live preview's session), the embed, saved
+// configurations and the account load when opened; only admins download the admin pages.
 const AdminPage = lazy(() => import('./pages/admin/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ConfiguratorPage = lazy(() => import('./pages/ConfiguratorPage').then((m) => ({ default: m.ConfiguratorPage })));
+const EmbedPage = lazy(() => import('./pages/EmbedPage').then((m) => ({ default: m.EmbedPage })));
+const SavedPage = lazy(() => import('./pages/SavedPage').then((m) => ({ default: m.SavedPage })));
+const AccountPage = lazy(() => import('./pages/AccountPage').then((m) => ({ default: m.AccountPage })));
 
 export function App() {
   return (
     <BrowserRouter>
       <Routes>
-        <Route path="/embed/:productId" element={<EmbedPage />} />
+        <Route path="/embed/:productId" element={<Suspense fallback={<LoadingState label="Loading" />}><EmbedPage /></Suspense>} />
         <Route path="*" element={<MainApp />} />
       </Routes>
     </BrowserRouter>

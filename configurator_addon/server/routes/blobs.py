@@ -1,6 +1,6 @@
-"""`/blobs/…`: generated GLBs over HTTP, from either blob store (the web app's own server
-for the local store; Azure also serves its own URLs). Templates are a client's property and
-never served: workers read them from the store.
+"""`/blobs/…`: generated GLBs and catalogue thumbnails over HTTP, from either blob store (the
+web app's own server for the local store; Azure also serves its own URLs). Templates are a
+client's property and never served: workers read them from the store.
 
 Every URL is signed and expires (`storage.signing`): `?expires=<unix seconds>&signature=…`
 as `store.url()` made it. After the path's shape (a GLB's, else 404: templates never go
@@ -25,6 +25,14 @@ as a stream of ranged downloads. Both stores answer alike:
   (200), as RFC 9110 allows a server to ignore `Range`. `If-Range` with the blob's ETag
   keeps the range; anything else (another ETag, a date) gets the whole GLB.
 - `Accept-Ranges: bytes` on every answer with a body; HEAD answers with the same headers.
+- Compression (`server/compression.py`): a GLB asked for whole by a client that accepts gzip
+  is gzipped on the fly (75–80% smaller), with its own entity tag (`"<name>-gzip"`: another
+  representation, RFC 9110 §8.8.3) and no length; a range request gets identity bytes
+  (ranges count those). Every GLB answer says `Vary: Accept-Encoding`. Thumbnails are WebP,
+  compressed already: sent as they are. Where the Azure store hands out its own URLs the
+  browser reads from the storage account, which sends the bytes as stored (no compression
+  there; a CDN in front of the account, or storing GLBs gzipped with their Content-Encoding,
+  would be the way).
 """
 from __future__ import annotations
 
@@ -37,18 +45,21 @@ from collections.abc import AsyncIterator
 from typing import BinaryIO
 
 from aiohttp import web
+from aiohttp.web_response import ContentCoding
 
 from ... import logs
 from ...errors import BlobNotFoundError, BlobPathError, BlobUrlSignatureInvalid, NotFoundError, RangeNotSatisfiable
-from ...storage import GLB_CONTENT_TYPE, IMMUTABLE_CACHE_CONTROL, is_served_blob, validate_blob_path
+from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob, served_content_type, validate_blob_path
 from ...storage.blob_store import STREAM_CHUNK_BYTES
 from .. import keys
+from ..compression import accepts
 from ..problems import problem_response
 
 routes = web.RouteTableDef()
 log = logging.getLogger("configurator.server")
 
 _RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
+MIN_GZIPPED_BYTES = 1024
 
 
 class Unsatisfiable:
@@ -133,17 +144,24 @@ async def _verify_signature(request: web.Request, store, path: str) -> None:
 
 
 async def _answer(request: web.Request, store, path: str, handle: BinaryIO | None, size: int) -> web.StreamResponse:
-    # Paths are content-addressed (result cache key), so the name is the entity tag.
-    name = path.rsplit("/", 1)[1].removesuffix(".glb")
+    # Paths are content-addressed (result cache key, image digest), so the name is the entity tag.
+    name = path.rsplit("/", 1)[1].rpartition(".")[0]
+    glb = path.endswith(".glb")
     etag = f'"{name}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE_CACHE_CONTROL}
+    if glb:
+        headers["Vary"] = "Accept-Encoding"
+    wanted = requested_range(request.headers.get("Range"), size)
+    if wanted is not None and request.headers.get("If-Range", etag).strip() != etag:
+        wanted = None  # the client's partial copy is of something else: send it all
+    gzipped = glb and wanted is None and size >= MIN_GZIPPED_BYTES and accepts(request, "gzip")
+    if gzipped:
+        name = f"{name}-gzip"
+        headers["ETag"] = f'"{name}"'
     if _none_match(request, name):
         return web.Response(status=304, headers=headers)
 
     headers["Accept-Ranges"] = "bytes"
-    wanted = requested_range(request.headers.get("Range"), size)
-    if wanted is not None and request.headers.get("If-Range", etag).strip() != etag:
-        wanted = None  # the client's partial copy is of something else: send it all
     if isinstance(wanted, Unsatisfiable):
         error = RangeNotSatisfiable(f"the blob has {size} bytes; the range asked for lies past its end")
         response = problem_response(error, request.path)
@@ -170,13 +188,16 @@ async def _answer(request: web.Request, store, path: str, handle: BinaryIO | Non
     if (request_id := logs.request_id.get()) is not None:
         headers["X-Request-Id"] = request_id  # sent before the request middleware sees the response
     response = web.StreamResponse(status=206 if wanted is not None else 200, headers=headers)
-    response.content_type = GLB_CONTENT_TYPE
-    response.content_length = end - start
+    response.content_type = served_content_type(path)
+    if gzipped:
+        response.enable_compression(ContentCoding.gzip)
+    else:
+        response.content_length = end - start
     try:
         await response.prepare(request)
         if sending_body:
             if handle is not None:
-                await _send_file(request, response, handle, start, end - start)
+                await _send_file(request, response, handle, start, end - start, use_sendfile=not gzipped)
             else:
                 await _send_pieces(response, first, pieces)
         await response.write_eof()
@@ -211,15 +232,18 @@ def _open_regular_file(path: str) -> tuple[BinaryIO, int] | None:
 
 
 async def _send_file(request: web.Request, response: web.StreamResponse, handle: BinaryIO,
-                     offset: int, count: int) -> None:
+                     offset: int, count: int, *, use_sendfile: bool = True) -> None:
+    """The file's bytes: by sendfile when they go out as they are, else through the response
+    (which compresses them)."""
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("the client went away")
-    try:
-        await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
-        return
-    except NotImplementedError:
-        pass  # no sendfile for this transport: read the file piece by piece
+    if use_sendfile:
+        try:
+            await asyncio.get_running_loop().sendfile(transport, handle, offset, count)
+            return
+        except NotImplementedError:
+            pass  # no sendfile for this transport: read the file piece by piece
     await asyncio.to_thread(handle.seek, offset)
     while count > 0:
         piece = await asyncio.to_thread(handle.read, min(STREAM_CHUNK_BYTES, count))

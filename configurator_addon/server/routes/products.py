@@ -19,11 +19,21 @@ VERSION_POLL_SECONDS = 30.0  # besides the database's notification of each new v
 
 
 async def product_bodies(request: web.Request, rows, model=Product) -> list:
-    """Response bodies, each with the preview GLB of its default configuration when there is one."""
+    """Response bodies, each with the preview GLB of its default configuration when there is one
+    and its thumbnails once rendered."""
     store, base_url = request.app[keys.RESOURCES].store, request.app[keys.SETTINGS].public_base_url
+
+    async def thumbnails(row) -> list[dict] | None:
+        made = row.get("thumbnails")
+        if made is None:
+            return None
+        return [{**{k: t[k] for k in ("width", "height", "content_type")},
+                 "url": await store.url(t["blob_path"], base_url)} for t in made]
+
     return [model.model_validate({
         **dict(row),
         "preview_url": await store.url(row["preview_blob_path"], base_url) if row["preview_blob_path"] else None,
+        "thumbnails": await thumbnails(row),
     }) for row in rows]
 
 

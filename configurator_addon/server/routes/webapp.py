@@ -5,7 +5,13 @@ never shadowed: they are matched first.
 Pages carry the server's storefront key (`<meta name="configurator-storefront-key">`), which
 the app sends while nobody is logged in. `/embed/{product}?key=pk_…` is the configurator
 alone, for a client's own website: it carries no key of ours (the page uses the one in its
-address) and may be framed only by that key's allowed origins (CSP `frame-ancestors`)."""
+address) and may be framed only by that key's allowed origins (CSP `frame-ancestors`).
+
+The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside each text asset
+(`frontend/vite.config.ts`); aiohttp's FileResponse sends the one the client accepts, with
+`Content-Encoding` (brotli first: 15–20% smaller than gzip for our scripts). Such files say
+`Vary: Accept-Encoding` whichever copy goes out. Pages are compressed on the fly
+(`server/compression.py`)."""
 from __future__ import annotations
 
 import html
@@ -23,6 +29,7 @@ from ..security_headers import content_security_policy
 routes = web.RouteTableDef()
 RESERVED_PREFIXES = ("/api/", "/blobs/", "/health", "/ready", "/metrics")  # /metrics: on METRICS_PORT only
 HASHED_ASSETS = "/assets/"  # Vite fingerprints these: safe to cache forever
+PRECOMPRESSED_SUFFIXES = (".br", ".gz")
 EMBED_PREFIX = "/embed/"
 STOREFRONT_META = "configurator-storefront-key"
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Configurator</title>
@@ -41,8 +48,10 @@ async def webapp(request: web.Request) -> web.StreamResponse:
         return web.Response(text=NOT_BUILT, content_type="text/html", status=200)
     candidate = os.path.realpath(os.path.join(root, path.lstrip("/")))
     if candidate.startswith(os.path.realpath(root) + os.sep) and os.path.isfile(candidate):
-        cache = IMMUTABLE_CACHE_CONTROL if path.startswith(HASHED_ASSETS) else "no-cache"
-        return web.FileResponse(candidate, headers={"Cache-Control": cache})
+        headers = {"Cache-Control": IMMUTABLE_CACHE_CONTROL if path.startswith(HASHED_ASSETS) else "no-cache"}
+        if any(os.path.isfile(candidate + suffix) for suffix in PRECOMPRESSED_SUFFIXES):
+            headers["Vary"] = "Accept-Encoding"
+        return web.FileResponse(candidate, headers=headers)
     if os.path.splitext(path)[1]:  # a missing file, not a page of the app
         raise NotFoundError(f"no such file: {path}")
     return await _page(request, index, path)

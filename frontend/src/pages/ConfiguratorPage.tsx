@@ -16,11 +16,19 @@ import { ruleProblemText, serverProblemText } from '../lib/saveProblems';
 import { configuratorPath } from '../lib/shareLink';
 import { defaultConfig } from '../lib/values';
 import { api, ApiError } from '../services/api';
+import { loadToolkit, preloadModel } from '../services/modelLoader';
 import type { ConfigSchema } from '../types/configSchema';
 import { NotFoundPage } from './NotFoundPage';
 
 export function ConfiguratorPage() {
   const { productId, product } = useProductPage();
+  // The default model and three.js start downloading as soon as the product is known, beside
+  // the first job's round trip (which a default configuration answers from the cache).
+  const previewUrl = product.data?.preview_url;
+  useEffect(() => {
+    void loadToolkit();
+    if (previewUrl) preloadModel(previewUrl);
+  }, [previewUrl]);
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
     return <NotFoundPage what="product" />;

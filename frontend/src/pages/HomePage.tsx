@@ -21,10 +21,10 @@ export function HomePage() {
   // A server without a storefront key shows its products to its users only.
   const needsLogin = status === 'anonymous' && products.error instanceof ApiError && products.error.status === 401;
   const items = products.data?.items;
-  const waiting = items !== undefined && (items.length === 0 || items.some((p) => !p.preview_url));
+  const waiting = items !== undefined && (items.length === 0 || items.some((p) => !p.thumbnails));
 
-  // Products get their preview a few seconds after they are published (and a new server
-  // publishes its samples just after it starts): look again until everything is there.
+  // Products get their thumbnails a few seconds after they are published (the server renders
+  // them; a new server publishes its samples as it starts): look again until all are there.
   useEffect(() => {
     if (!waiting) return;
     const timer = setTimeout(products.reload, PREVIEW_POLL_MS);
@@ -50,7 +50,7 @@ export function HomePage() {
         <EmptyState title="No products yet"><p>Products appear here once a template is published.</p></EmptyState>
       ) : (
         <div className="product-grid">
-          {products.data.items.map((product) => <ProductCard key={product.id} product={product} />)}
+          {products.data.items.map((product, index) => <ProductCard key={product.id} product={product} first={index === 0} />)}
         </div>
       )}
     </div>

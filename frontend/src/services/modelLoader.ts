@@ -25,7 +25,35 @@ export function loadToolkit() {
   return toolkit;
 }
 
+/** GLBs asked for before anyone draws them (`preloadModel`), by blob path: a signed URL's query
+ * changes with its expiry, the bytes at a path never do. */
+const early = new Map<string, Promise<ArrayBuffer>>();
+const blobPath = (url: string) => url.split('?')[0];
+
+/** Start downloading a model the page will draw (the product's default GLB, as the configurator
+ * opens): its bytes then arrive while three.js loads and the first job is answered. */
+export function preloadModel(url: string): void {
+  const key = blobPath(url);
+  if (early.has(key)) return;
+  const bytes = fetchBytes(url);
+  bytes.catch(() => early.delete(key));
+  early.set(key, bytes);
+}
+
 export async function fetchGlb(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
+  const preloaded = early.get(blobPath(url));
+  if (preloaded) {
+    early.delete(blobPath(url)); // once: the caller keeps the model
+    try {
+      return await preloaded;
+    } catch {
+      // the early download failed: try again, as if there had been none
+    }
+  }
+  return fetchBytes(url, signal);
+}
+
+async function fetchBytes(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
   const response = await fetchOrFail(resolveApiUrl(url), { signal },
     'The 3D model could not be downloaded. Check your connection and try again.');
   if (!response.ok) throw new ApiError(response.status, null, `The 3D model could not be downloaded (${response.status}).`);

@@ -9,6 +9,8 @@ type Schemas = components['schemas'];
 export type Page = Schemas['Page'];
 
 export type ProductSummary = Schemas['ProductSummary'];
+/** An image of a product's default configuration, rendered on the server (WebP). */
+export type Thumbnail = Schemas['Thumbnail'];
 export type ProductList = Schemas['ProductList'];
 /** The OpenAPI document can only say that `config_schema` is an object: it is the product's
  * JSON Schema (2020-12), whose parts the app reads are described in ./configSchema. */

@@ -1024,6 +1024,12 @@ export interface components {
              */
             preview_url?: string | null;
             /**
+             * Thumbnails
+             * @description Images of the default configuration rendered on the server, smallest first; null until they are made (seconds after the template is published or replaced)
+             * @default null
+             */
+            thumbnails?: components["schemas"]["Thumbnail"][] | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1075,6 +1081,12 @@ export interface components {
              * @default null
              */
             preview_url?: string | null;
+            /**
+             * Thumbnails
+             * @description Images of the default configuration rendered on the server, smallest first; null until they are made (seconds after the template is published or replaced)
+             * @default null
+             */
+            thumbnails?: components["schemas"]["Thumbnail"][] | null;
             /**
              * Created At
              * Format: date-time
@@ -1189,6 +1201,29 @@ export interface components {
         SignedIn: {
             user: components["schemas"]["AccountUser"];
             client: components["schemas"]["AccountClient"];
+        };
+        /** Thumbnail */
+        Thumbnail: {
+            /**
+             * Url
+             * @description Signed, expiring URL of the image (immutable content)
+             */
+            url: string;
+            /**
+             * Width
+             * @description Pixels
+             */
+            width: number;
+            /**
+             * Height
+             * @description Pixels
+             */
+            height: number;
+            /**
+             * Content Type
+             * @description Media type, e.g. image/webp
+             */
+            content_type: string;
         };
         /**
          * User

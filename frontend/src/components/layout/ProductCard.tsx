@@ -1,17 +1,20 @@
-/** A product in the catalogue: its default configuration drawn small, name, description. */
+/** A product in the catalogue: its default configuration as rendered on the server (no WebGL
+ * here: the catalogue loads no three.js and no model), name, description. */
 import { Link } from 'react-router';
-import { useThumbnail } from '../../hooks/useThumbnail';
+import { thumbnailImage } from '../../lib/thumbnails';
 import type { ProductSummary } from '../../types/api';
 
-export function ProductCard({ product }: { product: ProductSummary }) {
-  const { src, failed } = useThumbnail(product.preview_url);
+export function ProductCard({ product, first = false }: { product: ProductSummary; first?: boolean }) {
+  const image = thumbnailImage(product.thumbnails);
   const to = `/configure/${product.id}`;
   return (
     <article className="product-card">
       <Link to={to} className="product-card-image" tabIndex={-1} aria-hidden="true">
-        {src
-          ? <img src={src} alt="" />
-          : <ProductPlaceholder name={product.name} waiting={!product.preview_url} busy={Boolean(product.preview_url) && !failed} />}
+        {image
+          // The first card is in view at once (often the page's largest paint): fetched first.
+          ? <img src={image.src} srcSet={image.srcSet} sizes={image.sizes} width={image.width} height={image.height}
+              alt="" decoding="async" loading={first ? 'eager' : 'lazy'} fetchPriority={first ? 'high' : 'auto'} />
+          : <ProductPlaceholder />}
       </Link>
       <div className="product-card-body">
         <h2><Link to={to}>{product.name}</Link></h2>
@@ -22,14 +25,14 @@ export function ProductCard({ product }: { product: ProductSummary }) {
   );
 }
 
-function ProductPlaceholder({ name, waiting, busy }: { name: string; waiting: boolean; busy: boolean }) {
+function ProductPlaceholder() {
   return (
-    <div className={`product-placeholder${busy ? ' is-busy' : ''}`}>
+    <div className="product-placeholder is-busy">
       <svg viewBox="0 0 64 64" aria-hidden="true">
         <path d="M32 8 54 20v24L32 56 10 44V20Z" />
         <path d="M10 20l22 12 22-12M32 32v24" />
       </svg>
-      {!busy && <span>{waiting ? 'Preview on its way' : name}</span>}
+      <span>Preview on its way</span>
     </div>
   );
 }
