@@ -1,5 +1,6 @@
-"""Command line: `inspect` a template, `generate` a GLB from it; `serve`; `admin` (the
-platform operator's clients, users and keys: accounts/admin_cli.py).
+"""Command line: `inspect` a template, `generate` a GLB from it; `serve`; `migrate` (a
+deployment's one-shot step); `admin` (the platform operator's clients, users and keys:
+accounts/admin_cli.py).
 
 `server_entry.py` and child processes (`engine_process.py`) hand over the arguments (those
 after `--` under `blender --background`). The answer is JSON on stdout, or in the file
@@ -74,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .runtime.serve import add_arguments
 
     add_arguments(serve)
+    migrate = commands.add_parser("migrate", help="apply the database migrations to $DATABASE_URL and exit "
+                                  "(run once before the API and worker processes of a deployment start)")
+    migrate.add_argument("--seed", action="store_true",
+                         help="then create the sample products and the demo client's storefront key, once, "
+                         "so API replicas can start with serve --no-seed without racing to do it")
     from .sandbox import engine_host
 
     engine_host.add_arguments(commands.add_parser("engine-host", help="(internal) a worker's engine process"))
@@ -90,6 +96,8 @@ def main(argv: list[str]) -> int:
         from .runtime.serve import serve
 
         return serve(args)
+    if args.command == "migrate":
+        return _migrate(args)
     if args.command == "admin":
         from .accounts.admin_cli import run as run_admin
 
@@ -128,6 +136,34 @@ def main(argv: list[str]) -> int:
         print(str(exc), file=sys.stderr)
         return 2 if isinstance(exc, (TemplateContractError, ConfigValidationError)) else 1
     _write_answer(output, args.answer)
+    return 0
+
+
+def _migrate(args) -> int:
+    """One-shot: a deployment migrates once, before its API and workers start (each of them
+    would migrate too, under the migrator's advisory lock, but a failed migration should stop
+    the rollout rather than every replica). Prints {"applied": [file names]}."""
+    import asyncio
+
+    from .db.migrator import migrate
+    from .logs import configure_logging
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    if not settings.database_url:
+        print("migrate needs DATABASE_URL (the embedded database migrates itself at serve)", file=sys.stderr)
+        return 2
+    try:
+        applied = asyncio.run(migrate(settings.database_url))
+        if args.seed:
+            from .runtime.serve import _seed
+
+            asyncio.run(_seed(settings))
+    except ConfiguratorError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    _write_answer({"applied": applied}, None)
     return 0
 
 
