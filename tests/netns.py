@@ -238,3 +238,48 @@ class WorkerHost:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(10)
         atexit.unregister(self.kill)
+
+
+class Services:
+    """What every host of a `HostNetwork` shares, in the root namespace: PostgreSQL on loopback
+    and the bridge's address, Azurite on the bridge's address (reachable from here too)."""
+
+    def __init__(self, network: HostNetwork, workdir: str):
+        from configurator_addon.db.embedded import EmbeddedPostgres
+        from fixtures_storage import start_azurite
+
+        os.makedirs(workdir, exist_ok=True)
+        os.chmod(workdir, 0o755)  # as root the cluster runs as `postgres`, which must reach it
+        self.postgres = EmbeddedPostgres(os.path.join(workdir, "postgres"), fast=True,
+                                         remote_interfaces=(network.interface,))
+        self.local_database_url = self.postgres.start()
+        self.database_url = self.postgres.dsn_at(network.address)  # for the hosts
+        azurite_dir = os.path.join(workdir, "azurite")
+        os.makedirs(azurite_dir, exist_ok=True)
+        try:
+            self.azurite, self.storage = start_azurite(azurite_dir, host=network.address)
+        except Exception:
+            self.postgres.stop()
+            raise
+        atexit.register(self.close)
+
+    def host_environment(self, extra: dict | None = None) -> dict:
+        """A worker host's environment: this process's, pointed at the shared services."""
+        return {**os.environ, "DATABASE_URL": self.database_url, "AZURE_STORAGE_CONNECTION_STRING": self.storage,
+                **(extra or {})}
+
+    def close(self) -> None:
+        if self.azurite.poll() is None:
+            self.azurite.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.azurite.wait(10)
+            if self.azurite.poll() is None:
+                self.azurite.kill()
+        self.postgres.stop()
+        atexit.unregister(self.close)
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
