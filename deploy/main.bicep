@@ -1,5 +1,5 @@
 // Configurator on Azure (docs/deploy.md): one resource group holding
-//   - Log Analytics + Application Insights, a Container Apps environment;
+//   - Log Analytics + Application Insights (the apps' traces), a Container Apps environment;
 //   - container app `api` (`serve --role api`, public ingress, the web app at /),
 //     container app `worker` (`serve --role worker`, no ingress, scaled by KEDA on claimable jobs),
 //     Container Apps job `migrate` (`server_entry.py migrate`, started before each rollout);
@@ -360,6 +360,15 @@ resource storageConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' 
   }
 }
 
+// Traces go to Application Insights (observability/tracing.py); the string carries its ingestion key.
+resource insightsConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'appinsights-connection-string'
+  properties: {
+    value: insights.properties.ConnectionString
+  }
+}
+
 resource smtpUrlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(smtpUrl)) {
   parent: vault
   name: 'smtp-url'
@@ -376,10 +385,15 @@ var databaseSecrets = [
     identity: identity.id
   }
 ]
-var storageSecrets = [
+var serviceSecrets = [
   {
     name: 'storage-connection-string'
     keyVaultUrl: storageConnectionSecret.properties.secretUri
+    identity: identity.id
+  }
+  {
+    name: 'appinsights-connection-string'
+    keyVaultUrl: insightsConnectionSecret.properties.secretUri
     identity: identity.id
   }
 ]
@@ -419,6 +433,10 @@ var serviceEnv = [
   {
     name: 'METRICS_PORT'
     value: string(metricsPort)
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    secretRef: 'appinsights-connection-string'
   }
 ]
 var apiEnv = [
@@ -534,7 +552,7 @@ resource api 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
           identity: identity.id
         }
       ]
-      secrets: concat(databaseSecrets, storageSecrets, mailSecrets)
+      secrets: concat(databaseSecrets, serviceSecrets, mailSecrets)
     }
     template: {
       terminationGracePeriodSeconds: apiGraceSeconds
@@ -635,7 +653,7 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = if (deployApps) {
           identity: identity.id
         }
       ]
-      secrets: concat(databaseSecrets, storageSecrets)
+      secrets: concat(databaseSecrets, serviceSecrets)
     }
     template: {
       terminationGracePeriodSeconds: workerGraceSeconds

@@ -241,6 +241,7 @@ def test_every_secret_a_container_references_comes_from_the_vault(template):
         env = env_of(template, app)
         assert env["DATABASE_URL"] == {"name": "DATABASE_URL", "secretRef": "database-url"}
         assert set(env["AZURE_STORAGE_CONNECTION_STRING"]) == {"name", "secretRef"}
+        assert set(env["APPLICATIONINSIGHTS_CONNECTION_STRING"]) == {"name", "secretRef"}  # traces
 
 
 def test_the_containers_run_commands_the_service_has(template):
