@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--config", default="{}", help="configuration as JSON, or @file.json")
     generate.add_argument("-o", "--output", required=True, help="where to write the .glb")
     generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
+    generate.add_argument("--morph", action="store_true", help="a morph GLB: one morph target per number parameter")
     inspect.add_argument("--confine", action="store_true",
                          help="confine this process first: it may read only the template's folder")
     thumbnail = commands.add_parser("thumbnail", help="render the default configuration as {width}.webp "
@@ -119,18 +120,19 @@ def main(argv: list[str]) -> int:
 
                 engine_host.confine_to_template(args.template, args.answer)
             if args.command == "inspect":
-                output = engine.inspect(args.template).as_dict()
+                output = engine.describe(args.template)
             elif args.command == "thumbnail":
                 from .engine.blender.thumbnails import render_template_thumbnails
 
                 output = render_template_thumbnails(engine, args.template, tuple(args.width))
             else:
-                result = engine.generate(args.template, _read_config(args.config), draco=args.draco)
+                result = engine.generate(args.template, _read_config(args.config), draco=args.draco,
+                                         morph=args.morph)
                 with open(args.output, "wb") as handle:
                     handle.write(result.glb)
                 output = {"output": args.output, "bytes": len(result.glb), "cache_key": result.cache_key,
                           "template_version": result.template_version, "config": result.config,
-                          "timings": result.timings, "warnings": result.warnings}
+                          "timings": result.timings, "warnings": result.warnings, "morph": result.morph}
     except ConfiguratorError as exc:
         _write_answer({"error": exc.as_dict()}, args.answer)
         print(str(exc), file=sys.stderr)

@@ -112,6 +112,7 @@ class Worker:
             metrics.template_cache_entries(self.templates.directory)
             self._write_status(row)
             result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
+                                                morph=bool(row["options"].get("morph")),
                                                 version=row["template_version"], before_stage=before_stage)
             spans.stage("upload")
             # One round trip reports progress and tells whether the job is still wanted.

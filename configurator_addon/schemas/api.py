@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JobStatus = Literal["PENDING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "CANCELLED"]
 
@@ -79,6 +79,15 @@ class ConfigurationList(BaseModel):
 
 class JobOptions(_Body):
     draco: bool = Field(False, description="Compress meshes with Draco")
+    morph: bool = Field(False, description="A morph GLB: one morph target per number parameter, valid over the "
+                        "ranges in the root extras (configurator.morph); never Draco-compressed")
+
+    @model_validator(mode="after")
+    def _morph_is_not_compressed(self):
+        """Draco cannot carry morph targets: asking for both is refused (422), not half-served."""
+        if self.morph and self.draco:
+            raise ValueError("morph and draco cannot be combined: Draco cannot carry morph targets")
+        return self
 
 
 class JobCreate(_Body):

@@ -896,6 +896,12 @@ export interface components {
              * @default false
              */
             draco?: boolean;
+            /**
+             * Morph
+             * @description A morph GLB: one morph target per number parameter, valid over the ranges in the root extras (configurator.morph); never Draco-compressed
+             * @default false
+             */
+            morph?: boolean;
         };
         /** LoginRequest */
         LoginRequest: {

@@ -1,0 +1,82 @@
+"""Morph GLBs: time and size of a morph GLB against the exact GLB of the same configuration,
+for each sample, and the morph ranges found per number parameter at the defaults.
+
+Exact and morph jobs run warm in one engine, side by side in the same rounds: each round
+generates every configuration (defaults and the catalog examples) exactly, then every one as
+a morph GLB, so each job starts from another configuration (as a new job does) and both
+kinds see the same machine load. Figures are medians over the rounds; the ratio is the
+one to quote (the machine is shared: see the load average in the results file).
+
+Target (issue 11): a morph GLB costs at most 4× the exact job for the cabinet.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import bench_common as bc
+
+CABINET = "kitchen_base_cabinet"
+TARGET_RATIO = 4.0
+
+
+def _timed(engine, path: str, config: dict, morph: bool):
+    started = time.perf_counter()
+    result = engine.generate(path, config, morph=morph)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def run(quick: bool = False) -> dict:
+    rounds = 3 if quick else 9
+    samples = bc.load_samples()
+    results = {}
+    with bc.quiet():
+        from configurator_addon.engine.blender.generation import Engine
+
+        engine = Engine()
+        for sample in samples:
+            bc.log(f"morph: {sample.slug}")
+            configs = [{}, *sample.examples]
+            engine.generate(sample.path, {})  # loaded and warm before anything is timed
+            exact_ms, morph_ms, exact_bytes, morph_bytes, evaluations = [], [], [], [], []
+            for _ in range(rounds):
+                for config in configs:
+                    elapsed, result = _timed(engine, sample.path, config, morph=False)
+                    exact_ms.append(elapsed)
+                    exact_bytes.append(len(result.glb))
+                for config in configs:
+                    elapsed, result = _timed(engine, sample.path, config, morph=True)
+                    morph_ms.append(elapsed)
+                    morph_bytes.append(len(result.glb))
+                    evaluations.append(result.morph["evaluations"])
+            at_defaults = engine.generate(sample.path, {}, morph=True).morph
+            exact, morph = statistics.median(exact_ms), statistics.median(morph_ms)
+            results[sample.slug] = {
+                "exact_ms_p50": exact, "morph_ms_p50": morph, "time_ratio": morph / exact,
+                "exact_bytes_mean": statistics.mean(exact_bytes), "morph_bytes_mean": statistics.mean(morph_bytes),
+                "size_ratio": statistics.mean(morph_bytes) / statistics.mean(exact_bytes),
+                "evaluations_p50": statistics.median(evaluations), "evaluations_max": max(evaluations),
+                "ranges_at_defaults": at_defaults["ranges"], "notes_at_defaults": at_defaults["notes"],
+                "configurations": len(configs), "rounds": rounds,
+            }
+        engine.cache.clear()
+    bc.print_table("Morph GLB vs exact GLB (warm, median)",
+                   ["sample", "exact ms", "morph ms", "morph/exact", "exact KB", "morph KB", "size ratio", "probes"],
+                   [[slug, bc.fmt(r["exact_ms_p50"]), bc.fmt(r["morph_ms_p50"]), f"{r['time_ratio']:.2f}",
+                     bc.fmt(r["exact_bytes_mean"] / 1024), bc.fmt(r["morph_bytes_mean"] / 1024),
+                     f"{r['size_ratio']:.2f}", bc.fmt(r["evaluations_p50"], 0)] for slug, r in results.items()])
+    bc.print_table("Morph ranges at the defaults",
+                   ["sample", "parameter", "value", "min", "max"],
+                   [[slug, key, f"{found['value']:.4g}", f"{found['min']:.4g}", f"{found['max']:.4g}"]
+                    for slug, r in results.items() for key, found in r["ranges_at_defaults"].items()])
+    summary = []
+    for slug, r in results.items():
+        target = f"≤ {TARGET_RATIO:g}" if slug == CABINET else "—"
+        passed = r["time_ratio"] <= TARGET_RATIO if slug == CABINET else None
+        summary.append(bc.summary_row(f"morph/exact time [{slug}]", r["time_ratio"], target, passed))
+        summary.append(bc.summary_row(f"morph/exact size [{slug}]", r["size_ratio"]))
+    return bc.save_results("morph", summary, {"results": results}, quick=quick)
+
+
+if __name__ == "__main__":
+    run(bc.parse_args(__doc__).quick)
