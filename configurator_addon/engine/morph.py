@@ -26,7 +26,7 @@ MORPH_TOLERANCE_M = 1e-4
 # Probes compare at a part of the tolerance: float32 GLB positions and the deltas' own
 # rounding take the rest.
 PROBE_TOLERANCE_M = 0.5 * MORPH_TOLERANCE_M
-BISECTION_STEPS = 4          # per side: the range end is found to 1/16 of the side's room
+BISECTION_STEPS = 4          # per side: a range end is found to 1/16 of what is left between
 VALIDITY_BISECTION_STEPS = 24  # rules (no Blender) are cheap to ask
 COMBINED_SHRINK_STEPS = 3    # a failed check with all parameters moved halves all ranges
 MIN_CROSS_SHARE = 1 / 8      # a cross term needing a narrower range than this: no range
@@ -49,9 +49,9 @@ class Sample:
 
 
 # `sample(overrides, normals)` evaluates c with some number parameters changed (normals read
-# only when asked: a delta's reference needs them, a check does not); None when that
-# configuration is not valid (a rule refuses it). `valid(overrides)` asks the rules only.
-Sampler = Callable[[dict, bool], "Sample | None"]
+# only when asked: a delta's reference needs them, a check does not); the search asks only
+# for configurations `valid(overrides)` accepts (the schema and its rules, no Blender).
+Sampler = Callable[[dict, bool], Sample]
 
 
 @dataclass
@@ -97,6 +97,7 @@ class RangeSearch:
         self.base: Sample | None = None
         self._validity: dict[tuple, bool] = {}
         self._samples: dict[tuple, Sample | None] = {}
+        self._rooms: dict[str, tuple[float, float]] = {}
 
     def sample(self, overrides: dict, normals: bool = False) -> Sample | None:
         """An evaluation, remembered: the search comes back to some points with another
@@ -105,9 +106,21 @@ class RangeSearch:
         known = self._samples.get(key, False)
         if known is not False and (known is None or not normals or known.normals is not None):
             return known
+        if not self._inside_room(overrides) and not self._valid(overrides):
+            self._samples[key] = None
+            return None
         self.evaluations += 1
         self._samples[key] = found = self._sample(overrides, normals)
         return found
+
+    def _inside_room(self, overrides: dict) -> bool:
+        """One parameter moved within its room: valid already (the room's ends are, and
+        validity along one parameter is taken to be an interval)."""
+        if len(overrides) != 1:
+            return False
+        ((key, value),) = overrides.items()
+        room = self._rooms.get(key)
+        return room is not None and room[0] <= value <= room[1]
 
     def _valid(self, overrides: dict) -> bool:
         key = tuple(sorted(overrides.items()))
@@ -155,6 +168,7 @@ class RangeSearch:
     def _search_parameter(self, number: dict) -> MorphRange:
         key, value = number["key"], number["value"]
         rooms = {side: self._room(number, side) for side in (1, -1)}
+        self._rooms[key] = (rooms[-1], rooms[1])
         found = MorphRange(key, value, value, value)
         sides = sorted((side for side in rooms if rooms[side] != value),
                        key=lambda side: -abs(rooms[side] - value))

@@ -196,11 +196,9 @@ class MorphMaker:
         except ConfigValidationError:
             return None
 
-    def _sample(self, config: dict, overrides: dict, normals: bool) -> Sample | None:
-        full = self._valid(config, overrides)
-        if full is None:
-            return None
-        apply_config(self.entry.inspection.bindings, full, self.view_layer)
+    def _sample(self, config: dict, overrides: dict, normals: bool) -> Sample:
+        """`config` is complete and validated; the search validated `overrides` with it."""
+        apply_config(self.entry.inspection.bindings, {**config, **overrides}, self.view_layer)
         return self._read(normals)
 
     def _read(self, with_normals: bool) -> Sample:
