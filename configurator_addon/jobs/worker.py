@@ -23,7 +23,7 @@ from ..files import write_atomically
 from ..observability import metrics, tracing
 from ..storage import GLB_CONTENT_TYPE, glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
-from .retrying import until_it_lands
+from .retrying import through_storage_outage, until_it_lands
 from .template_files import TemplateFiles
 
 log = logging.getLogger("configurator.worker")
@@ -120,7 +120,8 @@ class Worker:
                 raise JobCancelled("upload")
             started = time.perf_counter()
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"])
-            await self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE)
+            await through_storage_outage(lambda: self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE),
+                                         stop_requested=stop_requested.is_set)
             url = await self.store.url(blob_path, self.settings.public_base_url)
             timings = {**result.timings, "upload_ms": round((time.perf_counter() - started) * 1000, 3)}
             completed = await until_it_lands(lambda: self.queue.complete(
