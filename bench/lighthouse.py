@@ -127,6 +127,8 @@ def audit(url: str, extra_flags: list[str]) -> dict:
         "three_chunks": sorted({r["url"].rsplit("/", 1)[1] for r in requests
                                 if "/assets/" in r["url"] and ("three" in r["url"] or "GLTFLoader" in r["url"])}),
         "glb_requests": sum(1 for r in requests if ".glb" in r["url"].split("?", 1)[0]),
+        "console_errors": [str(item.get("description") or item.get("source"))[:300]
+                           for item in (audits["errors-in-console"].get("details") or {}).get("items", [])],
         "failed_audits": sorted(name for category in ("accessibility", "best-practices", "seo")
                                 for ref in report["categories"][category]["auditRefs"]
                                 if ref["weight"] and audits[ref["id"]]["score"] not in (None, 1)

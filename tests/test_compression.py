@@ -137,3 +137,13 @@ async def test_a_built_script_goes_out_as_its_brotli_copy(client):
         assert "Content-Encoding" not in response.headers
         assert "accept-encoding" in vary(response.headers)
         assert await response.read() == original
+
+
+async def test_a_page_asked_for_without_a_session_cookie_says_nobody_is_logged_in(client):
+    """So the app skips `me` (and its 401 in the console) for anonymous shoppers."""
+    hint = '<meta name="configurator-session" content="none" />'
+    async with client.get("/", headers={"Accept-Encoding": "identity"}) as response:
+        assert hint in (await response.read()).decode()
+    async with client.get("/configure/123", headers={"Accept-Encoding": "identity",
+                                                     "Cookie": "configurator_session=some-token"}) as response:
+        assert hint not in (await response.read()).decode()

@@ -5,7 +5,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { loginPath } from '../lib/nextPath';
 import { ApiError, api } from '../services/api';
-import { expectSession, onSessionEnded, setSession } from '../services/session';
+import { expectSession, onSessionEnded, pageHasNoSession, setSession } from '../services/session';
 import type { AccountClient, AccountUser, Me } from '../types/api';
 import { useToast } from './ToastContext';
 
@@ -50,8 +50,14 @@ export function isAnonymousAnswer(error: unknown): boolean {
 }
 
 export function AuthProvider({ children }: { children: ReactNode }) {
-  // Set while rendering, before any page's effect can send an unsafe request.
+  // Set while rendering, before any page's effect can send an unsafe request. A page served
+  // without a session cookie is anonymous at once.
+  const [noSession] = useState(() => pageHasNoSession(document));
   const [state, setState] = useState<AuthState>(() => {
+    if (noSession) {
+      setSession(null);
+      return ANONYMOUS;
+    }
     expectSession();
     return LOADING;
   });
@@ -64,6 +70,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
+    if (noSession) return;
     const controller = new AbortController();
     api.me(controller.signal).then(
       (me) => become(signedIn(me)),
@@ -75,7 +82,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       },
     );
     return () => controller.abort();
-  }, [become]);
+  }, [become, noSession]);
 
   useEffect(() => onSessionEnded(() => {
     become(ANONYMOUS);

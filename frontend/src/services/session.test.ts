@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { api, ApiError, retryAfterSeconds } from './api';
 import {
-  carriesStorefrontKey, configureSession, csrfToken, expectSession, isExpiredSession, isPublishableKey, onSessionEnded, readStorefrontMeta,
+  carriesStorefrontKey, configureSession, csrfToken, expectSession, isExpiredSession, isPublishableKey, onSessionEnded, pageHasNoSession, readStorefrontMeta,
   refreshSession, resetSessionForTests, sessionFetch, setPageStorefrontKeyForTests, setSession, setStorefrontKey, storefrontKey,
   withStorefrontAccess,
 } from './session';
@@ -387,5 +387,20 @@ describe('storefront key', () => {
     server.calls.length = 0;
     await sessionFetch('/api/v1/products');
     expect(server.calls.map(bearer)).toEqual([`Bearer ${PK}`]);
+  });
+});
+
+describe('a page served without a session cookie', () => {
+  const page = (content: string | null): Pick<Document, 'querySelector'> => ({
+    querySelector: (selector: string) => (content !== null && selector === 'meta[name="configurator-session"]'
+      ? ({ getAttribute: (name: string) => (name === 'content' ? content : null) } as unknown as Element)
+      : null),
+  });
+
+  it('says nobody is logged in only when its meta tag says none', () => {
+    expect(pageHasNoSession(page('none'))).toBe(true);
+    expect(pageHasNoSession(page(null))).toBe(false);
+    expect(pageHasNoSession(page('some'))).toBe(false);
+    expect(pageHasNoSession(undefined)).toBe(false);
   });
 });

@@ -28,6 +28,11 @@ import type { Problem } from '../types/api';
 export const AUTH_PATH = '/api/v1/auth';
 export const REFRESH_PATH = `${AUTH_PATH}/refresh`;
 export const STOREFRONT_META = 'configurator-storefront-key';
+/** `<meta name="configurator-session" content="none">`: the page was asked for without a
+ * session cookie, so nobody is logged in and `me` need not be asked (its 401 would be a
+ * failed request in the console of every anonymous shopper, and a round trip before the
+ * first unsafe request). */
+export const SESSION_META = 'configurator-session';
 export const ACCESS_KEY_PARAM = 'access_key';
 /** About the session cookie itself: never sent with the storefront key. */
 const SESSION_PATHS = new Set([`${AUTH_PATH}/me`, REFRESH_PATH, `${AUTH_PATH}/logout`, `${AUTH_PATH}/password`]);
@@ -84,6 +89,11 @@ export function configureSession(options: { refreshUrl?: string; apiBase?: strin
  * (empty, a secret `sk_` key by mistake) is not sent. */
 export function isPublishableKey(value: string | null | undefined): value is string {
   return typeof value === 'string' && /^pk_[A-Za-z0-9_-]{1,200}$/.test(value);
+}
+
+/** Whether the page says it was served without a session cookie (SESSION_META). */
+export function pageHasNoSession(doc: Pick<Document, 'querySelector'> | undefined): boolean {
+  return doc?.querySelector(`meta[name="${SESSION_META}"]`)?.getAttribute('content') === 'none';
 }
 
 /** The key of `<meta name="configurator-storefront-key" content="pk_…">`, or null. */
