@@ -27,7 +27,7 @@ MORPH_TOLERANCE_M = 1e-4
 # rounding take the rest.
 PROBE_TOLERANCE_M = 0.5 * MORPH_TOLERANCE_M
 BISECTION_STEPS = 4          # per side: a range end is found to 1/16 of what is left between
-VALIDITY_BISECTION_STEPS = 24  # rules (no Blender) are cheap to ask
+VALIDITY_BISECTION_STEPS = 16  # rules (no Blender) are cheap to ask
 COMBINED_SHRINK_STEPS = 3    # a failed check with all parameters moved halves all ranges
 MIN_CROSS_SHARE = 1 / 8      # a cross term needing a narrower range than this: no range
 MIN_NORMAL_CHANGE = 1e-3     # below this over a range, a target carries no NORMAL delta
@@ -147,8 +147,13 @@ class RangeSearch:
                 good = middle
             else:
                 bad = middle
-        rounded = float(f"{good:.6g}")  # a rule's bound (width ≤ 1.0) rather than 0.99999998
-        return rounded if (rounded - value) * side >= 0 and self._valid({key: rounded}) else good
+        # A rule's bound is a round number (width ≤ 0.9): the shortest one in (good, bad) the
+        # rules accept, rather than 0.8999817.
+        for digits in range(2, 8):
+            rounded = float(f"{good:.{digits}g}")
+            if 0 < (rounded - good) * side < (bad - good) * side and self._valid({key: rounded}):
+                return rounded
+        return good
 
     def _same_topology(self, sample: Sample | None) -> bool:
         return sample is not None and sample.topology == self.base.topology

@@ -64,6 +64,12 @@ def _matrix(obj) -> np.ndarray:
     return np.array(obj.matrix_world, dtype=np.float64)
 
 
+def _inverse_3x3(obj) -> np.ndarray:
+    """Inverse of the object's world rotation and scale, by Blender's own maths: numpy's
+    `linalg.inv` costs a millisecond for a 3×3 on a busy machine (LAPACK's threads)."""
+    return np.array(obj.matrix_world.to_3x3().inverted_safe(), dtype=np.float64)
+
+
 class _MeshNode:
     """One exported mesh node: its object, the evaluated vertex of each exported vertex
     (primitives concatenated) and the corner whose normal it carries."""
@@ -74,22 +80,39 @@ class _MeshNode:
         self.vertex_of = vertex_of
         self.primitives = primitives
         self.corner_of: np.ndarray | None = None
-        self.matrix_c: np.ndarray | None = None
+        self.matrix_c: np.ndarray | None = None   # world matrix at c
+        self.inverse_c: np.ndarray | None = None  # inverse of its rotation and scale
 
 
-def _read_mesh(obj, depsgraph):
+def _attribute(mesh, name: str, field: str, dtype, size: int, width: int = 1) -> np.ndarray:
+    """A mesh attribute as an array (zeros when absent). Read through `mesh.attributes`:
+    `mesh.loops.foreach_get("vertex_index")` costs 200× more than the `.corner_vert` layer."""
+    values = np.zeros(size * width, dtype)
+    attribute = mesh.attributes.get(name)
+    if attribute is not None and size:
+        attribute.data.foreach_get(field, values)
+    return values
+
+
+def _read_mesh(obj, depsgraph, with_normals: bool = True):
+    """Evaluated positions (object space), corner → vertex indices, corner normals (or
+    None) and the topology of `obj`'s mesh."""
     evaluated = obj.evaluated_get(depsgraph)
     mesh = evaluated.data
     count = len(mesh.vertices)
-    co = np.empty(count * 3, np.float32)
-    mesh.vertices.foreach_get("co", co)
-    corners = np.empty(len(mesh.loops), np.int32)
-    mesh.loops.foreach_get("vertex_index", corners)
-    materials = np.empty(len(mesh.polygons), np.int32)
-    mesh.polygons.foreach_get("material_index", materials)
-    normals = np.empty(len(mesh.loops) * 3, np.float32)
-    if len(mesh.loops):
-        mesh.corner_normals.foreach_get("vector", normals)
+    co = _attribute(mesh, "position", "vector", np.float32, count, 3)
+    if ".corner_vert" in mesh.attributes:
+        corners = _attribute(mesh, ".corner_vert", "value", np.int32, len(mesh.loops))
+    else:
+        corners = np.empty(len(mesh.loops), np.int32)
+        mesh.loops.foreach_get("vertex_index", corners)
+    materials = _attribute(mesh, "material_index", "value", np.int32, len(mesh.polygons))
+    normals = None
+    if with_normals:
+        normals = np.empty(len(mesh.loops) * 3, np.float32)
+        if len(mesh.loops):
+            mesh.corner_normals.foreach_get("vector", normals)
+        normals = normals.reshape(-1, 3).astype(np.float64)
     # Where the exporter splits vertices follows the sharp edges and faces, so they count too.
     digest = hashlib.blake2b(corners.tobytes() + materials.tobytes(), digest_size=16)
     for name in _SHARPNESS:
@@ -99,7 +122,7 @@ def _read_mesh(obj, depsgraph):
             attribute.data.foreach_get("value", flags)
             digest.update(name.encode() + flags.tobytes())
     topology = (count, len(corners), len(materials), digest.digest())
-    return co.reshape(-1, 3).astype(np.float64), corners, normals.reshape(-1, 3).astype(np.float64), topology
+    return co.reshape(-1, 3).astype(np.float64), corners, normals, topology
 
 
 def _corners_for(vertex_of: np.ndarray, corners: np.ndarray, corner_normals: np.ndarray,
@@ -186,6 +209,7 @@ class MorphMaker:
             mesh_node.corner_of = _corners_for(mesh_node.vertex_of, corners, yup(corner_normals),
                                                np.concatenate(normals))
             mesh_node.matrix_c = _matrix(obj)
+            mesh_node.inverse_c = _inverse_3x3(obj)
             self.nodes.append(mesh_node)
         self.total_vertices = first
 
@@ -206,7 +230,7 @@ class MorphMaker:
         visible = tuple(obj.name for obj in self.scene.objects if obj.visible_get(view_layer=self.view_layer))
         topology, positions, normals = [visible], [], []
         for node in self.nodes:
-            co, _, corner_normals, shape = _read_mesh(node.obj, depsgraph)
+            co, _, corner_normals, shape = _read_mesh(node.obj, depsgraph, with_normals)
             topology.append(shape)
             if len(node.vertex_of) and node.vertex_of.max() >= len(co):
                 return Sample(tuple(topology) + ("short",), np.zeros((0, 3)), np.zeros((0, 3)))
@@ -215,7 +239,7 @@ class MorphMaker:
             if not with_normals:
                 continue
             # Normals: object space now -> world (inverse transpose) -> local space of c.
-            world = corner_normals[node.corner_of] @ np.linalg.inv(matrix[:3, :3])
+            world = corner_normals[node.corner_of] @ _inverse_3x3(node.obj)
             local = world @ node.matrix_c[:3, :3]
             local /= np.maximum(np.linalg.norm(local, axis=1, keepdims=True), 1e-12)
             normals.append(yup(local))
@@ -226,7 +250,7 @@ class MorphMaker:
         for node in self.nodes:
             rows = slice(node.primitives[0][1], node.primitives[-1][1] + node.primitives[-1][2]) \
                 if node.primitives else slice(0, 0)
-            local[rows] = yup(world_delta[rows] @ np.linalg.inv(node.matrix_c[:3, :3]).T)
+            local[rows] = yup(world_delta[rows] @ node.inverse_c.T)
         return local
 
     # -- the whole thing --------------------------------------------------------------------
