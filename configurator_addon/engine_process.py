@@ -14,6 +14,11 @@ holds what the child would lack: an extension's wheels (Blender installs them in
 writes the command's JSON answer to a file named by `--answer` (Blender prints its own lines
 on stdout, so stdout cannot carry it). An answer holding an error is raised here as the
 error's own `ConfiguratorError` class; no answer at all is `EngineProcessError`.
+
+With `memory_limit_bytes`, `run_engine_async` watches the child's size and stops it past the
+limit (`MemoryLimitExceeded`), the kernel's limit on its heap at four times that as the
+backstop: an upload's inspection runs on the API's host, where a template whose defaults grow
+without bound must not take the host down.
 """
 from __future__ import annotations
 
@@ -21,15 +26,19 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 
-from .errors import ConfiguratorError, EngineProcessError, EngineTimedOut
+from .errors import ConfiguratorError, EngineProcessError, EngineTimedOut, MemoryLimitExceeded
+from .process_memory import memory_bytes
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 CHILD_ENTRY = os.path.join(PACKAGE_DIR, "child_entry.py")
 STDERR_TAIL_CHARS = 2000
+MEMORY_SAMPLE_SECONDS = 0.02  # as the worker samples its engine
+HEAP_BACKSTOP_FACTOR = 4
 
 
 def _running_blender() -> str | None:
@@ -87,16 +96,43 @@ def run_engine(args: list[str], *, timeout: float, blender_path: str | None = No
 
 
 async def run_engine_async(args: list[str], *, timeout: float, blender_path: str | None = None,
-                           env: dict[str, str] | None = None) -> dict:
+                           env: dict[str, str] | None = None, memory_limit_bytes: int | None = None) -> dict:
     """`run_engine` for the event loop; `env` replaces the child's whole environment."""
     with _answer_file() as answer:
         process = await asyncio.create_subprocess_exec(
             *child_command([*args, "--answer", answer], blender_path), env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        watch = None
+        if memory_limit_bytes:
+            _limit_heap(process.pid, HEAP_BACKSTOP_FACTOR * memory_limit_bytes)
+            watch = asyncio.create_task(_watch_memory(process, memory_limit_bytes))
         try:
             _, stderr = await asyncio.wait_for(process.communicate(), timeout)
         except TimeoutError:
             process.kill()
             await process.wait()
             raise EngineTimedOut(f"the engine took longer than {timeout:g} s and was stopped") from None
+        finally:
+            if watch is not None:
+                watch.cancel()
+        if watch is not None and not watch.cancelled() and watch.done() and watch.result():
+            raise MemoryLimitExceeded(f"the engine process grew past {memory_limit_bytes >> 20} MiB and was stopped")
         return _read_answer(answer, process.returncode, stderr.decode(errors="replace"))
+
+
+def _limit_heap(pid: int, limit: int) -> None:
+    """The kernel's limit on the child's heap (Linux; elsewhere the watch alone)."""
+    if hasattr(resource, "prlimit"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
+
+
+async def _watch_memory(process: asyncio.subprocess.Process, limit: int) -> bool:
+    """True once the child grew past `limit` and was killed; returns False when it ends."""
+    while process.returncode is None:
+        if memory_bytes(process.pid) > limit:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            return True
+        await asyncio.sleep(MEMORY_SAMPLE_SECONDS)
+    return False

@@ -16,9 +16,9 @@ import bpy
 from template_fixtures import _box_node_group, _material, _mesh_object, _product, _reset, _save
 
 
-def build_doubling(path):
-    """`Doublings` (0-40) joins the geometry with a shifted copy of itself, again and again:
-    a 100 × 100 grid has 10,201 vertices, × 2^n after n doublings."""
+def build_doubling(path, default=0):
+    """`Doublings` (0-40, `default` by default) joins the geometry with a shifted copy of
+    itself, again and again: a 100 × 100 grid has 10,201 vertices, × 2^n after n doublings."""
     _reset()
     product = _product("Doubling Grid")
     tree = bpy.data.node_groups.new("Doubling", "GeometryNodeTree")
@@ -45,8 +45,17 @@ def build_doubling(path):
     links.new(repeat_out.outputs["Geometry"], set_material.inputs["Geometry"])
     links.new(set_material.outputs[0], group_out.inputs["Geometry"])
     body = _mesh_object("Grid", product)
-    body.modifiers.new("Shape", "NODES").node_group = tree
-    return _save(path)
+    modifier = body.modifiers.new("Shape", "NODES")
+    modifier.node_group = tree
+    if not default:
+        return _save(path)
+    # A bomb by default: the value is set after the last evaluation and the scene written with
+    # no other (saving the main file would evaluate it here); then the grid is removed before
+    # anything else is built in this process.
+    modifier[doublings.identifier] = default
+    bpy.data.libraries.write(path, {bpy.context.scene}, compress=False)
+    bpy.data.objects.remove(body)
+    return path
 
 
 def build_outside_image(path, image_path):
@@ -77,5 +86,7 @@ def build_outside_image(path, image_path):
 if __name__ == "__main__":
     out_dir, image = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
-    print(json.dumps({"doubling": build_doubling(os.path.join(out_dir, "doubling.blend")),
-                      "outside_image": build_outside_image(os.path.join(out_dir, "outside_image.blend"), image)}))
+    paths = {"doubling": build_doubling(os.path.join(out_dir, "doubling.blend")),
+             "outside_image": build_outside_image(os.path.join(out_dir, "outside_image.blend"), image)}
+    paths["doubling_by_default"] = build_doubling(os.path.join(out_dir, "doubling_by_default.blend"), 40)
+    print(json.dumps(paths))

@@ -23,9 +23,12 @@ from configurator_addon.errors import (
     GeometryLimitExceeded,
     JobTimedOut,
     MemoryLimitExceeded,
+    TemplateContractError,
     TemplateUnreadableError,
 )
+from configurator_addon.process_memory import memory_bytes
 from configurator_addon.sandbox.sandboxed_engine import SandboxedEngine
+from configurator_addon.services.template_inspection import TemplateInspector
 from configurator_addon.settings import Settings
 
 SECRET = b"SECRET-MARKER-42"
@@ -196,6 +199,29 @@ async def test_limits_stop_bombs_and_the_engine_goes_on(tmp_path, bombs, fixture
             await engine.generate(slow, {"detail": 9})
     finally:
         await engine.close()
+
+
+async def test_an_upload_whose_defaults_grow_without_bound_is_stopped_at_the_memory_limit(tmp_path, bombs):
+    """Inspection runs on the API's host: a template whose default configuration is a memory
+    bomb is refused with INSPECTION_MEMORY once its process passes ENGINE_MEMORY_LIMIT_MB, under
+    a time limit it never reaches, and the child is gone."""
+    settings = _settings(tmp_path, engine_memory_limit_mb=1024, inspection_timeout_seconds=300)
+    inspector = TemplateInspector(settings)
+    with open(bombs["doubling_by_default"], "rb") as handle:
+        template = handle.read()
+    children_before = _children()
+    with pytest.raises(TemplateContractError) as refused:
+        await inspector.inspect(template)
+    assert [(e.code, e.location) for e in refused.value.errors] == [("INSPECTION_MEMORY", "template")]
+    assert "1024 MiB" in refused.value.errors[0].message
+    assert all(memory_bytes(pid) == 0 for pid in _children() - children_before)
+    with open(bombs["doubling"], "rb") as handle:  # the same template with small defaults inspects
+        assert "doublings" in (await inspector.inspect(handle.read()))["schema"]["properties"]
+
+
+def _children() -> set[int]:
+    with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as handle:
+        return {int(pid) for pid in handle.read().split()}
 
 
 async def test_a_crashed_engine_fails_its_job_and_is_replaced(tmp_path, fixture_templates):

@@ -3,8 +3,9 @@
 Uploads are untrusted: the API process never loads them into itself. A child process runs
 the engine's `inspect` command, confined to the upload's folder (`--confine`, see
 docs/security.md), with an environment built from nothing (no secret reaches it) and the
-`INSPECTION_TIMEOUT_SECONDS` limit. At most `INSPECTION_CONCURRENCY` run at once: an upload
-beyond that is refused at once with 503 and `Retry-After`, not queued behind them.
+`INSPECTION_TIMEOUT_SECONDS` and `ENGINE_MEMORY_LIMIT_MB` limits. At most
+`INSPECTION_CONCURRENCY` run at once: an upload beyond that is refused at once with 503 and
+`Retry-After`, not queued behind them.
 
 The catalogue's thumbnails of a template are rendered the same way (`render_thumbnails`: the
 engine's `thumbnail` command, same confinement, environment, time and geometry limits), one
@@ -17,7 +18,7 @@ import os
 import tempfile
 
 from ..engine_process import run_engine_async
-from ..errors import EngineTimedOut, ErrorDetail, OverCapacityError, TemplateContractError
+from ..errors import EngineTimedOut, ErrorDetail, MemoryLimitExceeded, OverCapacityError, TemplateContractError
 from ..sandbox.sandboxed_engine import engine_environment
 
 
@@ -43,12 +44,20 @@ class TemplateInspector:
             args = ["inspect", path, *(["--confine"] if self.settings.engine_sandbox else [])]
             try:
                 return await run_engine_async(args, timeout=timeout, blender_path=self.settings.blender_path,
-                                              env={**engine_environment(folder), **self._limits()})
+                                              env={**engine_environment(folder), **self._limits()},
+                                              memory_limit_bytes=self._memory_limit())
             except EngineTimedOut:
                 raise TemplateContractError(
                     "inspecting the template took too long",
                     [ErrorDetail(code="INSPECTION_TIMEOUT", location="template",
                                  message=f"no answer within {timeout:.0f} s")],
+                ) from None
+            except MemoryLimitExceeded:
+                raise TemplateContractError(
+                    "inspecting the template took too much memory",
+                    [ErrorDetail(code="INSPECTION_MEMORY", location="template",
+                                 message=f"its default configuration grew past "
+                                         f"{self.settings.engine_memory_limit_mb} MiB")],
                 ) from None
 
     async def render_thumbnails(self, template: bytes, widths: tuple[int, ...]) -> dict:
@@ -63,13 +72,17 @@ class TemplateInspector:
                         *(["--confine"] if self.settings.engine_sandbox else [])]
                 answer = await run_engine_async(args, timeout=self.settings.inspection_timeout_seconds,
                                                 blender_path=self.settings.blender_path,
-                                                env={**engine_environment(folder), **self._limits()})
+                                                env={**engine_environment(folder), **self._limits()},
+                                                memory_limit_bytes=self._memory_limit())
                 images = {}
                 for width in widths:
                     # Named by the child, inside the folder it was confined to: never a path it chose.
                     with open(os.path.join(folder, f"{int(width)}.webp"), "rb") as handle:
                         images[int(width)] = handle.read()
         return {"engine": answer.get("engine"), "render_ms": answer.get("render_ms"), "images": images}
+
+    def _memory_limit(self) -> int:
+        return self.settings.engine_memory_limit_mb << 20
 
     def _limits(self) -> dict[str, str]:
         return {"GEOMETRY_LIMIT_VERTICES": str(self.settings.geometry_limit_vertices),
