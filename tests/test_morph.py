@@ -7,6 +7,8 @@ kinks, topology changes, rules and cross terms by itself (the synthetic cases at
 """
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -285,6 +287,40 @@ async def test_the_morph_job_option_returns_a_glb_with_targets_under_its_own_key
     again = await api.post("/api/v1/jobs", json={"product_id": product["id"], "config_data": {},
                                                  "options": {"morph": True}})
     assert again.status == 200 and (await again.json())["cache_key"] == morph["cache_key"]
+
+
+@pytest.mark.slow
+@pytest.mark.real_inspector
+async def test_an_upload_stores_each_number_parameter_morph_range(api, samples):
+    """Uploads are inspected by `inspect --confine` in a child Blender: its answer, stored
+    with the product, carries the morph ranges at the defaults."""
+    product = await upload_product(api, samples["range_hood"], name="Hood")
+    by_key = {p["key"]: p for p in product["parameters"]}
+    assert by_key["width"]["morph"]["at_defaults"] is True
+    assert by_key["width"]["morph"]["min"] < 0.9 < by_key["width"]["morph"]["max"]
+    assert "morph" not in by_key["style"]
+
+
+@pytest.mark.slow
+async def test_a_confined_engine_process_makes_morph_glbs(tmp_path, samples):
+    from configurator_addon.sandbox.sandboxed_engine import SandboxedEngine
+    from configurator_addon.settings import Settings
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    path = shutil.copy(samples["range_hood"], folder / "range_hood.blend")
+    engine = SandboxedEngine(Settings(var_dir=str(tmp_path / "var")), str(folder))
+    try:
+        result = await engine.generate(str(path), {}, morph=True)
+        exact = await engine.generate(str(path), {})
+    finally:
+        await engine.close()
+    assert set(result.morph["ranges"]) == {"width", "chimney_height"}
+    assert morph_ranges(result.glb) == result.morph["ranges"]
+    width = result.morph["ranges"]["width"]
+    assert width["max"] > width["min"]
+    assert sorted(world_positions(result.glb)) == sorted(world_positions(exact.glb))
+    assert result.cache_key != exact.cache_key
 
 
 async def test_morph_with_draco_is_a_422_problem(api, samples):
