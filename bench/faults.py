@@ -1,7 +1,8 @@
 """Faults under load: shoppers (`shoppers.py`) run against a real `serve --workers W` on a
 PostgreSQL cluster and an Azurite of this run's own, while one fault at a time strikes —
 
-- `kills`: a random worker process SIGKILLed every `--kill-every` s for `--kill-for` s;
+- `kills`: a worker process SIGKILLed every `--kill-every` s for `--kill-for` s (one the
+  database says is mid-job, when there is one);
 - `postgres`: the cluster stopped (fast shutdown) and started again on the same port;
 - `storage`: Azurite stopped for `--outage` s and started again on the same port and data.
 
@@ -9,14 +10,16 @@ After each fault the shoppers stop, the queue drains (no job left PENDING, QUEUE
 PROCESSING), and the run is judged from the database, the blob store and the server's
 structured log (`audit`): every job a shopper submitted exists and is terminal; none
 completed twice (the worker's "job completed" event, one per completion, counted per job
-id; a job born COMPLETED from the result cache has none); every completed job's GLB is in the
-store; no shopper saw a 5xx other than 503, nor a 503 outside the fault's window (plus
+id; a job born COMPLETED from the result cache has none, nor one whose worker was killed
+between its COMPLETE and its log line); every completed job's GLB is in the store; no
+shopper saw a 5xx other than 503, nor a 503 outside the fault's window (plus
 `GRACE_SECONDS`); and a fresh job completes afterwards.
 
 tests/test_faults_under_load.py runs the same faults, shorter, with this module's parts.
 
 Prints per fault: submitted, completed, failed, lost, duplicated, 5xx other than 503, 503
-count, drain time. Writes bench/results/faults.json.
+count, drain time (after the shoppers stopped; `drained_after_fault_s` in the JSON counts from the
+fault's end). Writes bench/results/faults.json.
 """
 from __future__ import annotations
 
@@ -297,8 +300,10 @@ async def under_load(rig: Rig, load: Load, fault, *, shoppers: int, seconds: flo
                          seconds=seconds, new_ratio=new_ratio, job_timeout=90, linger=60)
     await striking  # a fault always ends (it may outlast the shoppers)
     drain_s = await drain(rig.dsn)
+    drained_after_fault_s = time.time() - window.ended
     outcome = await audit(rig, stats, window)
-    outcome.update({"shopped_s": round(elapsed, 1), "drain_s": round(drain_s, 2), "actions": window.actions,
+    outcome.update({"shopped_s": round(elapsed, 1), "drain_s": round(drain_s, 2),
+                    "drained_after_fault_s": round(drained_after_fault_s, 1), "actions": window.actions,
                     "probes": window.probes,
                     "window_s": round(window.ended - window.started, 1),
                     "fresh_job": await fresh_job(rig, load)})
@@ -307,7 +312,7 @@ async def under_load(rig: Rig, load: Load, fault, *, shoppers: int, seconds: flo
 
 async def drain(dsn: str, timeout: float = DRAIN_TIMEOUT_SECONDS) -> float:
     """Seconds until no job is left PENDING, QUEUED or PROCESSING (polling the database)."""
-    started = time.monotonic()
+    started, left = time.monotonic(), "?"
     while True:
         with contextlib.suppress(OSError, asyncpg.PostgresError):
             conn = await asyncpg.connect(dsn)

@@ -7,12 +7,13 @@ store, the server's structured log and every answer the shoppers got (`bench/fau
 whose longer runs these are): every job a shopper submitted exists and is terminal —
 COMPLETED, or FAILED with WORKER_CRASHED/WORKER_LOST only when every one of its attempts was
 killed under it (its retries spent: what the queue promises), nothing else; none completed
-twice (one "job completed" event per job id, and one for every job a worker computed); the
-GLB of every completed job is in the store; no 5xx but 503, and 503 only while the fault
-lasted (plus a few seconds' grace); and a fresh job completes afterwards.
+twice (at most one "job completed" event per job id, and one for every job a worker
+computed unless that worker was killed between its COMPLETE and its log line); the GLB of
+every completed job is in the store; no 5xx but 503, and 503 only while the fault lasted
+(plus a few seconds' grace); and a fresh job completes afterwards.
 
-One server for the three faults (its start, seeding and warm-up are most of a minute);
-each fault starts from a drained queue."""
+One server for the three faults (its start, seeding and warm-up take a minute or more; at a
+load average of 17 they took 3.5 minutes); each fault starts from a drained queue."""
 from __future__ import annotations
 
 import asyncio
