@@ -68,7 +68,9 @@ async def workload(api: sc.Api, count: int) -> list[tuple[str, dict]]:
     _, listing = await api.get("/api/v1/products?limit=100")
     products = [(await api.get(f"/api/v1/products/{p['id']}"))[1] for p in listing["items"]]
     cabinet = next(p for p in products if p["name"] == sc.CABINET)
-    mix = [(p["id"], config) for p in products for config in bc.config_mix(p["config_schema"], size=8)]
+    # Products take turns in the mix, so every template is loaded within the first few dozen jobs.
+    mixes = [[(p["id"], config) for config in bc.config_mix(p["config_schema"], size=8)] for p in products]
+    mix = [entry for turn in itertools.zip_longest(*mixes) for entry in turn if entry is not None]
     distinct = distinct_cabinet_configs(cabinet["config_schema"])
     return [mix[(i // REPEAT_EVERY) % len(mix)] if i % REPEAT_EVERY == REPEAT_EVERY - 1
             else (cabinet["id"], next(distinct)) for i in range(count)]
