@@ -125,6 +125,7 @@ async def test_a_submitted_job_is_traced_from_the_callers_traceparent_through_th
             assert http["attributes"]["http.request.method"] == "POST"
             assert http["attributes"]["http.response.status_code"] == 202
             assert http["attributes"]["configurator.client_id"] == str(DEMO_CLIENT_ID)
+            assert (http["attributes"]["job.id"], http["attributes"]["job.shared"]) == (job["id"], False)
             assert http["resource"]["service.name"] == "configurator"
             assert http["resource"]["configurator.role"] == "api"
 

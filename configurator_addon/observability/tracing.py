@@ -134,6 +134,18 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
+def submitted(job_id, created: bool) -> None:
+    """On the request's span: the job it submitted (`job.id`, as on the worker's spans), and
+    whether it joined one already in flight (`job.shared`), whose spans are in another trace."""
+    if _provider is None:
+        return
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    span.set_attribute("job.id", str(job_id))
+    span.set_attribute("job.shared", not created)
+
+
 def _context_of(carrier) -> object:
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 

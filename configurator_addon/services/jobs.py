@@ -42,12 +42,14 @@ class JobService:
 
         options = export_options(draco, morph)  # a morph GLB has a key of its own
         cache_key = result_cache_key(product["template_version"], config, options)
-        return await self.queue.submit(
+        row, created = await self.queue.submit(
             client_id=client_id, product_id=product["id"], configuration_id=configuration_id, user_id=user_id,
             template_blob_path=product["template_blob_path"], template_version=product["template_version"],
             config_data=config, options=options, cache_key=cache_key, max_retries=self.max_retries,
             traceparent=tracing.current_traceparent(),  # the worker's spans join this request's trace
         )
+        tracing.submitted(row["id"], created)
+        return row, created
 
     async def get(self, client_id, job_id):
         return found(await self.queue.get(job_id, client_id), f"no job {job_id}")
