@@ -256,6 +256,17 @@ def test_a_morph_glb_is_the_same_bytes_whatever_ran_before(engine, samples, morp
     assert engine.generate(path, {}, morph=True).glb == morphs["kitchen_base_cabinet"][0].glb
 
 
+def test_an_exact_glb_after_a_morph_job_is_the_exact_glb(engine, samples, morphs):
+    """A morph job leaves the template at its last probe and removes its numbering modifiers
+    without evaluating: the next exact job must not see either."""
+    _, exact = morphs["kitchen_base_cabinet"]
+    before = engine.generate(samples["kitchen_base_cabinet"], {})
+    engine.generate(samples["kitchen_base_cabinet"], {"width": 0.45}, morph=True)
+    again = engine.generate(samples["kitchen_base_cabinet"], {})
+    assert again.glb == before.glb == exact.glb
+    assert again.datablocks == before.datablocks  # the numbering node group is gone again
+
+
 def test_morph_results_have_their_own_cache_key(morphs):
     morph, exact = morphs["range_hood"]
     assert morph.cache_key != exact.cache_key
