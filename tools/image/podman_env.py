@@ -20,7 +20,8 @@ import shlex
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PODMAN_DIR = os.path.join(ROOT, "var", "podman")
+# Resolved: podman records where its storage is and refuses the same store under another path.
+PODMAN_DIR = os.path.realpath(os.path.join(ROOT, "var", "podman"))
 # The most each limit may be, whatever the machine's hard limit says.
 CEILINGS = {"nofile": (resource.RLIMIT_NOFILE, 1048576), "nproc": (resource.RLIMIT_NPROC, 32767)}
 
