@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("-o", "--output", required=True, help="where to write the .glb")
     generate.add_argument("--draco", action="store_true", help="compress meshes with Draco")
     generate.add_argument("--morph", action="store_true", help="a morph GLB: one morph target per number parameter")
+    generate.add_argument("--format", choices=("glb", "usdz"), default="glb",
+                          help="the file to write: a GLB, or a USDZ for AR (iOS AR Quick Look)")
     inspect.add_argument("--confine", action="store_true",
                          help="confine this process first: it may read only the template's folder")
     thumbnail = commands.add_parser("thumbnail", help="render the default configuration as {width}.webp "
@@ -127,12 +129,13 @@ def main(argv: list[str]) -> int:
                 output = render_template_thumbnails(engine, args.template, tuple(args.width))
             else:
                 result = engine.generate(args.template, _read_config(args.config), draco=args.draco,
-                                         morph=args.morph)
+                                         morph=args.morph, file_format=args.format)
                 with open(args.output, "wb") as handle:
                     handle.write(result.glb)
                 output = {"output": args.output, "bytes": len(result.glb), "cache_key": result.cache_key,
                           "template_version": result.template_version, "config": result.config,
-                          "timings": result.timings, "warnings": result.warnings, "morph": result.morph}
+                          "timings": result.timings, "warnings": result.warnings, "morph": result.morph,
+                          "format": args.format}
     except ConfiguratorError as exc:
         _write_answer({"error": exc.as_dict()}, args.answer)
         print(str(exc), file=sys.stderr)

@@ -10,10 +10,13 @@ from .config_validation import canonical_json
 OUTPUT_FORMAT_VERSION = 1
 
 
-def export_options(draco: bool, morph: bool = False) -> dict:
+def export_options(draco: bool, morph: bool = False, file_format: str = "glb") -> dict:
     """Export options of a generation, as they enter the result cache key. `morph` enters
     only when set, so the keys of exact GLBs are those they always were; a morph GLB is
-    never compressed with Draco (Draco cannot carry morph targets)."""
+    never compressed with Draco (Draco cannot carry morph targets). A USDZ ("usdz") enters
+    as `file_format`, GLBs keeping their keys; it has neither Draco nor morph targets."""
+    if file_format != "glb":
+        return {"draco": False, "file_format": file_format, "format": OUTPUT_FORMAT_VERSION}
     if morph:
         return {"draco": False, "format": OUTPUT_FORMAT_VERSION, "morph": True}
     return {"draco": bool(draco), "format": OUTPUT_FORMAT_VERSION}

@@ -21,7 +21,7 @@ from ..db.listen import listen_forever
 from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
 from ..observability import metrics, tracing
-from ..storage import GLB_CONTENT_TYPE, glb_blob_path
+from ..storage import RESULT_CONTENT_TYPES, glb_blob_path
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import through_storage_outage, until_it_lands
 from .template_files import TemplateFiles
@@ -113,14 +113,17 @@ class Worker:
             self._write_status(row)
             result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
                                                 morph=bool(row["options"].get("morph")),
+                                                file_format=row["options"].get("file_format", "glb"),
                                                 version=row["template_version"], before_stage=before_stage)
             spans.stage("upload")
             # One round trip reports progress and tells whether the job is still wanted.
             if await until_it_lands(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
                 raise JobCancelled("upload")
             started = time.perf_counter()
-            blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"])
-            await through_storage_outage(lambda: self.store.put(blob_path, result.glb, GLB_CONTENT_TYPE),
+            file_format = row["options"].get("file_format", "glb")  # a USDZ goes out as one (AR Quick Look)
+            blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"], file_format)
+            content_type = RESULT_CONTENT_TYPES[file_format]
+            await through_storage_outage(lambda: self.store.put(blob_path, result.glb, content_type),
                                          stop_requested=stop_requested.is_set)
             url = await self.store.url(blob_path, self.settings.public_base_url)
             timings = {**result.timings, "upload_ms": round((time.perf_counter() - started) * 1000, 3)}

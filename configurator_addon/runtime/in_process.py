@@ -34,9 +34,9 @@ class InProcessEngine:
         self.engine = engine
 
     async def generate(self, path: str, config: dict, *, draco: bool = False, morph: bool = False,
-                       version: str | None = None, before_stage=None):
+                       file_format: str = "glb", version: str | None = None, before_stage=None):
         return await self.executor.run(self.engine.generate, path, config, draco=draco, morph=morph,
-                                       version=version, before_stage=before_stage)
+                                       file_format=file_format, version=version, before_stage=before_stage)
 
 
 class InProcessServer:

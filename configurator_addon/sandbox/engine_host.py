@@ -117,7 +117,8 @@ def _generate(engine, request: dict, fd_in: int, fd_out: int) -> None:
 
     try:
         result = engine.generate(request["path"], request["config"], draco=bool(request.get("draco")),
-                                 morph=bool(request.get("morph")), version=request.get("version"),
+                                 morph=bool(request.get("morph")), file_format=request.get("format", "glb"),
+                                 version=request.get("version"),
                                  before_stage=before_stage)
     except ConfiguratorError as error:
         write_message(fd_out, {"error": error.as_dict()})

@@ -162,8 +162,10 @@ class SandboxedEngine:
 
     # -- jobs ----------------------------------------------------------------------------
     async def generate(self, path: str, config: dict, *, draco: bool = False, morph: bool = False,
-                       version: str | None = None, before_stage=None) -> GenerationResult:
-        """The GLB of `config` (a morph GLB with `morph`), made by the engine process;
+                       file_format: str = "glb", version: str | None = None,
+                       before_stage=None) -> GenerationResult:
+        """The GLB of `config` (a morph GLB with `morph`, a USDZ with `file_format="usdz"`),
+        made by the engine process;
         `before_stage(name)` may raise `JobCancelled` to stop before a stage."""
         async with self._lock:
             engine = await self._ensure_started()
@@ -172,7 +174,8 @@ class SandboxedEngine:
             try:
                 result = await asyncio.wait_for(
                     self._exchange(engine, {"op": "generate", "path": os.path.abspath(path), "config": config,
-                                            "draco": draco, "morph": morph, "version": version},
+                                            "draco": draco, "morph": morph, "format": file_format,
+                                            "version": version},
                                    before_stage),
                     self.settings.job_timeout_seconds)
             except TimeoutError:

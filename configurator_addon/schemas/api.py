@@ -81,12 +81,23 @@ class JobOptions(_Body):
     draco: bool = Field(False, description="Compress meshes with Draco")
     morph: bool = Field(False, description="A morph GLB: one morph target per number parameter, valid over the "
                         "ranges in the root extras (configurator.morph); never Draco-compressed")
+    format: Literal["glb", "usdz"] = Field("glb", description="The result's file: a GLB, or a USDZ for AR "
+                                           "(iOS AR Quick Look; served as model/vnd.usdz+zip)")
 
     @model_validator(mode="after")
     def _morph_is_not_compressed(self):
         """Draco cannot carry morph targets: asking for both is refused (422), not half-served."""
         if self.morph and self.draco:
             raise ValueError("morph and draco cannot be combined: Draco cannot carry morph targets")
+        return self
+
+    @model_validator(mode="after")
+    def _usdz_is_plain(self):
+        """A USDZ has neither Draco compression nor morph targets: asking for either with it
+        is refused (422), not quietly dropped."""
+        if self.format == "usdz" and (self.morph or self.draco):
+            raise ValueError("format usdz cannot be combined with draco or morph: a USDZ has neither "
+                             "Draco compression nor morph targets")
         return self
 
 

@@ -18,7 +18,8 @@ class JobService:
         self.max_retries = max_retries
 
     async def submit(self, client_id, user_id, *, product_id=None, configuration_id=None, config_data=None,
-                     draco: bool = False, morph: bool = False, visible: Visibility = EVERY):
+                     draco: bool = False, morph: bool = False, file_format: str = "glb",
+                     visible: Visibility = EVERY):
         """A saved configuration (one the caller sees: `visible`), or a product with
         configuration values. Returns (job row, created). 422 for an invalid configuration,
         404 for unknown ids."""
@@ -40,7 +41,7 @@ class JobService:
         else:
             raise BadRequestError("give configuration_id, or product_id with config_data")
 
-        options = export_options(draco, morph)  # a morph GLB has a key of its own
+        options = export_options(draco, morph, file_format)  # a morph GLB or a USDZ has a key of its own
         cache_key = result_cache_key(product["template_version"], config, options)
         row, created = await self.queue.submit(
             client_id=client_id, product_id=product["id"], configuration_id=configuration_id, user_id=user_id,

@@ -24,6 +24,8 @@ MAX_BLOB_PATH_LENGTH = 1024
 # Blob paths name their content (template version, result cache key): cache them for good.
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 GLB_CONTENT_TYPE = "model/gltf-binary"
+# A generated result is a GLB or a USDZ for AR: AR Quick Look wants the .usdz name and type.
+RESULT_CONTENT_TYPES = {"glb": GLB_CONTENT_TYPE, "usdz": "model/vnd.usdz+zip"}
 # Catalogue thumbnails rendered on the server (services/products.py): what browsers may fetch
 # besides GLBs, and the type each is served as.
 THUMBNAIL_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png"}
@@ -94,20 +96,20 @@ def template_blob_path(client_id: object, product_id: object, template_version: 
 
 
 def is_served_blob(path: str) -> bool:
-    """Whether browsers may fetch the blob: generated GLBs and thumbnails, never templates."""
+    """Whether browsers may fetch the blob: generated GLBs and USDZs and thumbnails, never templates."""
     parts = path.split("/")
     if len(parts) != 3:
         return False
     if parts[1] == "thumbnails":
         return parts[2].rpartition(".")[2] in THUMBNAIL_CONTENT_TYPES
-    return parts[1] == "glb" and parts[2].endswith(".glb")
+    return parts[1] == "glb" and parts[2].rpartition(".")[2] in RESULT_CONTENT_TYPES
 
 
 def served_content_type(path: str) -> str:
     """The media type a served blob (`is_served_blob`) goes out as."""
     if path.split("/")[1] == "thumbnails":
         return THUMBNAIL_CONTENT_TYPES[path.rpartition(".")[2]]
-    return GLB_CONTENT_TYPE
+    return RESULT_CONTENT_TYPES[path.rpartition(".")[2]]
 
 
 def thumbnail_blob_path(client_id: object, digest: object, extension: str) -> str:
@@ -120,11 +122,14 @@ def thumbnail_blob_path(client_id: object, digest: object, extension: str) -> st
     return validate_blob_path(f"{client}/thumbnails/{name}.{extension}")
 
 
-def glb_blob_path(client_id: object, cache_key: object) -> str:
-    """Where a generated GLB is stored, keyed by its result cache key."""
+def glb_blob_path(client_id: object, cache_key: object, file_format: str = "glb") -> str:
+    """Where a generated GLB (or USDZ: `file_format` "usdz") is stored, keyed by its result
+    cache key."""
     client = _single_segment(client_id, "client_id")
     key = _single_segment(cache_key, "cache_key")
-    return validate_blob_path(f"{client}/glb/{key}.glb")
+    if file_format not in RESULT_CONTENT_TYPES:
+        raise BlobPathError(f"results are {', '.join(RESULT_CONTENT_TYPES)}, not {file_format!r}")
+    return validate_blob_path(f"{client}/glb/{key}.{file_format}")
 
 
 @runtime_checkable

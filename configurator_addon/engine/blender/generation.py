@@ -22,6 +22,7 @@ from .exporting import export_scene_glb
 from .geometry_budget import GeometryBudget
 from .inspection import Inspection
 from .morphing import MorphMaker
+from .usd_export import export_scene_usdz
 
 # The kinds of datablock a job could leave behind (the result reports their counts).
 COUNTED_DATABLOCKS = ("objects", "meshes", "materials", "collections", "node_groups", "images", "textures",
@@ -90,14 +91,21 @@ class Engine:
         *,
         draco: bool = False,
         morph: bool = False,
+        file_format: str = "glb",
         version: str | None = None,
         before_stage: Callable[[str], None] | None = None,
     ) -> GenerationResult:
         """`before_stage(name)` is called before "apply" and "export"; it may raise to cancel.
-        `morph` makes a morph GLB (morphing.py): uncompressed, so `draco` must be off."""
+        `morph` makes a morph GLB (morphing.py): uncompressed, so `draco` must be off.
+        `file_format` "usdz" makes a USDZ for AR instead of a GLB (usd_export.py), in `glb`."""
         if morph and draco:
             raise ConfigValidationError("a morph GLB cannot be Draco-compressed (Draco cannot carry morph "
                                         "targets): ask for morph or draco, not both")
+        if file_format not in ("glb", "usdz"):
+            raise ConfigValidationError(f"unknown result format {file_format!r}: ask for glb or usdz")
+        if file_format == "usdz" and (morph or draco):
+            raise ConfigValidationError("a USDZ has neither Draco compression nor morph targets: ask for "
+                                        "format usdz without draco and morph")
         started = time.perf_counter()
         version = version or _version_of(path)
         entry, was_loaded = self._template(path, version)
@@ -121,7 +129,10 @@ class Engine:
             before_stage("export")
         stage = time.perf_counter()
         morph_meta = None
-        if morph:
+        if file_format == "usdz":
+            data = export_scene_usdz(scene, names=entry.loaded.exported_name_map(),
+                                     scene_name=entry.inspection.product_name)
+        elif morph:
             data, found = MorphMaker(entry).make(full_config)
             morph_meta = {"evaluations": found.evaluations, "notes": found.notes,
                           "ranges": {r.key: r.as_dict() for r in found.ranges}}
@@ -132,7 +143,7 @@ class Engine:
         timings["total_ms"] = _ms(started)
         return GenerationResult(
             glb=data, config=full_config, template_version=version, timings=timings,
-            cache_key=result_cache_key(version, full_config, export_options(draco, morph)),
+            cache_key=result_cache_key(version, full_config, export_options(draco, morph, file_format)),
             warnings=list(entry.inspection.warnings), geometry=geometry, morph=morph_meta,
             datablocks={kind: len(getattr(bpy.data, kind)) for kind in COUNTED_DATABLOCKS},
         )
