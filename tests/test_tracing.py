@@ -230,3 +230,54 @@ async def test_with_a_connection_string_requests_are_sent_to_azure_monitor(datab
     assert set(requests) == {"GET /health", "POST /api/v1/jobs"}, receiver.envelopes
     assert requests["POST /api/v1/jobs"]["data"]["baseData"]["responseCode"] == "401"
     assert requests["GET /health"]["tags"]["ai.cloud.role"] == "configurator"
+
+
+ATTEMPTS_SCRIPT = """
+import sys, uuid
+from configurator_addon.errors import JobCancelled, MemoryLimitExceeded
+from configurator_addon.observability import tracing
+from configurator_addon.settings import Settings
+
+assert tracing.configure_tracing(Settings.from_env(), "worker")
+job = {"id": uuid.uuid4(), "product_id": uuid.uuid4(), "client_id": uuid.uuid4(), "cache_key": "k" * 64,
+       "template_version": "v1", "traceparent": sys.argv[1], "timings": {"wait_ms": 12.5}}
+first = tracing.job_trace({**job, "attempt": 1}, "host:1:a")  # the engine grew too big while applying
+first.stage("load")
+first.stage("apply")
+first.finish("QUEUED", MemoryLimitExceeded("the engine process grew past 4096 MiB"))
+second = tracing.job_trace({**job, "attempt": 2}, "host:1:a")  # the retry, cancelled before export
+second.stage("load")
+second.stage("apply")
+second.finish("CANCELLED", JobCancelled("export"))
+tracing.shutdown_tracing()
+print(job["id"])
+"""
+
+
+async def test_each_attempt_is_a_job_span_under_the_submitter_and_an_error_marks_its_stage_and_job(tmp_path):
+    trace_id, submitter = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    async with Receiver() as receiver:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(TRACING_VARIABLES)}
+        environment.update({"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "CONFIGURATOR_VAR_DIR": str(tmp_path)})
+        done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", ATTEMPTS_SCRIPT,
+                                                        f"00-{trace_id}-{submitter}-01"],
+                                       cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-4000:]
+    job_id = done.stdout.split()[-1]
+    jobs = sorted((s for s in receiver.spans if s["name"] == "job"), key=lambda s: s["attributes"]["job.attempt"])
+    assert [(s["attributes"]["job.attempt"], s["attributes"]["job.outcome"]) for s in jobs] == \
+        [(1, "QUEUED"), (2, "CANCELLED")]
+    assert {(s["trace_id"], s["parent_span_id"], s["attributes"]["job.id"]) for s in jobs} == \
+        {(trace_id, submitter, job_id)}
+    first, second = jobs
+    stages = {job["span_id"]: {s["name"]: s for s in receiver.spans if s["parent_span_id"] == job["span_id"]}
+              for job in jobs}
+    # The memory limit: an error on the job and on the stage it ended, with its code.
+    assert first["status"] == STATUS_ERROR and first["attributes"]["error.type"] == "MEMORY_LIMIT"
+    assert stages[first["span_id"]]["apply"]["status"] == STATUS_ERROR
+    assert stages[first["span_id"]]["load"]["status"] != STATUS_ERROR
+    assert (first["end"] - first["start"]) >= 12_500_000  # the wait it began with
+    # A cancel is an outcome, not an error.
+    assert second["status"] != STATUS_ERROR and "error.type" not in second["attributes"]
+    assert sorted(stages[second["span_id"]]) == ["apply", "load", "wait"]
+    assert not [s for s in stages[second["span_id"]].values() if s["status"] == STATUS_ERROR]
