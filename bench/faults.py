@@ -328,16 +328,17 @@ async def drain(dsn: str, timeout: float = DRAIN_TIMEOUT_SECONDS) -> float:
         await asyncio.sleep(0.25)
 
 
-def completion_events(server_log: str) -> collections.Counter:
-    """Per job id, how many times a worker logged its completion ("job completed", written
-    once the fenced COMPLETE landed)."""
+def job_events(server_log: str, message: str) -> collections.Counter:
+    """Per job id, how many times a worker logged `message` ("job completed" is written once
+    the fenced COMPLETE landed; "result stored after a storage outage" when a GLB was held
+    through one)."""
     counts: collections.Counter = collections.Counter()
     for line in server_log.splitlines():
-        if '"job completed"' not in line:
+        if f'"{message}"' not in line:
             continue
         with contextlib.suppress(ValueError):
             entry = json.loads(line)
-            if entry.get("message") == "job completed" and entry.get("job_id"):
+            if entry.get("message") == message and entry.get("job_id"):
                 counts[entry["job_id"]] += 1
     return counts
 
@@ -353,7 +354,9 @@ async def audit(rig: Rig, stats: Stats, window: Window) -> dict:
     finally:
         await conn.close()
     jobs = {row["id"]: row for row in rows}
-    events = completion_events(rig.server_log())
+    server_log = rig.server_log()
+    events = job_events(server_log, "job completed")
+    held = job_events(server_log, "result stored after a storage outage")
     lost = sorted(set(stats.submitted_jobs) - set(jobs))
     stuck = sorted(i for i, row in jobs.items() if row["status"] not in TERMINAL)
     completed = [row for row in jobs.values() if row["status"] == "COMPLETED"]
@@ -392,6 +395,8 @@ async def audit(rig: Rig, stats: Stats, window: Window) -> dict:
         "failed_by_code": dict(collections.Counter(row["error_code"] for row in failed)),
         "lost": lost, "stuck": stuck, "unacceptable": unacceptable, "duplicated": duplicated,
         "unannounced_completions": unannounced, "killed_before_logging": killed_before_logging,
+        # completed jobs whose GLB the worker held through the outage (stored once it was back)
+        "held_through_outage": len([i for i in held if i in jobs]),
         "missing_blobs": missing_blobs,
         "other_5xx": [f"{a.endpoint} {a.status} at {a.at:.1f}" for a in other_5xx],
         "503": len(five_xx) - len(other_5xx),

@@ -79,6 +79,7 @@ async def test_storage_away_for_20_s_under_load_jobs_wait_and_the_api_says_503(r
     outcome = await faults.under_load(rig, load, faults.storage_outage, shoppers=SHOPPERS, seconds=32,
                                       fault_after=4, lasting=20)
     assert_survived(outcome)
+    assert outcome["held_through_outage"] > 0, outcome  # jobs made meanwhile waited, and completed
     [probe] = outcome["probes"]  # an upload while Azurite was away: refused, and soon
     assert (probe["status"], probe["code"], probe["content_type"]) == (
         503, "STORAGE_UNAVAILABLE", "application/problem+json"), probe

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 
 from ..errors import ConfiguratorError, JobCancelled, StorageError
 
+log = logging.getLogger("configurator.worker")
 BACKOFF_BASE_SECONDS = 0.2
 BACKOFF_CAP_SECONDS = 2.0
 # How long a worker holding a finished model waits for the storage to come back before it
@@ -37,14 +39,22 @@ async def through_storage_outage(operation, *, stop_requested=lambda: False, wai
     queue retries the job later). `stop_requested()` true between tries (the job cancelled,
     its lease lost) raises `JobCancelled`: nobody wants the result any more. `wait_seconds`
     defaults to STORAGE_OUTAGE_WAIT_SECONDS."""
-    give_up_at = time.monotonic() + (STORAGE_OUTAGE_WAIT_SECONDS if wait_seconds is None else wait_seconds)
+    began = time.monotonic()
+    give_up_at = began + (STORAGE_OUTAGE_WAIT_SECONDS if wait_seconds is None else wait_seconds)
     for attempt in itertools.count():
         try:
-            return await operation()
+            result = await operation()
         except StorageError as error:
             pause = min(BACKOFF_BASE_SECONDS * 2 ** attempt, STORAGE_BACKOFF_CAP_SECONDS)
             if not error.recoverable or time.monotonic() + pause > give_up_at:
                 raise
+            if attempt == 0:
+                log.warning("blob storage unavailable; holding the result until it is back: %s", error)
+        else:
+            if attempt:
+                log.info("result stored after a storage outage",
+                         extra={"waited_ms": round((time.monotonic() - began) * 1000), "attempts": attempt + 1})
+            return result
         await asyncio.sleep(pause)
         if stop_requested():
             raise JobCancelled("upload")
