@@ -37,6 +37,13 @@ def test_valid_template_yields_a_json_schema_with_every_parameter_kind(engine, f
     assert "_internal" not in props and "cfg_product" not in props
 
 
+def test_a_template_named_by_a_relative_path_is_itself_not_a_linked_library(engine, fixture_templates,
+                                                                            monkeypatch):
+    folder, name = os.path.split(fixture_templates["valid"])
+    monkeypatch.chdir(folder)
+    assert engine.inspect(name).schema == engine.inspect(fixture_templates["valid"]).schema
+
+
 def test_a_key_found_in_two_sources_is_one_parameter(engine, fixture_templates):
     inspection = engine.inspect(fixture_templates["valid"])
     width = next(p for p in inspection.parameters if p.key == "width")

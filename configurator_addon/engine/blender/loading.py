@@ -63,6 +63,9 @@ class LoadedTemplate:
 
 def load_template(path: str, version: str) -> LoadedTemplate:
     """Append all collections, materials and texts of `path`. Raises `TemplateUnreadableError`."""
+    # Blender records the file appended from as it was named: absolute, so it is recognised
+    # as the template itself below whatever the working directory.
+    path = os.path.abspath(path)
     if not os.path.isfile(path):
         raise TemplateUnreadableError(f"template file not found: {path}",
                                       [ErrorDetail(code="TEMPLATE_NOT_FOUND", location=path, message="no such file")])
