@@ -70,23 +70,26 @@ class Read:
         return found
 
     @staticmethod
-    def diffuse_colour(material) -> Gf.Vec3f:
+    def surface(material) -> tuple[str, Gf.Vec3f]:
+        """The name of the material's surface shader prim and its diffuse colour."""
         shader = material.ComputeSurfaceSource()[0]
         assert shader and shader.GetIdAttr().Get() == "UsdPreviewSurface", material.GetPath()
         source = shader.GetInput("diffuseColor")
         assert not source.HasConnectedSource(), f"{material.GetPath()}: a textured colour, not a plain finish"
-        return source.Get()
+        return shader.GetPrim().GetName(), source.Get()
 
 
-def blender_base_colours(engine, path: str) -> dict[str, tuple[float, float, float]]:
-    """Authored material name -> Principled BSDF base colour (linear) in the cached template."""
+def blender_base_colours(engine, path: str) -> dict[str, tuple[str, tuple[float, float, float]]]:
+    """Authored material name -> (its Principled BSDF node's name, the node's base colour
+    (linear)) in the cached template."""
     with open(path, "rb") as handle:
         entry, _ = engine.cache.get(template_version(handle.read()), path)
     colours = {}
     for material in entry.loaded.materials:
         node = next((n for n in material.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
         if node is not None:
-            colours[entry.loaded.original_name(material)] = tuple(node.inputs["Base Color"].default_value)[:3]
+            colours[entry.loaded.original_name(material)] = (node.name,
+                                                             tuple(node.inputs["Base Color"].default_value)[:3])
     return colours
 
 
@@ -126,8 +129,11 @@ def check_usdz(engine, sample: dict, example: dict, data: bytes, tmp_path, name:
         assert materials, f"{name}: {mesh.GetPath()} has no bound material"
         for material in materials:
             authored = next(n for n in colours if usd_identifier(n) == material.GetPrim().GetName())
-            assert read.diffuse_colour(material) == pytest.approx(colours[authored], abs=COLOUR_TOLERANCE), \
-                (name, str(material.GetPath()))
+            node, colour = colours[authored]
+            # The shader is the Principled BSDF converted (not a stand-in from the viewport colour).
+            shader, diffuse = read.surface(material)
+            assert shader == usd_identifier(node), (name, str(material.GetPath()), shader)
+            assert diffuse == pytest.approx(colour, abs=COLOUR_TOLERANCE), (name, str(material.GetPath()))
             bound_names.add(material.GetPrim().GetName())
     assert finishes <= bound_names, (name, sorted(finishes - bound_names))
     assert read.size == pytest.approx(example["bbox_m"], abs=1e-3), (name, read.size)
