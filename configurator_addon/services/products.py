@@ -33,6 +33,7 @@ from .rows import found
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
 log = logging.getLogger("configurator.products")
 THUMBNAIL_WIDTHS = (256, 512)  # the catalogue's card at 1× and 2× (srcset)
+RENDER_STOP_SECONDS = 15.0
 
 
 class ProductService:
@@ -111,6 +112,16 @@ class ProductService:
         """Wait for the renders under way (a process that exits after uploading waits here)."""
         while self._renders:
             await asyncio.gather(*self._renders, return_exceptions=True)
+
+    async def stop_rendering(self, timeout: float = RENDER_STOP_SECONDS) -> None:
+        """At shutdown, before the pool and store close: renders under way may finish within
+        `timeout`, the rest are cancelled (their versions get thumbnails at the next seeding)."""
+        if not self._renders:
+            return
+        _, pending = await asyncio.wait(set(self._renders), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def render_thumbnails(self, client_id, product_id, version: str, template: bytes) -> list[dict] | None:
         """Render, store and record the thumbnails of one template version; None if the render

@@ -68,7 +68,10 @@ async def open_resources(settings: Settings, *, pool_size: int = 10, inspector=N
         products = ProductService(pool, store, inspector)
         configurations = ConfigurationService(pool, products)
         jobs = JobService(queue, products, configurations, max_retries=settings.job_max_retries)
-        yield Resources(pool, store, queue, products, configurations, jobs)
+        try:
+            yield Resources(pool, store, queue, products, configurations, jobs)
+        finally:
+            await products.stop_rendering()
     finally:
         await store.close()
         await pool.close()

@@ -70,6 +70,11 @@ async function main() {
     await step('no three.js and no GLB on the catalogue', async () => {
       await page.waitForLoadState('networkidle');
       const three = requests.filter((url) => THREE_CHUNK.test(new URL(url).pathname));
+      // The page preloads the first card's image (its largest paint), which the card then uses.
+      const preload = await page.locator('link[rel="preload"][as="image"]').count();
+      if (preload !== 1) throw new Error(`${preload} image preloads in the page`);
+      const images = requests.filter((url) => new URL(url).pathname.includes('/thumbnails/'));
+      if (new Set(images).size !== images.length) throw new Error(`an image fetched twice: ${JSON.stringify(images)}`);
       const glbs = requests.filter((url) => new URL(url).pathname.endsWith('.glb'));
       if (three.length || glbs.length) throw new Error(`the catalogue fetched ${JSON.stringify([...three, ...glbs])}`);
       return { requests: requests.length };
@@ -91,13 +96,14 @@ async function main() {
 
     await step('the configurator loads three.js and its model', async () => {
       const before = requests.length;
+      // The model may still be in the making (the server queued it as it started): wait for it.
+      const model = page.waitForRequest((request) => new URL(request.url()).pathname.endsWith('.glb'), { timeout: 180000 });
       await page.locator('.product-card h2 a').first().click();
       await page.waitForURL(/\/configure\//);
       await page.waitForFunction(() => document.querySelector('.preview-stage canvas') !== null, null, { timeout: 60000 });
-      await page.waitForLoadState('networkidle');
+      await model;
       const later = requests.slice(before).map((url) => new URL(url).pathname);
       if (!later.some((p) => THREE_CHUNK.test(p))) throw new Error('the configurator fetched no three.js chunk');
-      if (!later.some((p) => p.endsWith('.glb'))) throw new Error('the configurator fetched no model');
       return { requests: later.length };
     });
 

@@ -11,6 +11,11 @@ content="none">`): the app then knows at once that nobody is logged in instead o
 `GET /api/v1/auth/me` for a 401 (a failed request in every anonymous shopper's console, and a
 round trip before the first job).
 
+The catalogue (`/`) asked for by such a shopper also names the first product's thumbnail
+(`<link rel="preload" as="image" imagesrcset=…>`, the same signed URLs the API will give
+within their expiry window): the browser fetches the page's largest image beside the scripts
+instead of after them and the product list.
+
 The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside each text asset
 (`frontend/vite.config.ts`); aiohttp's FileResponse sends the one the client accepts, with
 `Content-Encoding` (brotli first: 15–20% smaller than gzip for our scripts). Such files say
@@ -19,24 +24,28 @@ The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside each text asset
 from __future__ import annotations
 
 import html
+import logging
 import os
 
 from aiohttp import web
 
 from ...accounts.api_keys import SELF_ORIGIN
-from ...errors import NotFoundError
+from ...errors import ConfiguratorError, NotFoundError
 from ...storage import IMMUTABLE_CACHE_CONTROL
 from .. import keys
 from ..authentication import AUTHENTICATOR, SESSION_COOKIE
 from ..security_headers import content_security_policy
 
 routes = web.RouteTableDef()
+log = logging.getLogger("configurator.server")
 RESERVED_PREFIXES = ("/api/", "/blobs/", "/health", "/ready", "/metrics")  # /metrics: on METRICS_PORT only
 HASHED_ASSETS = "/assets/"  # Vite fingerprints these: safe to cache forever
 PRECOMPRESSED_SUFFIXES = (".br", ".gz")
 EMBED_PREFIX = "/embed/"
 STOREFRONT_META = "configurator-storefront-key"
 NO_SESSION_META = '<meta name="configurator-session" content="none" />'
+# As the catalogue's <img sizes> (frontend/src/lib/thumbnails.ts CARD_SIZES): the same pick.
+CARD_SIZES = "(max-width: 640px) calc(100vw - 32px), 360px"
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Configurator</title>
 <p>The web app is not built yet: run <code>make run</code> (or <code>npm run build</code> in
 <code>frontend/</code>). The API is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>"""
@@ -72,12 +81,36 @@ async def _page(request: web.Request, index: str, path: str) -> web.Response:
                              for origin in row["allowed_origins"]) if usable else "'none'"
         headers["Content-Security-Policy"] = content_security_policy(ancestors or "'none'")
     else:
-        metas = [] if request.cookies.get(SESSION_COOKIE) else [NO_SESSION_META]
+        anonymous = not request.cookies.get(SESSION_COOKIE)
+        metas = [NO_SESSION_META] if anonymous else []
         if key := await authenticator.storefront_key():
             metas.append(f'<meta name="{STOREFRONT_META}" content="{html.escape(key)}" />')
+            if anonymous and path == "/":
+                metas.extend(await _first_thumbnail_preload(request, key))
         if metas:
             page = page.replace("</head>", "\n".join(metas) + "\n</head>", 1)
     return web.Response(text=page, content_type="text/html", headers=headers)
+
+
+async def _first_thumbnail_preload(request: web.Request, key: str) -> list[str]:
+    """The preload link of the storefront's first product's thumbnails, if it has any."""
+    row = await request.app[AUTHENTICATOR].key_row(key)
+    if row is None or row["revoked"] or row["client_disabled"]:
+        return []
+    resources = request.app[keys.RESOURCES]
+    try:
+        products, _ = await resources.products.list(row["client_id"], 1, 0)
+        thumbnails = products[0]["thumbnails"] if products else None
+        if not thumbnails:
+            return []
+        base_url = request.app[keys.SETTINGS].public_base_url
+        candidates = [f"{await resources.store.url(t['blob_path'], base_url)} {t['width']}w"
+                      for t in sorted(thumbnails, key=lambda t: t["width"])]
+    except ConfiguratorError as exc:  # the page goes out without it
+        log.warning("no thumbnail preload for the catalogue: %s", exc)
+        return []
+    return [f'<link rel="preload" as="image" imagesrcset="{html.escape(", ".join(candidates))}" '
+            f'imagesizes="{CARD_SIZES}" fetchpriority="high" />']
 
 
 _INDEX_CACHE: dict[str, tuple[float, str]] = {}

@@ -3,7 +3,9 @@
  * intrinsic size so the card keeps its place before the image arrives. */
 import type { Thumbnail } from '../types/api';
 
-/** The card is the full width of a phone (minus the page's padding), else a grid column. */
+/** The card is the full width of a phone (minus the page's padding), else a grid column. The
+ * server's preload of the first card's image (server/routes/webapp.py CARD_SIZES) says the
+ * same, so the browser picks the same file for both and fetches it once. */
 export const CARD_SIZES = '(max-width: 640px) calc(100vw - 32px), 360px';
 
 export interface ThumbnailImage {
