@@ -278,3 +278,28 @@ async def test_the_confined_engine_process_makes_the_usdz(engine, sample_catalog
         await confined.close()
     assert result.cache_key == engine.generate(sample["path"], example["config"], file_format="usdz").cache_key
     check_usdz(engine, sample, example, result.glb, tmp_path, "confined.usdz")
+
+
+@pytest.mark.slow
+@pytest.mark.azure_storage
+async def test_with_azure_storage_a_usdz_result_is_a_signed_blob_of_its_content_type(api, worker, engine,
+                                                                                        sample_catalog, tmp_path):
+    """Browsers fetch results from Azure itself: the blob is stored with the USDZ type."""
+    import aiohttp
+
+    sample = next(s for s in sample_catalog if s["slug"] == "range_hood")
+    example = sample["examples"][0]
+    product = await upload_product(api, sample["path"], name=sample["name"])
+    job = await (await api.post("/api/v1/jobs", json={"product_id": product["id"], "config_data": example["config"],
+                                                     "options": {"format": "usdz"}})).json()
+    await run_queued_jobs(worker)
+    done = await (await api.get(f"/api/v1/jobs/{job['id']}")).json()
+    assert done["status"] == "COMPLETED", done
+    assert done["result_url"].split("?")[0].endswith(".usdz") and "sig=" in done["result_url"]
+    async with aiohttp.ClientSession(auto_decompress=False) as session, \
+            session.get(done["result_url"], headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == USDZ_CONTENT_TYPE
+        assert "Content-Encoding" not in response.headers
+        data = await response.read()
+    check_usdz(engine, sample, example, data, tmp_path, "azure.usdz")
