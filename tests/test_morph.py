@@ -418,3 +418,54 @@ def test_an_affine_template_morphs_over_its_whole_schema_range_in_few_evaluation
     ranges, found = template.search()
     assert ranges == {"a": (0.0, 1.0), "b": (1.0, 3.0)}
     assert found.evaluations <= 10
+
+
+def test_parameters_without_cross_terms_are_checked_together_in_one_probe():
+    # Three affine parameters, two-sided: base, a reference and an other-end check each, one
+    # probe of all far ends together and one half-way: 1 + 3·2 + 1 + 1.
+    template = Synthetic({"a": (0.5, 0.0, 1.0), "b": (2.0, 1.0, 3.0), "c": (0.4, 0.2, 0.5)},
+                         lambda v: _points(v["a"] + v["b"], 3 * v["b"] - v["c"]))
+    ranges, found = template.search()
+    assert ranges == {"a": (0.0, 1.0), "b": (1.0, 3.0), "c": (0.2, 0.5)}
+    assert found.evaluations == 9
+
+
+def test_a_cross_term_of_the_last_parameter_is_found_with_the_others_checked_together():
+    # The last parameter is a share of the first (a handle on a door): the probe of all far
+    # ends fails, the one without the last holds; the last is dropped.
+    template = Synthetic({"h": (0.87, 0.7, 0.9), "d": (0.58, 0.5, 0.65), "p": (1.0, 0.0, 1.0)},
+                         lambda v: _points(v["h"] + v["d"], 0.1 + (v["h"] - 0.2) * v["p"]))
+    ranges, found = template.search()
+    assert ranges == {"h": (0.7, 0.9), "d": (0.5, 0.65), "p": (1.0, 1.0)}
+    assert any("'p' does not morph together with 'h', 'd'" in note for note in found.notes)
+
+
+def test_a_cross_term_between_earlier_parameters_is_not_hidden_by_the_joint_checks():
+    # The cross term is between the first two: both joint probes fail, the one-by-one checks
+    # drop the second and still accept the third.
+    template = Synthetic({"h": (0.87, 0.7, 0.9), "p": (1.0, 0.0, 1.0), "d": (0.58, 0.5, 0.65)},
+                         lambda v: _points(v["h"] + v["d"], 0.1 + (v["h"] - 0.2) * v["p"]))
+    ranges, found = template.search()
+    assert ranges == {"h": (0.7, 0.9), "p": (1.0, 1.0), "d": (0.5, 0.65)}
+    assert any("'p' does not morph together with 'h'" in note for note in found.notes)
+
+
+def test_a_kink_is_solved_from_two_probes_past_it():
+    # min(0.07, 0.22·w) stops growing at w = 0.3182: from the two points past it (the end,
+    # and a sixteenth in) the search solves where, and that point is probed and fits.
+    template = Synthetic({"w": (0.6, 0.0, 1.2)}, lambda v: _points(v["w"], min(0.07, 0.22 * v["w"])))
+    ranges, found = template.search()
+    low, high = ranges["w"]
+    assert high == 1.2 and 0.07 / 0.22 <= low < 0.07 / 0.22 + 0.001
+    assert found.evaluations <= 7
+
+
+def test_a_solved_kink_must_fit_before_it_ends_the_range():
+    # Past w = 0.5 the error grows with the square of the distance: the straight line through
+    # the two points past it puts the 'kink' far too early; probed, it does not fit, and the
+    # range ends where the error is within tolerance.
+    template = Synthetic({"w": (0.7, 0.45, 1.2)},
+                         lambda v: _points(v["w"], 5 * max(0.0, 0.5 - v["w"]) ** 2))
+    ranges, _ = template.search()
+    low, high = ranges["w"]
+    assert high == 1.2 and 0.5 - 0.0032 <= low < 0.5 + 0.02  # 5·d² ≤ 0.05 mm: d ≤ 3.2 mm

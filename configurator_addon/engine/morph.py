@@ -236,6 +236,11 @@ class RangeSearch:
         if self._fits(key, end, delta_world, value):
             return end
         bad = end
+        kink = self._kink(key, value, good, end, delta_world)
+        if kink is not None:
+            good, bad = kink
+            if bad is None:
+                return good
         for _ in range(BISECTION_STEPS):
             middle = 0.5 * (good + bad)
             if self._fits(key, middle, delta_world, value):
@@ -243,6 +248,41 @@ class RangeSearch:
             else:
                 bad = middle
         return good
+
+    def _kink(self, key: str, value: float, good: float, end: float,
+              delta_world: np.ndarray) -> tuple[float, float | None] | None:
+        """Where the prediction breaks with the topology unchanged, the template is mostly
+        affine on both sides of a kink (a frame's width min(0.07, 0.22·door) stops growing):
+        the prediction's error grows in proportion to the distance past it. So, rather than
+        bisecting `BISECTION_STEPS` times: a second point a sixteenth in from `end` (fitting,
+        it is the range end, as close as bisection would come), and where both break, the
+        kink solved from their two errors and probed — it must fit to be the end. Returns
+        (a point that fits, None) when that is the end, (good, bad) left to bisect (the
+        second point if it broke), or None (another topology at `end`: bisect as it is)."""
+        far = self.sample({key: end})
+        if not self._same_topology(far):
+            return None
+        near = end + (good - end) / 16
+        if self._fits(key, near, delta_world, value):
+            return near, None
+        closer = self.sample({key: near})
+        if not self._same_topology(closer):
+            return good, near
+        # error(v) = error(near) + (v − near)·slope: least squares for where it is zero.
+        error_far = far.positions - self.base.positions - (end - value) * delta_world
+        error_near = closer.positions - self.base.positions - (near - value) * delta_world
+        slope = (error_far - error_near) / (end - near)
+        square = float(np.sum(slope * slope))
+        if square == 0.0:
+            return good, near
+        kink = near - float(np.sum(error_near * slope)) / square
+        if not (good - near) * (kink - near) > 0 or (good - kink) * (good - near) <= 0:
+            return good, near
+        # A hair towards c: the solved point is the kink itself, give or take the rounding.
+        kink += (good - kink) / 1024
+        if self._fits(key, kink, delta_world, value):
+            return kink, None
+        return good, kink
 
     # -- all parameters together --------------------------------------------------------
     def _combined_fit(self, ranges: list[MorphRange], point: dict) -> bool:
@@ -275,14 +315,30 @@ class RangeSearch:
             predicted += (point[r.key] - r.value) * r.delta
         return self._affine_error(sample, predicted)
 
+    def _accepted_at_once(self, candidates: list[MorphRange]) -> tuple[list[MorphRange], list[MorphRange]]:
+        """(accepted, still to check one by one). Checking each candidate with those before it
+        costs a probe per parameter; most templates have no cross term, so first one probe
+        with all of them at their far ends: within tolerance, all are accepted. Else one
+        without the last (a cross term is often the last parameter's, a share of what came
+        before): within tolerance, only the last is left to check (its point is the first
+        probe's, remembered). Else one by one from the start. A check that fails only
+        costs that probe: the one-by-one checks end at the same points."""
+        if len(candidates) < 2:
+            return [], candidates
+        if self._cross_error(candidates[:-1], candidates[-1]) <= MORPH_TOLERANCE_M:
+            return candidates, []
+        if len(candidates) > 2 and self._cross_error(candidates[:-2], candidates[-2]) <= MORPH_TOLERANCE_M:
+            return candidates[:-1], candidates[-1:]
+        return [], candidates
+
     def _together(self, ranges: list[MorphRange], notes: list[str]) -> None:
         """Accept parameters in the template's order; one that does not morph together
         with those before it is narrowed, or else cannot morph. A cross term (a product of
         two parameters: a handle's height is a share of the door's) is bilinear, so one
         probe with all far ends together measures it, and the error shrinks in proportion
         to the candidate's range: narrowed by tolerance/error, it is checked once more."""
-        accepted: list[MorphRange] = []
-        for candidate in (r for r in ranges if r.can_morph):
+        accepted, pending = self._accepted_at_once([r for r in ranges if r.can_morph])
+        for candidate in pending:
             error = self._cross_error(accepted, candidate) if accepted else 0.0
             if error > MORPH_TOLERANCE_M and math.isfinite(error):
                 share = 0.8 * MORPH_TOLERANCE_M / error

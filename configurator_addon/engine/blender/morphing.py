@@ -158,8 +158,8 @@ class MorphMaker:
 
     # -- the base GLB and which vertex is which -------------------------------------------
     def _export_numbered(self) -> bytes:
-        """The GLB of c with `_cfg_vertex` on every primitive. The numbering modifiers stay
-        for the probes (they move nothing) and `_remove_numbering` takes them away."""
+        """The GLB of c with `_cfg_vertex` on every primitive. `_remove_numbering` takes the
+        numbering modifiers away once the nodes are mapped."""
         meshes = [obj for obj in self.scene.objects
                   if obj.type == "MESH" and obj.visible_get(view_layer=self.view_layer)]
         self._tree = _vertex_number_tree()
@@ -172,7 +172,10 @@ class MorphMaker:
                                 scene_name=self.entry.inspection.product_name, attributes=True)
 
     def _remove_numbering(self) -> None:
-        """Without a depsgraph update: the next job's apply evaluates what this tagged."""
+        """Before the probes: storing an attribute moves no vertex and renumbers none, so the
+        evaluated vertices are the same without the modifiers, and every probe would pay
+        for evaluating them on every mesh (a copy of each mesh). No depsgraph update here:
+        the next apply evaluates what this tagged."""
         for obj, modifier in self._numbering:
             obj.modifiers.remove(modifier)
         self._numbering = []
@@ -272,6 +275,7 @@ class MorphMaker:
             document, binary = glb.split_glb(self._export_numbered())
             try:
                 self._map_nodes(document, binary)
+                self._remove_numbering()
             except _Unmorphable as reason:  # exact GLB, every range a point
                 self.nodes, self.total_vertices = [], 0
                 points = [float(config[p.key]) for p in number_parameters(self.entry.inspection)]
