@@ -6,8 +6,9 @@ environment. It imports Blender and the engine, then confines itself for good
 folder, write only its scratch folder, and open no TCP connection. It holds no secret: no
 database URL, no storage key, not even the worker's environment. It dies with its worker.
 
-Requests arrive as messages (`protocol.py`): `generate` (with `draco` or `morph`) answers
-`result` (with the GLB as payload; a morph GLB's ranges in `result.morph`) or `error`;
+Requests arrive as messages (`protocol.py`): `generate` (with `draco` or `morph`, or
+`format: "usdz"`) answers `result` (with the GLB, or the USDZ, as payload; a morph GLB's
+ranges in `result.morph`) or `error`;
 before each stage it asks the worker whether to go on (a cancelled job stops there).
 """
 from __future__ import annotations
