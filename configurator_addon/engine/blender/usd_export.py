@@ -51,7 +51,6 @@ _EXPORT_SETTINGS = dict(
     export_curves=False,
     export_points=False,
     export_volumes=False,
-    export_hair_curves=False,
     triangulate_meshes=False,
     convert_orientation=True,          # Blender's Z up becomes USD's Y up (-Z forward)
     export_global_forward_selection="NEGATIVE_Z",
@@ -72,15 +71,13 @@ def usd_identifier(name: str) -> str:
 def export_scene_usdz(scene, *, names: dict[str, str], scene_name: str) -> bytes:
     """Export `scene` (a template's export scene, its configuration applied) as USDZ bytes,
     prims under `/<scene_name>` named as authored (`names`: current name -> authored name)."""
-    settings = {key: value for key, value in _EXPORT_SETTINGS.items()
-                if key in bpy.ops.wm.usd_export.get_rna_type().properties}
     folder = tempfile.mkdtemp(prefix="usdz-", dir=_SCRATCH_DIR)
     path = os.path.join(folder, usd_identifier(scene_name) + ".usdz")
     try:
         with _hidden_for_render_as_in_viewport(scene), _slots_for_geometry_nodes_materials(scene), \
                 _authored_names(scene, names), bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
             result = bpy.ops.wm.usd_export(filepath=path, root_prim_path="/" + usd_identifier(scene_name),
-                                           **settings)
+                                           **_EXPORT_SETTINGS)
         if "FINISHED" not in result:
             raise GenerationError(f"USD export did not finish: {sorted(result)}")
         with open(path, "rb") as handle:
