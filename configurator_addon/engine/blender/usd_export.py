@@ -1,12 +1,14 @@
 """The one place that calls Blender's USD exporter: a USDZ of the current configuration for
 AR (iOS AR Quick Look opens it from a link; Android's Scene Viewer takes the GLB instead).
 
-The USD exporter differs from the glTF one in three ways this module makes up for:
+The USD exporter differs from the glTF one in four ways this module makes up for:
 
 - it evaluates for *render* (so Geometry Nodes use their render settings, as the GLB's
   applied modifiers do) and so obeys `hide_render`, while a variant choice sets
-  `hide_viewport`: for the export, whatever the viewport hides is hidden from the render
-  too, and put back afterwards;
+  `hide_viewport`: for the export, whatever the viewport hides (and any mesh left without
+  faces, which the GLB omits) is hidden from the render too, and put back afterwards;
+- it binds only the materials of an object's slots: a mesh whose materials come from its
+  Geometry Nodes alone gets them as slots for the export;
 - it names prims after the datablocks' current names, which carry the loader's per-load
   prefix ("~3~Door"): the exported objects, their meshes and their materials take their
   authored names for the export and get their prefixed names back afterwards;
