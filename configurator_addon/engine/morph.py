@@ -27,7 +27,7 @@ MORPH_TOLERANCE_M = 1e-4
 # rounding take the rest.
 PROBE_TOLERANCE_M = 0.5 * MORPH_TOLERANCE_M
 BISECTION_STEPS = 4          # per side: a range end is found to 1/16 of what is left between
-VALIDITY_BISECTION_STEPS = 16  # rules (no Blender) are cheap to ask
+VALIDITY_BISECTION_STEPS = 12  # rules (no Blender) are cheaper to ask, a rule's round bound is tried after
 COMBINED_SHRINK_STEPS = 3    # a failed check with all parameters moved halves all ranges
 MIN_CROSS_SHARE = 1 / 8      # a cross term needing a narrower range than this: no range
 MIN_NORMAL_CHANGE = 1e-3     # below this over a range, a target carries no NORMAL delta
@@ -87,14 +87,17 @@ def _tidy(value: float) -> float:
 class RangeSearch:
     """Finds each number parameter's morph range around c (see the module docstring)."""
 
-    def __init__(self, numbers: list[dict], sample: Sampler, valid: Callable[[dict], bool]):
-        """`numbers`: [{key, value, minimum, maximum}] of the number parameters at c.
-        Deltas found are world-space; the caller turns them into local ones."""
+    def __init__(self, numbers: list[dict], sample: Sampler, valid: Callable[[dict], bool],
+                 base: Sample | None = None):
+        """`numbers`: [{key, value, minimum, maximum}] of the number parameters at c;
+        `base`, c itself with normals when the caller has it already (read as c was
+        exported), else the first probe. Deltas found are world-space; the caller turns
+        them into local ones."""
         self.numbers = numbers
         self._sample = sample
         self._is_valid = valid
         self.evaluations = 0
-        self.base: Sample | None = None
+        self.base = base
         self._validity: dict[tuple, bool] = {}
         self._samples: dict[tuple, Sample | None] = {}
         self._rooms: dict[str, tuple[float, float]] = {}
@@ -366,7 +369,10 @@ class RangeSearch:
             r.minimum = r.maximum = r.value
 
     def run(self) -> MorphSearch:
-        self.base = self.sample({}, normals=True)
+        if self.base is None:
+            self.base = self.sample({}, normals=True)
+        else:
+            self._samples[()] = self.base
         notes: list[str] = []
         ranges = [self._search_parameter(number) for number in self.numbers]
         self._together(ranges, notes)
