@@ -186,7 +186,9 @@ async def test_glbs_nothing_refers_to_are_collected_and_referenced_ones_kept(poo
     await add_job(pool, a, product, "QUEUED", cache_key="kinflight")  # a worker is making it
     await add_result(pool, a, "kresultother", blob_path=glb(a, "kresultpath"))
     await add_result(pool, a, "kresultkey", blob_path=glb(a, "kelsewhere"))
+    await add_result(pool, a, "kusdz", blob_path=glb(a, "kusdz", "usdz"))  # AR results are results too
     kept = {
+        glb(a, "kusdz", "usdz"),
         glb(a, "kjobpath"), glb(a, "kinflight"), glb(a, "kresultpath"), glb(a, "kresultkey"), glb(a, "kpreview"),
         *template_paths,  # templates are never collected, referenced or not
         f"{a}/templates/{uuid.uuid4()}/gone.blend",
@@ -194,7 +196,7 @@ async def test_glbs_nothing_refers_to_are_collected_and_referenced_ones_kept(poo
         f"{a}/previews/kpreview.glb",  # not in a GLB folder
     }
     deleted = {
-        glb(a, "korphan"),
+        glb(a, "korphan"), glb(a, "korphan", "usdz"),
         # Another client's references never keep a client's GLB.
         glb(b, "kinflight"), glb(b, "kpreview"), glb(b, "kresultkey"),
         glb(uuid.uuid4(), "kdeletedclient"),  # a client deleted since: nothing refers to it

@@ -6,7 +6,8 @@ What is deleted, in this order (R = `JOB_RETENTION_DAYS`, G = `BLOB_GRACE_HOURS`
 
 1. **Jobs** that are COMPLETED, FAILED or CANCELLED and finished (`completed_at`, else
    `updated_at`) more than R ago. PENDING, QUEUED and PROCESSING jobs are never deleted.
-2. **GLB blobs** (`{client}/glb/{key}.glb`, nothing else in the store) last written more than
+2. **GLB blobs** (`{client}/glb/{key}.glb`, and the USDZ results beside them
+   `{client}/glb/{key}.usdz`; nothing else in the store) last written more than
    G ago that nothing refers to: no job of any status (by `result_blob_path`, or by the
    client's cache key: a running job writes exactly that blob), no cached result (by path or
    by the client's cache key) and no product preview (the client's product whose current
@@ -59,7 +60,7 @@ import asyncpg
 from ..db.queries import load_queries
 from ..settings import Settings
 from ..storage import BlobStore
-from ..storage.blob_store import BlobInfo
+from ..storage.blob_store import RESULT_CONTENT_TYPES, BlobInfo
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "retention.sql"))
 log = logging.getLogger("configurator.retention")
@@ -74,7 +75,8 @@ IDLE_BUCKET_SECONDS = 86400.0
 LOCK_TIMEOUT = "5s"
 STATEMENT_TIMEOUT = "5min"
 
-_GLB_PATH = re.compile(r"(?P<client>[A-Za-z0-9._-]+)/glb/(?P<key>[A-Za-z0-9._-]+)\.glb")
+_GLB_PATH = re.compile(r"(?P<client>[A-Za-z0-9._-]+)/glb/(?P<key>[A-Za-z0-9._-]+)\.(?:"
+                       + "|".join(RESULT_CONTENT_TYPES) + ")")
 
 
 @dataclasses.dataclass
