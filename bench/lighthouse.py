@@ -139,6 +139,7 @@ def _audit_once(url: str, extra_flags: list[str]) -> dict:
         "three_chunks": sorted({r["url"].rsplit("/", 1)[1] for r in requests
                                 if "/assets/" in r["url"] and ("three" in r["url"] or "GLTFLoader" in r["url"])}),
         "glb_requests": sum(1 for r in requests if ".glb" in r["url"].split("?", 1)[0]),
+        "lcp_element": _lcp_element(audits),
         "console_errors": [str(item.get("description") or item.get("source"))[:300]
                            for item in (audits["errors-in-console"].get("details") or {}).get("items", [])],
         "failed_audits": sorted(name for category in ("accessibility", "best-practices", "seo")
@@ -150,6 +151,20 @@ def _audit_once(url: str, extra_flags: list[str]) -> dict:
 
 def ms(value) -> str:
     return "—" if value is None else f"{value:.0f}"
+
+
+def _lcp_element(audits: dict) -> str | None:
+    """The HTML of the page's largest paint, as Lighthouse saw it."""
+    def nodes(value):
+        if isinstance(value, dict):
+            if value.get("type") == "node" and value.get("snippet"):
+                yield value["snippet"]
+            for child in value.values():
+                yield from nodes(child)
+        elif isinstance(value, list):
+            for child in value:
+                yield from nodes(child)
+    return next(nodes(audits.get("largest-contentful-paint-element", {}).get("details")), None)
 
 
 def median_of(runs: list[dict]) -> dict:
