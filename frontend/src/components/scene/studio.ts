@@ -1,5 +1,5 @@
-/** How every product is seen, in the viewer and in the catalogue's thumbnails alike: the
- * soft studio light (`lightWithStudio`), the tone mapping, and the camera placed to frame a
+/** How every product is seen in the viewer (the catalogue's thumbnails are rendered on the
+ * server, engine/blender/thumbnails.py): the soft studio light (`lightWithStudio`), the tone mapping, and the camera placed to frame a
  * model (`frameModel`).
  *
  * The light is three's RoomEnvironment, prefiltered into a PMREM-shaped cube map. Built
