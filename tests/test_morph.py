@@ -469,3 +469,16 @@ def test_a_solved_kink_must_fit_before_it_ends_the_range():
     ranges, _ = template.search()
     low, high = ranges["w"]
     assert high == 1.2 and 0.5 - 0.0032 <= low < 0.5 + 0.02  # 5·d² ≤ 0.05 mm: d ≤ 3.2 mm
+
+
+def test_a_kink_solved_close_to_c_does_not_vouch_for_the_reference_side():
+    # A kink at 0.58 on the short side, and one at 0.9 on the reference's (x grows 0.4% faster
+    # past it): the solved 0.58 fits the quotient, but it is too close to c to show that the
+    # quotient's slope is the slope across c, so the half-way probe is still made and the
+    # reference moves in to 0.9.
+    template = Synthetic({"w": (0.6, 0.55, 1.2)},
+                         lambda v: [[v["w"] + 0.004 * max(0.0, v["w"] - 0.9), 0.0, 0.0],
+                                    [0.0, 0.1 * max(v["w"], 0.58), 0.0]])
+    ranges, _ = template.search()
+    low, high = ranges["w"]
+    assert 0.58 <= low < 0.581 and 0.9 <= high < 0.9 + 0.3 / 16

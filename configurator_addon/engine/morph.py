@@ -201,7 +201,12 @@ class RangeSearch:
         # predict, or a kink lies between (a frame's width min(0.07, 0.22·door) stops
         # growing) and the reference moves in; the other side is then bisected.
         near_side = sides[1] if len(sides) > 1 else None
-        if near_side is None or not self._fits(key, rooms[near_side], delta_world, value):
+        near_kink = None
+        if near_side is not None and not self._fits(key, rooms[near_side], delta_world, value):
+            near_kink = self._near_kink(key, value, point, rooms[near_side], delta_world)
+        if near_kink is not None:
+            ends[near_side] = near_kink
+        elif near_side is None or not self._fits(key, rooms[near_side], delta_world, value):
             for _ in range(BISECTION_STEPS):
                 middle = value + 0.5 * (point - value)
                 probe = self.sample({key: middle}, normals=True)
@@ -251,6 +256,22 @@ class RangeSearch:
             else:
                 bad = middle
         return good
+
+    def _near_kink(self, key: str, value: float, point: float, end: float,
+                   delta_world: np.ndarray) -> float | None:
+        """The other side's end when its kink, solved (`_kink`), fits at least half as far
+        from c as the reference: then the half-way probe towards the reference is not
+        needed. A kink on the reference's side would make the quotient's slope differ from
+        the slope across c, by an error growing with the distance from c; at the solved
+        point, as far from c as half the way to the reference or farther, that error is at
+        least half the error at such a kink, so fitting there (within half the tolerance)
+        keeps the reference's side within the tolerance."""
+        found = self._kink(key, value, value, end, delta_world)
+        if found is None or found[1] is not None:
+            return None
+        if abs(found[0] - value) < 0.5 * abs(point - value):
+            return None
+        return found[0]
 
     def _kink(self, key: str, value: float, good: float, end: float,
               delta_world: np.ndarray) -> tuple[float, float | None] | None:
