@@ -88,7 +88,7 @@ lint: install $(FRONTEND_INSTALLED)
 	cd $(FRONTEND) && npm run --silent lint
 
 # pytest exits 5 when it collected no tests; that fails the target like any other failure.
-# The image test is `make test-image` (root, podman; over 10 minutes from cold): deselected
+# The image test is `make test-image` (root, podman; 10-12 minutes from cold): deselected
 # here. A -m in PYTEST_ARGS replaces this one (test-fast's "not slow" leaves it out too).
 test: lint templates node-tools frontend chromium
 	cd $(FRONTEND) && npm test
