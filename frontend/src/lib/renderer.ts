@@ -9,6 +9,18 @@ export function isSoftwareRenderer(rendererName: string | null): boolean {
 }
 
 let cached: string | null | undefined;
+let available: boolean | undefined;
+
+/** Whether this browser can make a WebGL context at all (off by policy, flag or driver: the
+ * viewer is then not mounted, rather than failing to create its renderer). */
+export function webglAvailable(): boolean {
+  if (available !== undefined) return available;
+  if (typeof document === 'undefined') return (available = false);
+  const canvas = document.createElement('canvas');
+  const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+  gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  return (available = gl !== null);
+}
 
 /** The unmasked renderer string, probed once with a throwaway context (null if unknown). */
 export function webglRendererName(): string | null {

@@ -22,13 +22,17 @@ import { NotFoundPage } from './NotFoundPage';
 
 export function ConfiguratorPage() {
   const { productId, product } = useProductPage();
-  // The default model and three.js start downloading as soon as the product is known, beside
-  // the first job's round trip (which a default configuration answers from the cache).
+  // The default model and three.js start downloading once the product is known (not before:
+  // they would share the line with the product itself, whose text is the page's largest
+  // paint), beside the first job's round trip (a default configuration is answered from the
+  // cache).
   const previewUrl = product.data?.preview_url;
+  const known = product.data !== undefined;
   useEffect(() => {
+    if (!known) return;
     void loadToolkit();
     if (previewUrl) preloadModel(previewUrl);
-  }, [previewUrl]);
+  }, [known, previewUrl]);
 
   if (product.error instanceof ApiError && (product.error.status === 404 || product.error.status === 400)) {
     return <NotFoundPage what="product" />;

@@ -2,6 +2,7 @@
  * screen, reframe and download buttons, and the states before/after a model exists. */
 import { lazy, Suspense, useState } from 'react';
 import { useConfigActions, useConfiguredProduct, usePreview, useValidation } from '../../context/ConfiguratorContext';
+import { webglAvailable } from '../../lib/renderer';
 import type { RuleViolation } from '../../lib/rules';
 import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
 import { formatCentimetres } from '../../lib/units';
@@ -35,9 +36,13 @@ export function PreviewPanel() {
   return (
     <section className="preview" aria-label="3D preview" aria-busy={busy}>
       <div className={`preview-stage${stale ? ' is-stale' : ''}`}>
-        <Suspense fallback={null}>
-          <Viewer model={model} fitRequest={fitRequest} onDrawn={modelDrawn} />
-        </Suspense>
+        {webglAvailable()
+          ? (
+            <Suspense fallback={null}>
+              <Viewer model={model} fitRequest={fitRequest} onDrawn={modelDrawn} />
+            </Suspense>
+          )
+          : model && <p className="preview-no-webgl">This browser cannot show 3D here (WebGL is off). The model is made all the same: download it below.</p>}
 
         {!model && phase !== 'error' && phase !== 'blocked' && (
           <div className="preview-placeholder">
