@@ -482,3 +482,25 @@ def test_a_kink_solved_close_to_c_does_not_vouch_for_the_reference_side():
     ranges, _ = template.search()
     low, high = ranges["w"]
     assert 0.58 <= low < 0.581 and 0.9 <= high < 0.9 + 0.3 / 16
+
+
+def test_a_one_sided_parameter_dropped_for_a_cross_term_costs_no_half_way_probe():
+    # p is at its maximum (one side only) and a share of h: dropped at the far ends, where
+    # its quotient is exact, so its half-way probe is never needed. Base, h's reference and
+    # other end, p's reference, the probe of both far ends, h half-way: 6.
+    template = Synthetic({"h": (0.87, 0.7, 0.9), "p": (1.0, 0.0, 1.0)},
+                         lambda v: _points(v["h"], 0.1 + (v["h"] - 0.2) * v["p"]))
+    ranges, found = template.search()
+    assert ranges == {"h": (0.7, 0.9), "p": (1.0, 1.0)}
+    assert found.evaluations == 6
+
+
+def test_a_one_sided_parameter_that_morphs_still_has_its_half_way_probe():
+    # w is at its maximum and kinked at 0.318: accepted (no cross term), its left-out
+    # half-way probe breaks, and the search is made again with it, ending at the kink.
+    template = Synthetic({"a": (0.5, 0.0, 1.0), "w": (1.0, 0.0, 1.0)},
+                         lambda v: [[v["a"], 0.0, 0.0], [0.0, min(0.07, 0.22 * v["w"]), 0.0]])
+    ranges, _ = template.search()
+    assert ranges["a"] == (0.0, 1.0)
+    low, high = ranges["w"]
+    assert high == 1.0 and 0.07 / 0.22 <= low < 0.07 / 0.22 + 0.03

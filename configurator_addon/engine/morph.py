@@ -62,6 +62,7 @@ class MorphRange:
     maximum: float
     delta: np.ndarray | None = None          # N×3 local-space displacement per unit
     normal_delta: np.ndarray | None = None   # N×3 or None where normals do not change
+    check_at: float | None = None            # a one-sided range's half-way probe, not yet made
 
     @property
     def can_morph(self) -> bool:
@@ -101,6 +102,7 @@ class RangeSearch:
         self._validity: dict[tuple, bool] = {}
         self._samples: dict[tuple, Sample | None] = {}
         self._rooms: dict[str, tuple[float, float]] = {}
+        self._dropped_at_far_ends: set[str] = set()
 
     def sample(self, overrides: dict, normals: bool = False) -> Sample | None:
         """An evaluation, remembered: the search comes back to some points with another
@@ -173,7 +175,10 @@ class RangeSearch:
         predicted = self.base.positions + (value - origin) * delta_world
         return self._affine_error(sample, predicted) <= PROBE_TOLERANCE_M
 
-    def _search_parameter(self, number: dict) -> MorphRange:
+    def _search_parameter(self, number: dict, confirm: bool = True) -> MorphRange:
+        """`confirm` false: a range with one side only, whose reference is its room's end,
+        leaves its half-way probe to be made (`check_at`) once it is known to morph at all
+        (`run`)."""
         key, value = number["key"], number["value"]
         rooms = {side: self._room(number, side) for side in (1, -1)}
         self._rooms[key] = (rooms[-1], rooms[1])
@@ -206,6 +211,8 @@ class RangeSearch:
             near_kink = self._near_kink(key, value, point, rooms[near_side], delta_world)
         if near_kink is not None:
             ends[near_side] = near_kink
+        elif near_side is None and not confirm and point == rooms[far_side]:
+            found.check_at = value + 0.5 * (point - value)
         elif near_side is None or not self._fits(key, rooms[near_side], delta_world, value):
             for _ in range(BISECTION_STEPS):
                 middle = value + 0.5 * (point - value)
@@ -355,32 +362,46 @@ class RangeSearch:
             return candidates[:-1], candidates[-1:]
         return [], candidates
 
-    def _together(self, ranges: list[MorphRange], notes: list[str]) -> None:
+    def _together(self, ranges: list[MorphRange], notes: list[str]) -> bool:
         """Accept parameters in the template's order; one that does not morph together
         with those before it is narrowed, or else cannot morph. A cross term (a product of
         two parameters: a handle's height is a share of the door's) is bilinear, so one
         probe with all far ends together measures it, and the error shrinks in proportion
-        to the candidate's range: narrowed by tolerance/error, it is checked once more."""
+        to the candidate's range: narrowed by tolerance/error, it is checked once more.
+        False: a half-way probe left out (`check_at`) breaks, and the search must be made
+        again with it (`run`)."""
         accepted, pending = self._accepted_at_once([r for r in ranges if r.can_morph])
         for candidate in pending:
             error = self._cross_error(accepted, candidate) if accepted else 0.0
+            narrowed = False
             if error > MORPH_TOLERANCE_M and math.isfinite(error):
                 share = 0.8 * MORPH_TOLERANCE_M / error
                 if share >= MIN_CROSS_SHARE:
+                    narrowed = True
                     candidate.minimum = _tidy(candidate.value - share * (candidate.value - candidate.minimum))
                     candidate.maximum = _tidy(candidate.value + share * (candidate.maximum - candidate.value))
                     error = self._cross_error(accepted, candidate)
             if error <= MORPH_TOLERANCE_M:
                 accepted.append(candidate)
                 continue
+            if not narrowed:  # decided at the far ends alone, where a quotient is exact
+                self._dropped_at_far_ends.add(candidate.key)
             notes.append(f"'{candidate.key}' does not morph together with "
                          f"{', '.join(repr(r.key) for r in accepted)} (a cross term): no morph range")
             candidate.minimum = candidate.maximum = candidate.value
+        # A one-sided range's half-way probe is left out only where the parameter was dropped
+        # for a cross term at the far ends (a handle's position, one-sided at the top, with
+        # the door's height): that check is at the reference itself, where the quotient is
+        # exact whether or not a kink lies between, so its verdict stands. Every other
+        # decision used the quotient in between, so those probes are made now.
+        if any(r.check_at is not None and r.key not in self._dropped_at_far_ends
+               and not self._fits(r.key, r.check_at, r.delta, r.value) for r in ranges):
+            return False
         # Inside the ranges: all parameters half-way to their far ends at once.
         for _ in range(COMBINED_SHRINK_STEPS):
             middle = {r.key: 0.5 * (r.value + self._far_end(r)) for r in accepted}
             if not middle or self._combined_fit(accepted, middle):
-                return
+                return True
             notes.append(f"half-way at {middle} the prediction breaks: ranges halved")
             for r in accepted:
                 r.minimum = _tidy(r.value - 0.5 * (r.value - r.minimum))
@@ -388,6 +409,7 @@ class RangeSearch:
         notes.append("the parameters do not morph half-way: no morph ranges")
         for r in accepted:
             r.minimum = r.maximum = r.value
+        return True
 
     def run(self) -> MorphSearch:
         if self.base is None:
@@ -395,8 +417,14 @@ class RangeSearch:
         else:
             self._samples[()] = self.base
         notes: list[str] = []
-        ranges = [self._search_parameter(number) for number in self.numbers]
-        self._together(ranges, notes)
+        # The first parameter is never dropped for a cross term (it is checked with none
+        # before it), so leaving its half-way probe out could only cost a second search.
+        ranges = [self._search_parameter(number, confirm=index == 0) for index, number in enumerate(self.numbers)]
+        if not self._together(ranges, notes):  # again, every probe made remembered
+            self._dropped_at_far_ends.clear()
+            notes = []
+            ranges = [self._search_parameter(number) for number in self.numbers]
+            self._together(ranges, notes)
         for r in ranges:
             if not r.can_morph:
                 r.delta = r.normal_delta = None
