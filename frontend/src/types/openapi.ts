@@ -902,6 +902,13 @@ export interface components {
              * @default false
              */
             morph?: boolean;
+            /**
+             * Format
+             * @description The result's file: a GLB, or a USDZ for AR (iOS AR Quick Look; served as model/vnd.usdz+zip)
+             * @default glb
+             * @enum {string}
+             */
+            format?: "glb" | "usdz";
         };
         /** LoginRequest */
         LoginRequest: {
