@@ -109,12 +109,14 @@ async def run_engine_async(args: list[str], *, timeout: float, blender_path: str
         try:
             _, stderr = await asyncio.wait_for(process.communicate(), timeout)
         except TimeoutError:
-            process.kill()
-            await process.wait()
             raise EngineTimedOut(f"the engine took longer than {timeout:g} s and was stopped") from None
         finally:
             if watch is not None:
                 watch.cancel()
+            if process.returncode is None:  # timed out, or the caller was cancelled (a server stopping)
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await asyncio.shield(process.wait())
         if watch is not None and not watch.cancelled() and watch.done() and watch.result():
             raise MemoryLimitExceeded(f"the engine process grew past {memory_limit_bytes >> 20} MiB and was stopped")
         return _read_answer(answer, process.returncode, stderr.decode(errors="replace"))

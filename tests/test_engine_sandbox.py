@@ -18,6 +18,7 @@ import zlib
 import pytest
 
 import processes
+from configurator_addon.engine_process import run_engine_async
 from configurator_addon.errors import (
     EngineProcessError,
     GeometryLimitExceeded,
@@ -217,6 +218,21 @@ async def test_an_upload_whose_defaults_grow_without_bound_is_stopped_at_the_mem
     assert all(memory_bytes(pid) == 0 for pid in _children() - children_before)
     with open(bombs["doubling"], "rb") as handle:  # the same template with small defaults inspects
         assert "doublings" in (await inspector.inspect(handle.read()))["schema"]["properties"]
+
+
+async def test_a_cancelled_engine_request_stops_its_child(tmp_path, fixture_templates):
+    """A server that stops cancels its renders and inspections: their Blender goes with them."""
+    children_before = _children()
+    request = asyncio.ensure_future(run_engine_async(
+        ["generate", fixture_templates["slow"], "--config", json.dumps({"detail": 9}), "-o", str(tmp_path / "x.glb")],
+        timeout=300))
+    while not (started := _children() - children_before):  # the child is there
+        await asyncio.sleep(0.02)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    assert all(memory_bytes(pid) == 0 for pid in started)
+    assert not (tmp_path / "x.glb").exists()
 
 
 def _children() -> set[int]:
