@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from configurator_addon.server import keys
 from configurator_addon.server.app import create_app
 from configurator_addon.server.compression import accepts
+from configurator_addon.server.routes import blobs
 from fixtures_api import api_settings
 from processes import ROOT
 from test_api import signed_blob_url
@@ -84,6 +85,15 @@ async def test_a_glb_is_sent_as_it_is_without_gzip_or_for_a_range(client):
     async with client.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=100-199"}) as response:
         assert response.status == 206 and "Content-Encoding" not in response.headers
         assert await response.read() == GLB_BODY[100:200]
+
+
+async def test_a_glb_past_the_gzip_limit_is_sent_as_it_is(client, monkeypatch):
+    monkeypatch.setattr(blobs, "MAX_GZIPPED_BYTES", len(GLB_BODY) - 1)
+    url = await signed_blob_url(client, PATH)
+    async with client.get(url, headers={"Accept-Encoding": "gzip"}) as response:
+        assert response.status == 200 and "Content-Encoding" not in response.headers
+        assert response.headers["ETag"] == f'"{KEY}"'
+        assert await response.read() == GLB_BODY
 
 
 async def test_json_is_gzipped_when_asked_and_identity_otherwise(client):

@@ -26,13 +26,14 @@ as a stream of ranged downloads. Both stores answer alike:
   keeps the range; anything else (another ETag, a date) gets the whole GLB.
 - `Accept-Ranges: bytes` on every answer with a body; HEAD answers with the same headers.
 - Compression (`server/compression.py`): a GLB asked for whole by a client that accepts gzip
-  is gzipped on the fly (75–80% smaller), with its own entity tag (`"<name>-gzip"`: another
-  representation, RFC 9110 §8.8.3) and no length; a range request gets identity bytes
-  (ranges count those). Every GLB answer says `Vary: Accept-Encoding`. Thumbnails are WebP,
-  compressed already: sent as they are. Where the Azure store hands out its own URLs the
-  browser reads from the storage account, which sends the bytes as stored (no compression
-  there; a CDN in front of the account, or storing GLBs gzipped with their Content-Encoding,
-  would be the way).
+  is gzipped on the fly (75–80% smaller) up to `MAX_GZIPPED_BYTES` (past that the API's CPU
+  would go to one download for seconds; such models should be Draco-compressed anyway),
+  with its own entity tag (`"<name>-gzip"`: another representation, RFC 9110 §8.8.3) and no
+  length; a range request gets identity bytes (ranges count those). Every GLB answer says
+  `Vary: Accept-Encoding`. Thumbnails are WebP, compressed already: sent as they are. Where
+  the Azure store hands out its own URLs the browser reads from the storage account, which
+  sends the bytes as stored (no compression there; a CDN in front of the account, or storing
+  GLBs gzipped with their Content-Encoding, would be the way).
 """
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ log = logging.getLogger("configurator.server")
 
 _RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 MIN_GZIPPED_BYTES = 1024
+MAX_GZIPPED_BYTES = 32 << 20
 
 
 class Unsatisfiable:
@@ -154,7 +156,8 @@ async def _answer(request: web.Request, store, path: str, handle: BinaryIO | Non
     wanted = requested_range(request.headers.get("Range"), size)
     if wanted is not None and request.headers.get("If-Range", etag).strip() != etag:
         wanted = None  # the client's partial copy is of something else: send it all
-    gzipped = glb and wanted is None and size >= MIN_GZIPPED_BYTES and accepts(request, "gzip")
+    gzipped = (glb and wanted is None and MIN_GZIPPED_BYTES <= size <= MAX_GZIPPED_BYTES
+               and accepts(request, "gzip"))
     if gzipped:
         name = f"{name}-gzip"
         headers["ETag"] = f'"{name}"'
