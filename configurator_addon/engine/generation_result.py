@@ -17,9 +17,10 @@ class GenerationResult:
     morph: dict | None = None  # a morph GLB's ranges, probe count and notes (engine/morph.py)
     # Datablocks in the engine's Blender after the job, by kind: flat from job to job, or it leaks.
     datablocks: dict[str, int] = field(default_factory=dict)
+    templates_warm: int = 0  # template versions the engine holds loaded after the job
 
     def meta(self) -> dict:
         """Everything but the GLB, as JSON."""
         return {"config": self.config, "cache_key": self.cache_key, "template_version": self.template_version,
                 "timings": self.timings, "warnings": self.warnings, "geometry": self.geometry,
-                "datablocks": self.datablocks, "morph": self.morph}
+                "datablocks": self.datablocks, "templates_warm": self.templates_warm, "morph": self.morph}

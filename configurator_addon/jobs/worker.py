@@ -109,12 +109,12 @@ class Worker:
         try:
             spans.stage("load")
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
-            metrics.template_cache_entries(self.templates.directory)
             self._write_status(row)
             result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
                                                 morph=bool(row["options"].get("morph")),
                                                 file_format=row["options"].get("file_format", "glb"),
                                                 version=row["template_version"], before_stage=before_stage)
+            metrics.template_cache_entries(result.templates_warm)
             spans.stage("upload")
             # One round trip reports progress and tells whether the job is still wanted.
             if await until_it_lands(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:

@@ -32,8 +32,8 @@ class _Metrics:
                                     "result cache (a new job, or one joined in flight)")
         self.worker_restarts = Counter("configurator_worker_restarts", "Worker processes the supervisor "
                                        "started again after they exited")
-        self.template_cache_entries = Gauge("configurator_template_cache_entries", "Template versions kept on "
-                                            "the worker's disk", multiprocess_mode="livemax")
+        self.template_cache_entries = Gauge("configurator_template_cache_entries", "Template versions held "
+                                            "loaded in the worker's engine", multiprocess_mode="livemax")
         self.http_seconds = Histogram("configurator_http_request_duration_seconds", "HTTP requests by route "
                                       "pattern and status", ["route", "method", "status"], buckets=HTTP_BUCKETS)
 
@@ -94,12 +94,8 @@ def worker_restarted() -> None:
     metrics().worker_restarts.inc()
 
 
-def template_cache_entries(directory: str) -> None:
-    """The template versions in the worker's template folder (`jobs/template_files.py`)."""
-    try:
-        count = sum(1 for name in os.listdir(directory) if name.endswith(".blend"))
-    except OSError:
-        return
+def template_cache_entries(count: int) -> None:
+    """The template versions the worker's engine holds loaded (warm), as its last job left them."""
     metrics().template_cache_entries.set(count)
 
 

@@ -146,6 +146,7 @@ class Engine:
             cache_key=result_cache_key(version, full_config, export_options(draco, morph, file_format)),
             warnings=list(entry.inspection.warnings), geometry=geometry, morph=morph_meta,
             datablocks={kind: len(getattr(bpy.data, kind)) for kind in COUNTED_DATABLOCKS},
+            templates_warm=len(self.cache),
         )
 
 
