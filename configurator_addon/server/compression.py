@@ -8,8 +8,8 @@ Three kinds of body, three ways:
 - The web app's files are compressed once, at build (`frontend/vite.config.ts` writes `.br`
   and `.gz` beside each): `routes/webapp.py` serves the sibling the client accepts (aiohttp's
   FileResponse picks it), brotli first.
-- GLBs (`routes/blobs.py`) are gzipped on the fly (they shrink 75–80%), unless a byte range is
-  asked for: ranges count bytes of the identity body, so those stay uncompressed.
+- GLBs (`routes/blobs.py`) are gzipped on the fly (they shrink 75–80%) up to 32 MiB, unless a
+  byte range is asked for: ranges count bytes of the identity body, so those stay uncompressed.
 Every answer whose body could be compressed says `Vary: Accept-Encoding`, compressed or not,
 so a shared cache keeps one copy per encoding.
 """
