@@ -5,9 +5,10 @@ test reads its figures.
 
 Bounds, after 50 jobs of warm-up (every sample product's template loaded by then), over the
 next 150:
-- open descriptors of the worker and of its engine: never more than at the first sample
-  after warm-up (each job opens and closes its pipes' messages, sockets come from pools);
-  one descriptor leaked per job would be 150 more;
+- open descriptors of the worker and of its engine: at most `FD_JITTER` (2) more than at the
+  first sample after warm-up, at any sample and at the last (each job opens and closes its
+  pipes' messages, sockets come from pools, but a sample can fall while one is being opened:
+  seen once in CI, 10 → 11); one descriptor leaked per job would be 150 more;
 - datablock counts: equal at every sample (a job must leave Blender as it found it);
 - worker RSS: within 20 MB of its first sample after warm-up. Runs here moved it by under
   1 MB over 150-200 jobs and by 1-2 MB over 10,000; 20 MB is room for the allocator's noise and
@@ -26,6 +27,9 @@ import processes
 
 WORKER_RSS_BOUND_MB = 20
 ENGINE_RSS_BOUND_MB = 50
+# A sample can fall while a connection is being opened or closed (a pool's, the blob store's):
+# one or two descriptors more for that moment; a leak of one per job is 25 more per sample.
+FD_JITTER = 2
 
 
 @pytest.mark.slow
@@ -42,8 +46,8 @@ def test_a_few_hundred_jobs_through_one_worker_leave_nothing_behind(tmp_path):
     assert len({s["engine_pid"] for s in after}) == 1, after  # and one engine: no recycle within 200 jobs
 
     worker_fds, engine_fds = [s["worker_fds"] for s in after], [s["engine_fds"] for s in after]
-    assert max(worker_fds) <= worker_fds[0], worker_fds
-    assert max(engine_fds) <= engine_fds[0], engine_fds
+    assert max(worker_fds) - worker_fds[0] <= FD_JITTER and worker_fds[-1] - worker_fds[0] <= FD_JITTER, worker_fds
+    assert max(engine_fds) - engine_fds[0] <= FD_JITTER and engine_fds[-1] - engine_fds[0] <= FD_JITTER, engine_fds
 
     datablocks = [s["datablocks"] for s in after]
     assert datablocks[0] and all(d == datablocks[0] for d in datablocks), datablocks
