@@ -231,6 +231,20 @@ def quiet():
         os.close(devnull)
 
 
+@contextlib.contextmanager
+def warm_engine():
+    """The engine (bpy, in this process) with Blender's prints silenced; its template cache is
+    emptied on the way out."""
+    with quiet():
+        from configurator_addon.engine.blender.generation import Engine
+
+        engine = Engine()
+        try:
+            yield engine
+        finally:
+            engine.cache.clear()
+
+
 def parse_args(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")

@@ -12,10 +12,7 @@ import bench_common as bc
 def run(quick: bool = False) -> dict:  # sizes are deterministic: `quick` changes nothing
     samples = bc.load_samples()
     results = {}
-    with bc.quiet():
-        from configurator_addon.engine.blender.generation import Engine
-
-        engine = Engine()
+    with bc.warm_engine() as engine:
         for sample in samples:
             bc.log(f"glb_size: {sample.slug}")
             configs = {"default": {}}
@@ -27,7 +24,6 @@ def run(quick: bool = False) -> dict:  # sizes are deterministic: `quick` change
                 draco = len(engine.generate(sample.path, config, draco=True).glb)
                 results[f"{sample.slug} / {label}"] = {"plain_bytes": plain, "draco_bytes": draco,
                                                        "ratio": draco / plain}
-        engine.cache.clear()
     bc.print_table("GLB size (bytes)", ["sample / config", "plain", "draco", "draco/plain"],
                    [[name, r["plain_bytes"], r["draco_bytes"], f"{r['ratio']:.2f}"] for name, r in results.items()])
     summary = [bc.summary_row(f"draco/plain size [{name}]", r["ratio"], "< 1.00", r["ratio"] < 1.0)

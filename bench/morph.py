@@ -34,10 +34,7 @@ def run(quick: bool = False) -> dict:
     rounds = 3 if quick else 9
     samples = bc.load_samples()
     results = {}
-    with bc.quiet():
-        from configurator_addon.engine.blender.generation import Engine
-
-        engine = Engine()
+    with bc.warm_engine() as engine:
         for sample in samples:
             bc.log(f"morph: {sample.slug}")
             configs = [{}, *sample.examples]
@@ -68,7 +65,6 @@ def run(quick: bool = False) -> dict:
                 "ranges_at_defaults": at_defaults["ranges"], "notes_at_defaults": at_defaults["notes"],
                 "configurations": len(configs), "rounds": rounds,
             }
-        engine.cache.clear()
     bc.print_table("Morph GLB vs exact GLB (warm, median)",
                    ["sample", "exact ms", "morph ms", "morph/exact", "CPU ratio", "exact KB", "morph KB",
                     "size ratio", "probes"],

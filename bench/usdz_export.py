@@ -20,10 +20,7 @@ def run(quick: bool = False) -> dict:
     rounds = 3 if quick else 9
     samples = bc.load_samples()
     results = {}
-    with bc.quiet():
-        from configurator_addon.engine.blender.generation import Engine
-
-        engine = Engine()
+    with bc.warm_engine() as engine:
         for sample in samples:
             bc.log(f"usdz: {sample.slug}")
             configs = [{}, *sample.examples]
@@ -47,7 +44,6 @@ def run(quick: bool = False) -> dict:
             row["export_ratio"] = row["usdz_export_ms_p50"] / row["glb_export_ms_p50"]
             row["size_ratio"] = row["usdz_bytes_mean"] / row["glb_bytes_mean"]
             results[sample.slug] = row
-        engine.cache.clear()
     bc.print_table("USDZ vs GLB (warm, median export time; mean size)",
                    ["sample", "GLB export ms", "USDZ export ms", "USDZ/GLB time", "GLB KB", "USDZ KB",
                     "USDZ/GLB size", "USDZ job ms"],

@@ -110,9 +110,10 @@ class Worker:
             spans.stage("load")
             path = await self.templates.path_for(row["template_blob_path"], row["template_version"])
             self._write_status(row)
-            result = await self.engine.generate(path, row["config_data"], draco=bool(row["options"].get("draco")),
-                                                morph=bool(row["options"].get("morph")),
-                                                file_format=row["options"].get("file_format", "glb"),
+            options = row["options"]
+            file_format = options.get("file_format", "glb")  # a USDZ is stored and served as one (AR Quick Look)
+            result = await self.engine.generate(path, row["config_data"], draco=bool(options.get("draco")),
+                                                morph=bool(options.get("morph")), file_format=file_format,
                                                 version=row["template_version"], before_stage=before_stage)
             metrics.template_cache_entries(result.templates_warm)
             spans.stage("upload")
@@ -120,7 +121,6 @@ class Worker:
             if await until_it_lands(lambda: self.queue.report_progress(lease, STAGE_PROGRESS["upload"])) is not False:
                 raise JobCancelled("upload")
             started = time.perf_counter()
-            file_format = row["options"].get("file_format", "glb")  # a USDZ goes out as one (AR Quick Look)
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"], file_format)
             content_type = RESULT_CONTENT_TYPES[file_format]
             await through_storage_outage(lambda: self.store.put(blob_path, result.glb, content_type),
