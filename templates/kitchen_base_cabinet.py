@@ -207,6 +207,7 @@ def build() -> tb.Product:
     product = tb.new_product_collection(
         "Kitchen Base Cabinet", [WIDTH, HEIGHT, DEPTH], private={"_template_revision": 1}
     )
+    product["cfg_formats"] = {"handle_position": "percent"}  # a share of the door's height, read as %
     tb.new_part("Carcass", product, build_carcass_tree(), carcass_material)
     tb.new_part("Shelves", product, build_shelves_tree(), carcass_material)
 

@@ -14,6 +14,7 @@ VARIANT_DEFAULT_PROP = "cfg_default"
 MATERIAL_GROUP_PROP = "cfg_group"
 ORDER_PROP = "cfg_order"  # optional int on a material: its place among its group's options
 RULES_TEXT_NAME = "cfg_rules.json"
+FORMATS_PROP = "cfg_formats"  # optional on the product collection: parameter key -> display format
 PRIVATE_PREFIX = "_"
 
 
@@ -38,6 +39,15 @@ KINDS = {
     "variant": Kind("enum", "string"),
     "material": Kind("enum", "string"),
     "color": Kind("color", "string"),
+}
+# Display formats a parameter may carry (`x-format` in the schema) -> the kinds they fit. The
+# value stays what Blender holds; the format says how a shopper reads it, so the web app does
+# not have to guess from a range (a 0-1 float is not always a share).
+FORMATS = {
+    "percent": frozenset({"float"}),  # a share held as 0-1, shown as 0-100 %
+    "length": frozenset({"float"}),  # metres, shown in the shopper's length unit
+    "angle": frozenset({"float"}),  # radians (as Blender holds angles), shown in degrees
+    "plain": frozenset({"float", "int"}),  # the number as it is: no unit, no guessing
 }
 # Custom property value types -> parameter kinds (bool before int: True is an int too).
 PROPERTY_KINDS = {bool: "bool", int: "int", float: "float", str: "text"}

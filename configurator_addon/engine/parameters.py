@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ErrorDetail
-from .contract import KINDS, is_identifier_like
+from .contract import FORMATS, KINDS, is_identifier_like
 
 COLOR_PATTERN = "^#[0-9a-fA-F]{6}$"
 _HUGE = 1e30
@@ -63,6 +63,7 @@ class Parameter:
     options: list[str] | None = None
     unit: str | None = None
     swatches: dict[str, str] | None = None
+    format: str | None = None  # display format (contract.FORMATS), from the product's `cfg_formats`
     sources: list[ParameterSource] = field(default_factory=list)
 
     @property
@@ -79,7 +80,7 @@ class Parameter:
             "description": self.description,
             "sources": [s.location for s in self.sources],
         }
-        for name in ("minimum", "maximum", "options", "unit", "swatches"):
+        for name in ("minimum", "maximum", "options", "unit", "format", "swatches"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -100,6 +101,8 @@ class Parameter:
         prop["default"] = self.default
         if self.unit:
             prop["x-unit"] = self.unit
+        if self.format:
+            prop["x-format"] = self.format
         prop["x-kind"] = self.kind
         if self.swatches:
             prop["x-swatches"] = dict(self.swatches)
@@ -158,6 +161,39 @@ def merge_sources(sources: list[ParameterSource], title_of) -> tuple[list[Parame
                         f"minimum {param.minimum} > maximum {param.maximum}",
             ))
     return list(params.values()), errors, warnings
+
+
+def apply_formats(parameters: list[Parameter], formats: Any, location: str) -> list[ErrorDetail]:
+    """Give each parameter the display format the template names for it (`cfg_formats`:
+    parameter key -> format). A format the app would not know, one about no parameter or one
+    that does not fit the parameter's kind is an error, not a silent plain number: the artist
+    meant something the shopper would otherwise not see."""
+    if formats is None:
+        return []
+    if not isinstance(formats, dict) or not all(isinstance(v, str) for v in formats.values()):
+        return [ErrorDetail(code="BAD_FORMATS", location=location,
+                            message="must map parameter keys to format names, e.g. {\"handle_position\": \"percent\"}")]
+    by_key = {p.key: p for p in parameters}
+    known = ", ".join(sorted(FORMATS))
+    errors: list[ErrorDetail] = []
+    for key, name in formats.items():
+        where = f"{location} › '{key}'"
+        param = by_key.get(key)
+        if param is None:
+            errors.append(ErrorDetail(code="UNKNOWN_FORMAT_PARAMETER", location=where,
+                                      message=f"'{key}' is not a parameter of this template"))
+        elif name not in FORMATS:
+            errors.append(ErrorDetail(code="UNKNOWN_FORMAT", location=where,
+                                      message=f"format {name!r} is not one of {known}"))
+        elif param.kind not in FORMATS[name]:
+            fits = " or ".join(sorted(FORMATS[name]))
+            errors.append(ErrorDetail(code="FORMAT_KIND_MISMATCH", location=where,
+                                      message=f"format {name!r} is for {fits} parameters; '{key}' is {param.kind}"))
+        else:
+            param.format = name
+            if name == "length":
+                param.unit = "m"  # a length is in metres, as a Distance socket is
+    return errors
 
 
 def build_schema(title: str, parameters: list[Parameter], rules: list[dict]) -> dict:

@@ -16,7 +16,7 @@ from ...errors import ConfigValidationError, ErrorDetail, TemplateContractError
 from .. import contract
 from ..colors import linear_rgba_to_hex
 from ..config_validation import validate_config
-from ..parameters import Parameter, ParameterSource, build_schema, merge_sources, tidy_number
+from ..parameters import Parameter, ParameterSource, apply_formats, build_schema, merge_sources, tidy_number
 from .applying import (
     CollectionPropertyBinding,
     MaterialSlotBinding,
@@ -253,6 +253,22 @@ class _Inspector:
                     default=default, options=list(options), swatches=swatches, binding=binding))
         return found
 
+    # -- display formats ----------------------------------------------------------------
+    def formats(self, product, parameters: list[Parameter]) -> None:
+        """`cfg_formats` on the product collection: a dictionary property (Python type in
+        *Edit Property*) or a string holding a JSON object."""
+        location = f"collection '{self.name(product)}' › property '{contract.FORMATS_PROP}'"
+        raw = product.get(contract.FORMATS_PROP)
+        if raw is not None and hasattr(raw, "to_dict"):
+            raw = raw.to_dict()
+        elif isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                self.error("BAD_FORMATS", location, f"not valid JSON: {exc}")
+                return
+        self.errors.extend(apply_formats(parameters, raw, location))
+
     # -- rules ------------------------------------------------------------------------
     def rules(self, known_keys: set[str]) -> list[dict]:
         texts = [t for t in self.loaded.texts if self.name(t) == contract.RULES_TEXT_NAME]
@@ -295,6 +311,7 @@ def inspect_template(loaded: LoadedTemplate) -> Inspection:
     parameters, merge_errors, merge_warnings = merge_sources(inspector.sources, contract.parameter_title)
     inspector.errors.extend(merge_errors)
     inspector.warnings.extend(merge_warnings)
+    inspector.formats(product, parameters)
     rules = inspector.rules({p.key for p in parameters})
     if inspector.errors:
         raise TemplateContractError("the template breaks the template contract", inspector.errors)
