@@ -1,4 +1,4 @@
-"""Template contract v1: the names and type mappings technical artists author to."""
+"""Template contract v1.1: the names and type mappings technical artists author to."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = "1.1"  # 1.1: packed image textures; procedural materials baked at publish
 
 PRODUCT_FLAG = "cfg_product"
 VARIANT_SET_PROP = "cfg_variant"
