@@ -24,7 +24,7 @@ import time
 import bench_common as bc
 from configurator_addon.db import EmbeddedPostgres, migrate
 from configurator_addon.db.pool import create_pool
-from configurator_addon.jobs.queue import SQL
+from configurator_addon.jobs.queue import BACKGROUND_AGEING_SECONDS, SQL
 
 QUERY_FILE = os.path.join(bc.ROOT, "deploy", "keda", "claimable_jobs.sql")
 
@@ -67,7 +67,7 @@ async def measure(dsn: str, args) -> dict:
                 claim = conn.transaction()  # rolled back: every round sees the same queue
                 await claim.start()
                 started = time.perf_counter()
-                claimed = await conn.fetchrow(SQL.claim_job, "bench")
+                claimed = await conn.fetchrow(SQL.claim_job, "bench", BACKGROUND_AGEING_SECONDS)
                 claim_ms.append((time.perf_counter() - started) * 1000)
                 await claim.rollback()
                 assert claimed is not None

@@ -5,14 +5,15 @@
 -- One round trip. A job whose result already exists is born COMPLETED (no Blender); any
 -- other is born QUEUED (the trigger announces it) unless an identical job is in flight:
 -- then nothing is inserted and the caller shares that one. $11: the submitting request's
--- W3C traceparent, which the worker's spans continue (NULL: not traced).
+-- W3C traceparent, which the worker's spans continue (NULL: not traced). $12: the priority,
+-- 'live' or 'background'.
 WITH cached AS (
     SELECT blob_path FROM results WHERE client_id = $1 AND cache_key = $9
 )
 INSERT INTO jobs (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
-                  config_data, options, cache_key, max_retries, traceparent,
+                  config_data, options, cache_key, max_retries, traceparent, priority,
                   status, progress, result_blob_path, completed_at, timings)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
        CASE WHEN cached.blob_path IS NULL THEN 'QUEUED' ELSE 'COMPLETED' END,
        CASE WHEN cached.blob_path IS NULL THEN 0 ELSE 100 END,
        cached.blob_path,
@@ -23,19 +24,24 @@ ON CONFLICT (client_id, cache_key) WHERE status IN ('PENDING', 'QUEUED', 'PROCES
 RETURNING *;
 
 -- name: join_in_flight_job
--- Another request for the job already computing this result.
-UPDATE jobs SET requesters = requesters + 1, updated_at = now()
+-- Another request for the job already computing this result. A live request ($3) raises a
+-- background job to live: someone is waiting for it now.
+UPDATE jobs SET requesters = requesters + 1, updated_at = now(),
+                priority = CASE WHEN $3 = 'live' THEN 'live' ELSE priority END
 WHERE client_id = $1 AND cache_key = $2 AND status IN ('PENDING', 'QUEUED', 'PROCESSING')
 RETURNING *;
 
 -- name: claim_job
--- One statement, no transaction held while Blender works. Fair across clients: among the
--- clients with a claimable job, the one with the fewest jobs PROCESSING now, then the one
--- served least recently (its latest claim is oldest, or it has none), then the one waiting
--- longest; within that client its oldest claimable job. The clients with QUEUED jobs are
--- found by skipping through jobs_claimable_by_client, one index probe per client, so a large
--- backlog of one client costs nothing. A client whose candidate job another claimer holds is
--- passed over (SKIP LOCKED) for the next client in that order.
+-- One statement, no transaction held while Blender works. Live jobs before background ones
+-- (docs/service.md, "Priority"): a background job counts as live once it has been due for $2
+-- seconds, so a steady stream of live jobs cannot starve it for good. Within a rank, fair
+-- across clients: the one with the fewest jobs PROCESSING now, then the one served least
+-- recently (its latest claim is oldest, or it has none), then the one waiting longest; within
+-- that client and priority its oldest claimable job. The clients with QUEUED jobs are found by
+-- skipping through jobs_claimable_by_client, one index probe per client, so a large backlog
+-- of one client costs nothing. A client whose candidate job another claimer holds is passed
+-- over (SKIP LOCKED) for the next client and priority in that order, so a locked live job
+-- never lets its client's background job go before another client's live one.
 WITH RECURSIVE waiting (client_id) AS (
     (SELECT client_id FROM jobs WHERE status = 'QUEUED' ORDER BY client_id LIMIT 1)
     UNION ALL
@@ -43,28 +49,33 @@ WITH RECURSIVE waiting (client_id) AS (
             WHERE j.status = 'QUEUED' AND j.client_id > waiting.client_id
             ORDER BY j.client_id LIMIT 1)
     FROM waiting WHERE waiting.client_id IS NOT NULL
-), candidates AS (
+), clients AS (
     SELECT w.client_id,
-           (SELECT min(q.run_after) FROM jobs q
-            WHERE q.client_id = w.client_id AND q.status = 'QUEUED') AS due,
            (SELECT count(*) FROM jobs p
             WHERE p.client_id = w.client_id AND p.status = 'PROCESSING') AS processing,
            (SELECT max(s.started_at) FROM jobs s
             WHERE s.client_id = w.client_id AND s.started_at IS NOT NULL) AS last_claimed
     FROM waiting w
     WHERE w.client_id IS NOT NULL
+), candidates AS (
+    SELECT c.client_id, level.priority, c.processing, c.last_claimed,
+           (SELECT min(q.run_after) FROM jobs q
+            WHERE q.client_id = c.client_id AND q.priority = level.priority AND q.status = 'QUEUED') AS due
+    FROM clients c CROSS JOIN (VALUES ('live'), ('background')) AS level (priority)
+), ranked AS (
+    SELECT *, CASE WHEN priority = 'live' OR due <= now() - make_interval(secs => $2) THEN 0 ELSE 1 END AS rank
+    FROM candidates WHERE due <= now()
 ), next AS MATERIALIZED (
     SELECT job.id
-    FROM (SELECT * FROM candidates WHERE due <= now()
-          ORDER BY processing, last_claimed NULLS FIRST, due, client_id) AS c
+    FROM (SELECT * FROM ranked ORDER BY rank, processing, last_claimed NULLS FIRST, due, client_id) AS c
     CROSS JOIN LATERAL (
         SELECT id FROM jobs
-        WHERE client_id = c.client_id AND status = 'QUEUED' AND run_after <= now()
+        WHERE client_id = c.client_id AND priority = c.priority AND status = 'QUEUED' AND run_after <= now()
         ORDER BY run_after, created_at
         LIMIT 1
         FOR UPDATE SKIP LOCKED
     ) AS job
-    ORDER BY c.processing, c.last_claimed NULLS FIRST, c.due, c.client_id
+    ORDER BY c.rank, c.processing, c.last_claimed NULLS FIRST, c.due, c.client_id
     LIMIT 1
 )
 UPDATE jobs j

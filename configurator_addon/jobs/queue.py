@@ -12,6 +12,11 @@ SQL = load_queries(os.path.join(os.path.dirname(__file__), "queries.sql"))
 QUEUED_CHANNEL = "configurator_jobs_queued"
 TERMINAL_STATUSES = ("COMPLETED", "FAILED", "CANCELLED")
 EVENTS_CHANNEL = "configurator_job_events"
+PRIORITIES = ("live", "background")
+# How long a background job may be due before it is claimed as if it were live: long enough
+# that speculative work never delays a person waiting while the workers keep up, short enough
+# that a steady stream of live jobs cannot starve it for good (docs/service.md, "Priority").
+BACKGROUND_AGEING_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -23,25 +28,31 @@ class Lease:
 
 
 class JobQueue:
-    def __init__(self, pool, *, retry_base_delay_seconds: float = 1.0):
+    def __init__(self, pool, *, retry_base_delay_seconds: float = 1.0,
+                 background_ageing_seconds: float = BACKGROUND_AGEING_SECONDS):
         self.pool = pool
         self.retry_base_delay_seconds = retry_base_delay_seconds
+        self.background_ageing_seconds = background_ageing_seconds
 
     # -- submitting ----------------------------------------------------------------------
     async def submit(self, *, client_id, product_id, configuration_id, user_id, template_blob_path,
-                     template_version, config_data, options, cache_key, max_retries, traceparent=None):
+                     template_version, config_data, options, cache_key, max_retries, traceparent=None,
+                     priority: str = "live"):
         """Returns (job row, created). A result that exists already completes the new job at
         once, without Blender; an identical job in flight is shared (and counts one more
-        request, so one requester's cancel does not stop it for the others). `traceparent`: the
-        submitting request's span, which the worker's spans of a new job continue."""
+        request, so one requester's cancel does not stop it for the others; a live request
+        raises a background job to live). `traceparent`: the submitting request's span, which
+        the worker's spans of a new job continue. `priority`: one of PRIORITIES."""
+        if priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
         args = (client_id, product_id, configuration_id, user_id, template_blob_path, template_version,
-                config_data, options, cache_key, max_retries, traceparent)
+                config_data, options, cache_key, max_retries, traceparent, priority)
         async with self.pool.acquire() as conn:
             for _ in range(3):  # the in-flight job may finish between our insert and our read
                 row = await conn.fetchrow(SQL.submit_job, *args)
                 if row is not None:
                     return row, True
-                existing = await conn.fetchrow(SQL.join_in_flight_job, client_id, cache_key)
+                existing = await conn.fetchrow(SQL.join_in_flight_job, client_id, cache_key, priority)
                 if existing is not None:
                     return existing, False
             raise ConflictError("the job could not be submitted; try again")
@@ -54,7 +65,8 @@ class JobQueue:
 
     # -- working -------------------------------------------------------------------------
     async def claim(self, worker_id: str):
-        return await self.pool.fetchrow(SQL.claim_job, worker_id)
+        """The next job to work on (live before background, fair across clients), or None."""
+        return await self.pool.fetchrow(SQL.claim_job, worker_id, self.background_ageing_seconds)
 
     async def heartbeat(self, lease: Lease) -> bool | None:
         """True if cancellation was requested, False if not, None if the lease is lost."""

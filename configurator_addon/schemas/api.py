@@ -77,12 +77,18 @@ class ConfigurationList(BaseModel):
     page: Page
 
 
+JobPriority = Literal["live", "background"]
+
+
 class JobOptions(_Body):
     draco: bool = Field(False, description="Compress meshes with Draco")
     morph: bool = Field(False, description="A morph GLB: one morph target per number parameter, valid over the "
                         "ranges in the root extras (configurator.morph); never Draco-compressed")
     format: Literal["glb", "usdz"] = Field("glb", description="The result's file: a GLB, or a USDZ for AR "
                                            "(iOS AR Quick Look; served as model/vnd.usdz+zip)")
+    priority: JobPriority = Field("live", description="live: someone waits for this model; background: made in "
+                                  "case it is asked for (claimed after every live job; a live request for the same "
+                                  "result raises it). Not part of the cache key")
 
     @model_validator(mode="after")
     def _morph_is_not_compressed(self):
@@ -122,6 +128,7 @@ class Job(BaseModel):
     retry_count: int
     max_retries: int
     requesters: int = Field(description="Requests sharing this job; a cancel withdraws one, the job stops at none")
+    priority: JobPriority = Field(description="live, or background until a live request joins it")
     worker_id: str | None = Field(description="host:pid:instance of the worker that last took the job")
     cache_key: str
     config_data: dict[str, Any]

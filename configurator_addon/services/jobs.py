@@ -19,10 +19,10 @@ class JobService:
 
     async def submit(self, client_id, user_id, *, product_id=None, configuration_id=None, config_data=None,
                      draco: bool = False, morph: bool = False, file_format: str = "glb",
-                     visible: Visibility = EVERY):
+                     visible: Visibility = EVERY, priority: str = "live"):
         """A saved configuration (one the caller sees: `visible`), or a product with
         configuration values. Returns (job row, created). 422 for an invalid configuration,
-        404 for unknown ids."""
+        404 for unknown ids. `priority` orders the claim, not the result (not in the cache key)."""
         if configuration_id is not None:
             if product_id is not None or config_data is not None:
                 raise BadRequestError("give either configuration_id, or product_id with config_data, not both")
@@ -48,6 +48,7 @@ class JobService:
             template_blob_path=product["template_blob_path"], template_version=product["template_version"],
             config_data=config, options=options, cache_key=cache_key, max_retries=self.max_retries,
             traceparent=tracing.current_traceparent(),  # the worker's spans join this request's trace
+            priority=priority,
         )
         tracing.submitted(row["id"], created)
         return row, created

@@ -51,7 +51,7 @@ async def submit_job(request: web.Request) -> web.Response:
     row, _ = await resources.jobs.submit(
         tenant, caller.user_id, product_id=body.product_id, configuration_id=body.configuration_id,
         config_data=body.config_data, draco=body.options.draco, morph=body.options.morph,
-        file_format=body.options.format,
+        file_format=body.options.format, priority=body.options.priority,
         visible=configuration_visibility(caller))
     # 202 while the model is being made (a new job, or an identical one already in flight);
     # 200 when it is already there (answered from the result cache).

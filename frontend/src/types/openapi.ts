@@ -667,6 +667,12 @@ export interface components {
             /** Product Schema Version */
             product_schema_version: number;
             /**
+             * Thumbnails
+             * @description Images of these values rendered on the server, smallest first; null until they are made (seconds after the configuration is saved or its values change)
+             * @default null
+             */
+            thumbnails?: components["schemas"]["Thumbnail"][] | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -712,10 +718,23 @@ export interface components {
              */
             code: string;
         };
-        /** ConfigurationUpdate */
+        /**
+         * ConfigurationUpdate
+         * @description A new name, new values (checked against the product's current schema), or both.
+         */
         ConfigurationUpdate: {
-            /** Name */
-            name: string;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /**
+             * Config Data
+             * @default null
+             */
+            config_data?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** ConfigurationsCompatibility */
         ConfigurationsCompatibility: {
@@ -803,6 +822,12 @@ export interface components {
              * @description Requests sharing this job; a cancel withdraws one, the job stops at none
              */
             requesters: number;
+            /**
+             * Priority
+             * @description live, or background until a live request joins it
+             * @enum {string}
+             */
+            priority: "live" | "background";
             /**
              * Worker Id
              * @description host:pid:instance of the worker that last took the job
@@ -909,6 +934,13 @@ export interface components {
              * @enum {string}
              */
             format?: "glb" | "usdz";
+            /**
+             * Priority
+             * @description live: someone waits for this model; background: made in case it is asked for (claimed after every live job; a live request for the same result raises it). Not part of the cache key
+             * @default live
+             * @enum {string}
+             */
+            priority?: "live" | "background";
         };
         /** LoginRequest */
         LoginRequest: {
@@ -1014,6 +1046,12 @@ export interface components {
              * @default null
              */
             location?: string | null;
+            /**
+             * Suggestion
+             * @description A value that would be accepted instead (e.g. a free name)
+             * @default null
+             */
+            suggestion?: string | null;
         };
         /** Product */
         Product: {
@@ -1835,6 +1873,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description State conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Payload too large */
             413: {
                 headers: {
@@ -2033,6 +2080,15 @@ export interface operations {
             };
             /** @description Not found (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description State conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
