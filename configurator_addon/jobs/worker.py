@@ -22,6 +22,7 @@ from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
 from ..observability import metrics, tracing
 from ..storage import RESULT_CONTENT_TYPES, glb_blob_path
+from ..storage.textures import store_textures
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import through_storage_outage, until_it_lands
 from .template_files import TemplateFiles
@@ -123,17 +124,22 @@ class Worker:
             started = time.perf_counter()
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"], file_format)
             content_type = RESULT_CONTENT_TYPES[file_format]
-            await through_storage_outage(lambda: self.store.put(blob_path, result.glb, content_type),
+            stored = result.glb
+            if file_format == "glb":  # its images become shared texture blobs (a USDZ keeps its own)
+                stored, _ = await through_storage_outage(
+                    lambda: store_textures(self.store, row["client_id"], result.glb),
+                    stop_requested=stop_requested.is_set)
+            await through_storage_outage(lambda: self.store.put(blob_path, stored, content_type),
                                          stop_requested=stop_requested.is_set)
             url = await self.store.url(blob_path, self.settings.public_base_url)
             timings = {**result.timings, "upload_ms": round((time.perf_counter() - started) * 1000, 3)}
             completed = await until_it_lands(lambda: self.queue.complete(
-                lease, blob_path=blob_path, result_url=url, timings=timings, byte_size=len(result.glb)))
+                lease, blob_path=blob_path, result_url=url, timings=timings, byte_size=len(stored)))
             if completed is None:
                 log.warning("lease lost before completion; result dropped")
             else:
                 outcome = "COMPLETED"
-                log.info("job completed", extra={"timings": timings, "bytes": len(result.glb),
+                log.info("job completed", extra={"timings": timings, "bytes": len(stored),
                                                  "datablocks": result.datablocks})
                 metrics.job_finished("COMPLETED")
                 metrics.job_stages(completed["timings"] or {})

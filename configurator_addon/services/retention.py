@@ -14,6 +14,12 @@ What is deleted, in this order (R = `JOB_RETENTION_DAYS`, G = `BLOB_GRACE_HOURS`
    default configuration has that key). G protects a GLB a worker has just uploaded for a
    job that is not completed yet; the delete is conditional on the blob being unchanged
    since it was listed, so a GLB written again meanwhile is never removed.
+2b. **Textures** (`{client}/textures/{sha256}.{ext}`, `storage/textures.py`) last written
+   more than G ago that no GLB left in the store refers to (the URIs in its JSON chunk,
+   read without its geometry; only the GLB's own client's folder counts). A worker writes
+   every texture again with each GLB that uses it, just before the GLB: so a texture a GLB
+   is being stored with is either too recent to be a candidate or rewritten since it was
+   listed, and the conditional delete leaves it.
 3. **Cached results** (`results` rows) created more than R ago that no job and no product
    preview of the same client refers to. Every use of a result leaves a job: a cache hit is
    a job completed at once (`jobs/queries.sql: submit_job`). Jobs are kept R after they
@@ -47,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -58,9 +65,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from ..db.queries import load_queries
+from ..engine import glb_textures
+from ..errors import BlobNotFoundError, StorageError
 from ..settings import Settings
 from ..storage import BlobStore
-from ..storage.blob_store import RESULT_CONTENT_TYPES, BlobInfo
+from ..storage.blob_store import RESULT_CONTENT_TYPES, BlobInfo, is_texture_blob
+from ..storage.textures import referenced_textures
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "retention.sql"))
 log = logging.getLogger("configurator.retention")
@@ -85,6 +95,7 @@ class SweepReport:
 
     jobs: int = 0
     glbs: int = 0
+    textures: int = 0
     results: int = 0
     template_versions: int = 0
     template_blobs: int = 0
@@ -128,6 +139,7 @@ class RetentionSweep:
                     return None
                 report.jobs = await self._delete_jobs(conn)
                 report.glbs = await self._collect_glbs(conn)
+                report.textures = await self._collect_textures()
                 report.results = await self._delete_results(conn)
                 await self._delete_template_versions(conn, report)
                 report.rate_buckets = len(await conn.fetch(SQL.delete_idle_rate_buckets, IDLE_BUCKET_SECONDS))
@@ -173,6 +185,47 @@ class RetentionSweep:
         if batch:
             deleted += await self._delete_unreferenced_glbs(conn, batch)
         return deleted
+
+    async def _collect_textures(self) -> int:
+        written_before = datetime.now(UTC) - self.grace
+        candidates: list[BlobInfo] = []
+        referenced: set[str] = set()
+        unknown: set[str] = set()  # clients with a GLB whose references could not be read
+        async for info in self.store.list_blobs(""):
+            if is_texture_blob(info.path):
+                if info.last_modified < written_before:
+                    candidates.append(info)
+            elif info.path.endswith(".glb") and _GLB_PATH.fullmatch(info.path):
+                textures = await self._textures_of(info.path)
+                if textures is None:
+                    unknown.add(info.path.split("/", 1)[0])
+                else:
+                    referenced.update(textures)
+        deleted = 0
+        for info in candidates:
+            if info.path.split("/", 1)[0] in unknown:
+                continue
+            if info.path not in referenced and await self.store.delete(
+                    info.path, if_unmodified_since=info.last_modified):
+                deleted += 1
+        return deleted
+
+    async def _textures_of(self, glb_path: str) -> list[str] | None:
+        """The textures a stored GLB refers to, from its JSON chunk alone; none if it is gone,
+        None if it cannot be read (its client's textures then stay until a later sweep)."""
+        try:
+            header = b"".join([piece async for piece in self.store.stream(glb_path, 0, 20)])
+            length = glb_textures.json_chunk_length(header)
+            text = b"".join([piece async for piece in self.store.stream(glb_path, 20, length)])
+            document = json.loads(text)
+        except BlobNotFoundError:
+            return []  # deleted since it was listed: it keeps nothing
+        except (StorageError, ValueError) as exc:
+            # Storage away, or not a GLB this service wrote: what it uses cannot be known.
+            log.warning("texture references of a GLB unreadable; its client's textures kept",
+                        extra={"blob_path": glb_path, "error": str(exc)})
+            return None
+        return referenced_textures(glb_path, document)
 
     async def _delete_unreferenced_glbs(self, conn, batch) -> int:
         rows = await conn.fetch(SQL.unreferenced_glbs, [info.path for info, _, _ in batch],

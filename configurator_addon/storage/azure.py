@@ -44,6 +44,9 @@ from .signing import DEFAULT_TTL_SECONDS, BlobUrlSigner, expiry_after
 # so browsers and CDNs may cache them for good.
 
 DEFAULT_SAS_LIFETIME = timedelta(seconds=DEFAULT_TTL_SECONDS)  # BLOB_URL_TTL_SECONDS
+# How long the SAS in a stored GLB's texture URIs lasts, from a fixed date (so every worker
+# signs a texture alike and the GLB's bytes stay deterministic): longer than any GLB is kept.
+LASTING_SAS = timedelta(days=3653)
 
 # Azure's container naming rule; checked up front because the service's 400 for a bad name
 # would otherwise surface as a "transient" StorageError on every request.
@@ -187,6 +190,17 @@ class AzureBlobStore:
             return blob.url
         return f"{blob.url}?{self._read_only_sas(path)}"
 
+    async def lasting_query(self, path: str) -> str:
+        """A read-only SAS of `path` that lasts `LASTING_SAS`, "" for a public container: a
+        stored GLB's textures are read from Azure beside it (their relative URIs resolve
+        against the GLB's own Azure URL) for as long as the GLB is kept."""
+        validate_blob_path(path)
+        with _storage_errors("sign a URL for", path):
+            await self._ensure_container()
+        if self._container_is_public:
+            return ""
+        return self._read_only_sas(path, expiry=datetime(2026, 1, 1, tzinfo=UTC) + LASTING_SAS)
+
     async def check(self) -> None:
         with _storage_errors("reach container", self.container_name):
             await self._ensure_container(recheck=True, **_PROBE_OPTIONS)
@@ -212,7 +226,7 @@ class AzureBlobStore:
                 self._container_is_public = False
             self._container_ready = True
 
-    def _read_only_sas(self, path: str) -> str:
+    def _read_only_sas(self, path: str, expiry: datetime | timedelta | None = None) -> str:
         # The SDK parsed the account name and key out of the connection string.
         account_key = getattr(self._service.credential, "account_key", None)
         if not account_key:
@@ -220,7 +234,7 @@ class AzureBlobStore:
                 "cannot sign blob URLs: the storage connection string has no AccountKey "
                 "and the container is private"
             )
-        expiry = self.sas_expiry
+        expiry = expiry or self.sas_expiry
         if isinstance(expiry, timedelta):
             # Rounded up to a window of a quarter of the lifetime, so a blob's URL stays the
             # same through the window: browsers key their cache by URL, and the blobs are

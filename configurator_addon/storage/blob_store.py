@@ -29,6 +29,8 @@ RESULT_CONTENT_TYPES = {"glb": GLB_CONTENT_TYPE, "usdz": "model/vnd.usdz+zip"}
 # Catalogue thumbnails rendered on the server (services/products.py): what browsers may fetch
 # besides GLBs, and the type each is served as.
 THUMBNAIL_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png"}
+# Textures taken out of generated GLBs (`storage/textures.py`), by the name they are stored under.
+TEXTURE_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg"}
 # The largest piece `stream` yields: what one reader of a blob holds in memory at a time.
 STREAM_CHUNK_BYTES = 1024 * 1024
 
@@ -96,12 +98,15 @@ def template_blob_path(client_id: object, product_id: object, template_version: 
 
 
 def is_served_blob(path: str) -> bool:
-    """Whether browsers may fetch the blob: generated GLBs and USDZs and thumbnails, never templates."""
+    """Whether browsers may fetch the blob: generated GLBs and USDZs, their textures and
+    thumbnails, never templates."""
     parts = path.split("/")
     if len(parts) != 3:
         return False
     if parts[1] == "thumbnails":
         return parts[2].rpartition(".")[2] in THUMBNAIL_CONTENT_TYPES
+    if parts[1] == "textures":
+        return parts[2].rpartition(".")[2] in TEXTURE_CONTENT_TYPES
     return parts[1] == "glb" and parts[2].rpartition(".")[2] in RESULT_CONTENT_TYPES
 
 
@@ -109,6 +114,8 @@ def served_content_type(path: str) -> str:
     """The media type a served blob (`is_served_blob`) goes out as."""
     if path.split("/")[1] == "thumbnails":
         return THUMBNAIL_CONTENT_TYPES[path.rpartition(".")[2]]
+    if path.split("/")[1] == "textures":
+        return TEXTURE_CONTENT_TYPES[path.rpartition(".")[2]]
     return RESULT_CONTENT_TYPES[path.rpartition(".")[2]]
 
 
@@ -120,6 +127,22 @@ def thumbnail_blob_path(client_id: object, digest: object, extension: str) -> st
     if extension not in THUMBNAIL_CONTENT_TYPES:
         raise BlobPathError(f"thumbnails are {', '.join(THUMBNAIL_CONTENT_TYPES)}, not {extension!r}")
     return validate_blob_path(f"{client}/thumbnails/{name}.{extension}")
+
+
+def texture_blob_path(client_id: object, digest: object, extension: str) -> str:
+    """Where a texture of a client's generated GLBs is stored, named by the sha256 of its
+    bytes: the same image in any number of GLBs is one blob, never rewritten with other bytes."""
+    client = _single_segment(client_id, "client_id")
+    name = _single_segment(digest, "digest")
+    if extension not in TEXTURE_CONTENT_TYPES:
+        raise BlobPathError(f"textures are {', '.join(TEXTURE_CONTENT_TYPES)}, not {extension!r}")
+    return validate_blob_path(f"{client}/textures/{name}.{extension}")
+
+
+def is_texture_blob(path: str) -> bool:
+    """Whether `path` names a texture (`texture_blob_path`)."""
+    parts = path.split("/")
+    return len(parts) == 3 and parts[1] == "textures" and parts[2].rpartition(".")[2] in TEXTURE_CONTENT_TYPES
 
 
 def glb_blob_path(client_id: object, cache_key: object, file_format: str = "glb") -> str:
@@ -167,6 +190,11 @@ class BlobStore(Protocol):
     async def url(self, path: str, base_url: str | None = None) -> str:
         """Where a browser fetches the blob. `base_url` is this server's public address,
         used only by stores that the server itself serves."""
+
+    async def lasting_query(self, path: str) -> str:
+        """The query (without `?`) that lets a browser read blob `path` at the store's own
+        address for as long as the blob exists ("" where blobs are public): what a stored GLB
+        appends to the relative URIs of its textures, which must outlive any expiring URL."""
 
     async def check(self) -> None:
         """Readiness probe: raise `StorageError` if the store cannot be used."""

@@ -136,6 +136,10 @@ class LocalBlobStore:
         expiry window, refused by the route once it has expired or if any of it is changed."""
         return await self.url_signer.url(path, base_url)
 
+    async def lasting_query(self, path: str) -> str:
+        """`signature=…` that never expires, which the route accepts for textures only."""
+        return f"signature={await self.url_signer.lasting_signature(path)}"
+
     async def check(self) -> None:
         try:
             await asyncio.to_thread(_check_writable_dir, self.root)

@@ -12,6 +12,14 @@ An expiry is at least `ttl_seconds` away, rounded up to a window of a quarter of
 counted from the epoch: every process signs the same blob alike within a window, so the
 same GLB asked for twice in a short time has the same URL and browser caches keep working.
 A URL is therefore valid for between `ttl_seconds` and 1.25 × `ttl_seconds`.
+
+Textures of generated GLBs (`storage/textures.py`) are signed without an expiry instead
+(`lasting_signature`, under a MAC domain of their own, so neither kind of signature passes
+for the other): a stored GLB names its textures by relative URI and is cached for good, so
+their URLs must live as long as it does. The GLB, reached only through an expiring URL, is
+what grants them; a texture's URL leaks that one image and nothing else. Deleting the key
+revokes these too, and with them every stored GLB's textures: delete the stored GLBs as well
+(the next request for a configuration makes it again).
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ KEY_FILE_NAME = "blob-url.key"
 DEFAULT_TTL_SECONDS = 3600
 # What the MAC covers, so a signature made for anything else can never pass for a blob URL.
 _DOMAIN = b"configurator blob url v1\n"
+_LASTING_DOMAIN = b"configurator lasting blob url v1\n"
 _EXPIRES = re.compile(r"[0-9]{1,12}")  # ASCII digits only; 12 of them reach well past year 30000
 
 
@@ -84,6 +93,18 @@ class BlobUrlSigner:
         if int(expires) <= self.clock():
             raise BlobUrlExpired("the blob URL has expired; ask the API for a fresh one")
 
+    async def lasting_signature(self, path: str) -> str:
+        """The signature of blob `path` that never expires (textures of stored GLBs)."""
+        validate_blob_path(path)
+        return _mac(await self._load_key(), path, "", domain=_LASTING_DOMAIN)
+
+    async def verify_lasting(self, path: str, signature: str | None) -> bool:
+        """Whether `signature` is this signer's lasting signature of `path` (constant time)."""
+        if signature is None:
+            return False
+        expected = _mac(await self._load_key(), path, "", domain=_LASTING_DOMAIN)
+        return hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace"))
+
     async def _load_key(self) -> bytes:
         if self._key is None:
             try:
@@ -93,8 +114,8 @@ class BlobUrlSigner:
         return self._key
 
 
-def _mac(key: bytes, path: str, expires: str) -> str:
-    message = _DOMAIN + path.encode("utf-8", "surrogateescape") + b"\n" + expires.encode("ascii")
+def _mac(key: bytes, path: str, expires: str, *, domain: bytes = _DOMAIN) -> str:
+    message = domain + path.encode("utf-8", "surrogateescape") + b"\n" + expires.encode("ascii")
     digest = hmac.new(key, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 

@@ -30,7 +30,14 @@ as a stream of ranged downloads. Both stores answer alike:
   would go to one download for seconds; such models should be Draco-compressed anyway),
   with its own entity tag (`"<name>-gzip"`: another representation, RFC 9110 §8.8.3) and no
   length; a range request gets identity bytes (ranges count those). Every GLB answer says
-  `Vary: Accept-Encoding`. Thumbnails are WebP, compressed already: sent as they are. Where
+  `Vary: Accept-Encoding`. Thumbnails and textures are WebP or PNG, compressed already: sent
+  as they are.
+
+Textures (`{client}/textures/{sha256}.{ext}`, `storage/textures.py`) are what generated GLBs
+name by relative URI: their signature never expires (a stored GLB is cached for good, its
+texture URIs with it) and a texture without the signature of its path is 404, like one that
+does not exist. `?embedded=1` on a GLB's signed URL gives it with its textures embedded
+again: the self-contained download. Where
   the Azure store hands out its own URLs the browser reads from the storage account, which
   sends the bytes as stored (no compression there; a CDN in front of the account, or storing
   GLBs gzipped with their Content-Encoding, would be the way).
@@ -50,8 +57,15 @@ from aiohttp.web_response import ContentCoding
 
 from ... import logs
 from ...errors import BlobNotFoundError, BlobPathError, BlobUrlSignatureInvalid, NotFoundError, RangeNotSatisfiable
-from ...storage import IMMUTABLE_CACHE_CONTROL, is_served_blob, served_content_type, validate_blob_path
+from ...storage import (
+    IMMUTABLE_CACHE_CONTROL,
+    is_served_blob,
+    is_texture_blob,
+    served_content_type,
+    validate_blob_path,
+)
 from ...storage.blob_store import STREAM_CHUNK_BYTES
+from ...storage.textures import embedded_glb
 from .. import keys
 from ..compression import accepts
 from ..problems import problem_response
@@ -111,7 +125,12 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
         validate_blob_path(path)
     except BlobPathError:
         raise NotFoundError("no such blob") from None
-    await _verify_signature(request, store, path)
+    if is_texture_blob(path):
+        await _verify_lasting_signature(request, store, path)
+    else:
+        await _verify_signature(request, store, path)
+    if path.endswith(".glb") and request.query.get("embedded") == "1":
+        return await _embedded_answer(request, store, path)
     try:
         local_path = store.local_file_path(path) if hasattr(store, "local_file_path") else None
     except BlobPathError:
@@ -143,6 +162,34 @@ async def _verify_signature(request: web.Request, store, path: str) -> None:
     # Exactly one of each: with two, which one the signature was checked against would be a guess.
     await signer.verify(path, expires[0] if len(expires) == 1 else None,
                         signature[0] if len(signature) == 1 else None)
+
+
+async def _verify_lasting_signature(request: web.Request, store, path: str) -> None:
+    """A texture's URL carries a signature without expiry (`storage/textures.py`); without
+    the one made for its path it is 404, as a texture that does not exist: a digest (another
+    client's, or of an image one holds) cannot be probed."""
+    signer = getattr(store, "url_signer", None)
+    signature = request.query.getall("signature", [])
+    if signer is None or len(signature) != 1 or not await signer.verify_lasting(path, signature[0]):
+        raise NotFoundError("no such blob")
+
+
+async def _embedded_answer(request: web.Request, store, path: str) -> web.Response:
+    """The GLB with its textures embedded (`?embedded=1`): the self-contained file to
+    download. Made from the blobs on each request, whole in memory (the API's GLBs are
+    bounded by the job limits); immutable like its parts, under an entity tag of its own."""
+    name = path.rsplit("/", 1)[1].rpartition(".")[0]
+    etag = f'"{name}-embedded"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE_CACHE_CONTROL,
+               "Content-Disposition": f'attachment; filename="{name[:12]}.glb"'}
+    if _none_match(request, f"{name}-embedded"):
+        return web.Response(status=304, headers=headers)
+    try:
+        body = await embedded_glb(store, path)
+    except BlobNotFoundError:
+        raise NotFoundError("no such blob") from None
+    return web.Response(body=b"" if request.method == "HEAD" else body, headers=headers,
+                        content_type=served_content_type(path))
 
 
 async def _answer(request: web.Request, store, path: str, handle: BinaryIO | None, size: int) -> web.StreamResponse:

@@ -1,0 +1,87 @@
+"""Textures of generated GLBs as blobs of their own: stored once per client, shared by every
+GLB that uses them, served as immutable images (`routes/blobs.py`).
+
+`store_textures` runs in the worker after the export: each embedded image becomes the blob
+`{client}/textures/{sha256}.{ext}` and the GLB that is stored names it by the URI
+`../textures/{sha256}.{ext}?{store.lasting_query(path)}`, relative to the GLB's own URL
+(`{client}/glb/{key}.glb`, on this server's `/blobs/` or on Azure alike), so it resolves
+wherever the GLB is served from without the GLB naming a host. The cache key of a result is
+unchanged: the GLB stays the unit of caching, its textures follow it.
+
+Every texture is written again with each GLB that uses it, although its bytes are the same:
+that refreshes its last-modified time, which the retention sweep's grace period and its
+conditional delete rely on (`services/retention.py`), so a texture a GLB is being stored with
+is never collected.
+
+`embedded_glb` is the other way: the stored GLB with its textures embedded again, the
+self-contained file *Download GLB* gives. Only textures in the GLB's own client's folder are
+ever read for it, so a GLB can never pull another client's blobs in.
+"""
+from __future__ import annotations
+
+import re
+
+from ..engine import glb_textures
+from ..engine.glb import split_glb
+from ..errors import BlobNotFoundError, StorageError
+from .blob_store import BlobStore, texture_blob_path
+
+TEXTURE_FOLDER = "../textures/"
+_URI = re.compile(r"\.\./textures/(?P<name>[A-Za-z0-9_-]+\.[a-z]+)(?:\?.*)?")
+
+
+async def store_textures(store: BlobStore, client_id: object, glb: bytes) -> tuple[bytes, list[str]]:
+    """Store the GLB's embedded images as `client_id`'s texture blobs; the GLB that refers
+    to them instead, and their blob paths. A GLB without images comes back as it was."""
+    textures = glb_textures.embedded_textures(glb)
+    if not textures:
+        return glb, []
+    uris, paths = {}, []
+    for texture in textures:
+        path = texture_blob_path(client_id, texture.digest, texture.extension)
+        query = await store.lasting_query(path)
+        uris[texture.digest] = f"{TEXTURE_FOLDER}{path.rsplit('/', 1)[1]}" + (f"?{query}" if query else "")
+        await store.put(path, texture.data, texture.mime_type)
+        paths.append(path)
+    split, _ = glb_textures.externalize(glb, lambda texture: uris[texture.digest])
+    return split, paths
+
+
+def referenced_textures(glb_path: str, document: dict) -> list[str]:
+    """The texture blobs a stored GLB (at `glb_path`, its JSON `document`) refers to: only
+    those in its own client's folder (a URI of any other shape names no blob of ours)."""
+    client = glb_path.split("/", 1)[0]
+    paths = []
+    for uri in glb_textures.image_uris(document):
+        match = _URI.fullmatch(uri)
+        if match is not None:
+            paths.append(f"{client}/textures/{match['name']}")
+    return paths
+
+
+async def embedded_glb(store: BlobStore, glb_path: str) -> bytes:
+    """The stored GLB at `glb_path` with its textures embedded again: self-contained.
+    Raises `BlobNotFoundError` if the GLB is gone, `StorageError` if a texture is."""
+    glb = await store.get(glb_path)
+    document, _ = split_glb(glb)
+    uris = glb_textures.image_uris(document)
+    if not uris:
+        return glb
+    contents = {}
+    for uri, path in zip(uris, _paths_of(glb_path, uris), strict=True):
+        try:
+            contents[uri] = await store.get(path)
+        except BlobNotFoundError as exc:
+            raise StorageError(f"texture {path} of {glb_path} is missing") from exc
+    return glb_textures.embed(glb, contents.__getitem__)
+
+
+def _paths_of(glb_path: str, uris: list[str]) -> list[str]:
+    client = glb_path.split("/", 1)[0]
+    paths = []
+    for uri in uris:
+        match = _URI.fullmatch(uri)
+        if match is None:
+            raise StorageError(f"{glb_path} names an image {uri!r} that is not one of its client's textures")
+        paths.append(f"{client}/textures/{match['name']}")
+    return paths
