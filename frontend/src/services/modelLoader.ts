@@ -74,8 +74,24 @@ export function placeOnFloor(three: typeof import('three'), scene: Object3D): { 
 
 export async function loadModel(url: string, signal?: AbortSignal): Promise<LoadedModel> {
   const [bytes, { three, loader }] = await Promise.all([fetchGlb(url, signal), loadToolkit()]);
-  const gltf = await loader.parseAsync(bytes, '');
+  const gltf = await loader.parseAsync(bytes, resourcePath(url));
   return { url, bytes, ...placeOnFloor(three, gltf.scene) };
+}
+
+/** Where the model's textures are resolved from: the GLB's own URL without its query. A GLB
+ * names its textures by relative URI (`../textures/<sha256>.webp?signature=…`), each an
+ * immutable blob shared by every configuration of that finish, so the next configuration's
+ * textures come from the HTTP cache and only its geometry is downloaded. */
+export function resourcePath(url: string): string {
+  const resolved = resolveApiUrl(url).split('?')[0];
+  return resolved.slice(0, resolved.lastIndexOf('/') + 1);
+}
+
+/** The self-contained GLB of a model (textures embedded), for "Download GLB": the API
+ * embeds them again (`?embedded=1` on the GLB's signed URL). */
+export async function fetchEmbeddedGlb(model: LoadedModel): Promise<ArrayBuffer> {
+  const url = resolveApiUrl(model.url);
+  return fetchBytes(`${url}${url.includes('?') ? '&' : '?'}embedded=1`);
 }
 
 /** Free the GPU memory a model holds (call once it is no longer shown or cached). */

@@ -7,6 +7,7 @@ import type { RuleViolation } from '../../lib/rules';
 import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
 import { formatCentimetres } from '../../lib/units';
 import { Spinner } from '../layout/StatusViews';
+import { fetchEmbeddedGlb } from '../../services/modelLoader';
 
 // three.js and the renderer are most of the bundle: fetch them while the page lays out.
 const Viewer = lazy(() => import('./Viewer').then((m) => ({ default: m.Viewer })));
@@ -24,10 +25,12 @@ export function PreviewPanel() {
   // fields describe: say so on the viewer, its size and its download.
   const stale = Boolean(model) && (phase === 'blocked' || phase === 'error');
 
-  const download = () => {
+  const download = async () => {
     if (!model) return;
+    // The model on screen names its textures by URI; the file to keep embeds them.
+    const bytes = await fetchEmbeddedGlb(model).catch(() => model.bytes);
     const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([model.bytes], { type: 'model/gltf-binary' }));
+    link.href = URL.createObjectURL(new Blob([bytes], { type: 'model/gltf-binary' }));
     link.download = `${slug(product.name)}-${model.url.split('/').pop()?.slice(0, 12) ?? 'model'}.glb`;
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
