@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     thumbnail.add_argument("template", help="path to the template .blend")
     thumbnail.add_argument("--answer", metavar="PATH", help="write the JSON answer to PATH instead of stdout")
     thumbnail.add_argument("--width", type=int, action="append", required=True, help="a width in pixels (square)")
+    thumbnail.add_argument("--config", help="render this configuration (JSON, or @file.json) instead of the defaults")
     thumbnail.add_argument("--confine", action="store_true", help="as for inspect")
     serve = commands.add_parser("serve", help="run the API server and/or GLB workers")
     from .runtime.serve import add_arguments
@@ -126,7 +127,8 @@ def main(argv: list[str]) -> int:
             elif args.command == "thumbnail":
                 from .engine.blender.thumbnails import render_template_thumbnails
 
-                output = render_template_thumbnails(engine, args.template, tuple(args.width))
+                output = render_template_thumbnails(engine, args.template, tuple(args.width),
+                                                    _read_config(args.config) if args.config else None)
             else:
                 result = engine.generate(args.template, _read_config(args.config), draco=args.draco,
                                          morph=args.morph, file_format=args.format)

@@ -16,13 +16,15 @@ class ErrorDetail:
 
     `pointer` is a JSON pointer into the request/configuration (RFC 6901) for validation
     errors; `location` names the template datablock (object/modifier/socket/property) for
-    contract errors. `code` is a stable identifier for programs.
+    contract errors. `code` is a stable identifier for programs. `suggestion` is a value
+    that would be accepted in its place, when there is an obvious one (a free name).
     """
 
     message: str
     code: str = ""
     pointer: str | None = None
     location: str | None = None
+    suggestion: str | None = None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in (None, "")}
@@ -209,6 +211,13 @@ class ConflictError(ConfiguratorError):
     code = "CONFLICT"
     status = 409
     title = "State conflict"
+
+
+class DuplicateNameError(ConflictError):
+    """A name already taken where names must be unique (a user's saved configurations)."""
+
+    code = "DUPLICATE_NAME"
+    title = "Name already taken"
 
 
 class PayloadTooLargeError(ConfiguratorError):

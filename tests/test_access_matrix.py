@@ -126,8 +126,10 @@ async def new_tenant(client, name: str) -> Tenant:
 
 
 async def new_configuration(client, tenant: Tenant, owner: Cred | None, *, config_data=None,
-                            name: str = "Saved") -> uuid.UUID:
-    """A configuration as `owner` would have saved it: its user, or its key (`api_key_id`)."""
+                            name: str | None = None) -> uuid.UUID:
+    """A configuration as `owner` would have saved it: its user, or its key (`api_key_id`);
+    without a `name`, one of its own (a user's names are unique, migration 0013)."""
+    name = name or f"Saved {uuid.uuid4().hex[:12]}"
     return await pool_of(client).fetchval(
         "INSERT INTO configurations (client_id, product_id, user_id, api_key_id, name, config_data, "
         "product_schema_version) VALUES ($1, $2, $3, $4, $5, $6, 1) RETURNING id",
@@ -474,18 +476,20 @@ async def test_configurations_by_role_and_owner(app):
                 patch_status, delete_status = 200, 204
             else:
                 patch_status, delete_status = 404, 404
-            config = await new_configuration(app, tenant, owner, name="Before")
+            # A user's names are unique (migration 0013): each cell's names are its own.
+            config = await new_configuration(app, tenant, owner, name=f"Before {whose} × {cred.name}")
             before = await row_of(app, "configurations", config)
             label = f"PATCH /configurations/{{id}} ({whose}) × {cred.name}"
+            renamed = f"After {whose} × {cred.name}"
             ok, body = await cells.expect(label, await app.patch(
-                f"/api/v1/configurations/{config}", json={"name": "After"}, headers=cred.headers), patch_status)
+                f"/api/v1/configurations/{config}", json={"name": renamed}, headers=cred.headers), patch_status)
             after = await row_of(app, "configurations", config)
             if patch_status == 200:
-                cells.check(label, after is not None and after["name"] == "After", f"row now {after and after['name']}")
+                cells.check(label, after is not None and after["name"] == renamed, f"row now {after and after['name']}")
             else:
                 cells.check(label, after == before, f"refused, yet the row changed: {after}")
 
-            config = await new_configuration(app, tenant, owner, name="Before")
+            config = await new_configuration(app, tenant, owner, name=f"Before deleting ({whose}) × {cred.name}")
             before = await row_of(app, "configurations", config)
             label = f"DELETE /configurations/{{id}} ({whose}) × {cred.name}"
             await cells.expect(label, await app.delete(f"/api/v1/configurations/{config}", headers=cred.headers),

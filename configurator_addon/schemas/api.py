@@ -58,7 +58,16 @@ class ConfigurationCreate(_Body):
 
 
 class ConfigurationUpdate(_Body):
-    name: str = Field(min_length=1, max_length=200)
+    """A new name, new values (checked against the product's current schema), or both."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    config_data: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self):
+        if self.name is None and self.config_data is None:
+            raise ValueError("give a name, config_data or both")
+        return self
 
 
 class Configuration(BaseModel):
@@ -68,6 +77,9 @@ class Configuration(BaseModel):
     name: str
     config_data: dict[str, Any]
     product_schema_version: int
+    thumbnails: list[Thumbnail] | None = Field(
+        None, description="Images of these values rendered on the server, smallest first; null until they are "
+        "made (seconds after the configuration is saved or its values change)")
     created_at: datetime
     updated_at: datetime
 
@@ -266,6 +278,7 @@ class ProblemError(BaseModel):
     code: str | None = None
     pointer: str | None = Field(None, description="JSON pointer (RFC 6901) to the value at fault")
     location: str | None = Field(None, description="Template datablock at fault")
+    suggestion: str | None = Field(None, description="A value that would be accepted instead (e.g. a free name)")
 
 
 class Problem(BaseModel):

@@ -72,6 +72,7 @@ async def open_resources(settings: Settings, *, pool_size: int = 10, inspector=N
             yield Resources(pool, store, queue, products, configurations, jobs)
         finally:
             await products.stop_rendering()
+            await configurations.stop_rendering()
     finally:
         await store.close()
         await pool.close()

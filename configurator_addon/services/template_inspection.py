@@ -9,11 +9,13 @@ docs/security.md), with an environment built from nothing (no secret reaches it)
 
 The catalogue's thumbnails of a template are rendered the same way (`render_thumbnails`: the
 engine's `thumbnail` command, same confinement, environment, time and geometry limits), one
-at a time and queued rather than refused: nobody waits for them (services/products.py).
+at a time and queued rather than refused: nobody waits for them (services/products.py); so
+are a saved configuration's, of its values (services/configurations.py).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import tempfile
 
@@ -60,15 +62,17 @@ class TemplateInspector:
                                          f"{self.settings.engine_memory_limit_mb} MiB")],
                 ) from None
 
-    async def render_thumbnails(self, template: bytes, widths: tuple[int, ...]) -> dict:
+    async def render_thumbnails(self, template: bytes, widths: tuple[int, ...], config: dict | None = None) -> dict:
         """`{"engine", "render_ms", "images": {width: WebP bytes}}` of the template's default
-        configuration; raises as inspection does (a template that inspected fine renders)."""
+        configuration, or of `config` (a saved configuration's values); raises as inspection
+        does (a template that inspected fine renders)."""
         async with self._render_slot:
             with tempfile.TemporaryDirectory(prefix="configurator-thumbnail-") as folder:
                 path = os.path.join(folder, "template.blend")
                 with open(path, "wb") as handle:
                     handle.write(template)
                 args = ["thumbnail", path, *(f"--width={width}" for width in widths),
+                        *([f"--config={json.dumps(config)}"] if config is not None else []),
                         *(["--confine"] if self.settings.engine_sandbox else [])]
                 answer = await run_engine_async(args, timeout=self.settings.inspection_timeout_seconds,
                                                 blender_path=self.settings.blender_path,

@@ -1,4 +1,5 @@
-"""Still images of a template's default configuration, for the catalogue (`thumbnail` command).
+"""Still images of a template's default configuration, for the catalogue, or of a saved
+configuration's values, for /saved (`thumbnail` command).
 
 The catalogue shows a picture of each product; drawing it in the browser costs the shopper
 three.js and a GLB per card, so the server renders it once per template version. It runs in a
@@ -28,20 +29,29 @@ import time
 import bpy
 from mathutils import Vector
 
+from ..config_validation import validate_config
 from ..result_keys import template_version
+from .applying import apply_config
 
 CAMERA_DIRECTION = Vector((0.55, -1.0, 0.42)).normalized()  # front-right, a little above (-Y is the front)
 FIT_MARGIN = 1.12  # room around the product's bounds
 CYCLES_SAMPLES = 12
 
 
-def render_template_thumbnails(engine, path: str, widths: tuple[int, ...]) -> dict:
+def render_template_thumbnails(engine, path: str, widths: tuple[int, ...], config: dict | None = None) -> dict:
     """The `thumbnail` command: load the template as a job would (defaults applied, geometry
-    budget checked) and render it into the template's own folder (`{width}.webp`)."""
+    budget checked), apply `config` if given (a saved configuration's values: validated and
+    checked against the budget as a job's), and render it into the template's own folder
+    (`{width}.webp`)."""
     with open(path, "rb") as handle:
         version = template_version(handle.read())
     engine.inspect(path, version)
     entry, _ = engine.cache.get(version, path)
+    if config is not None:
+        view_layer = entry.loaded.scene.view_layers[0]
+        apply_config(entry.inspection.bindings, validate_config(entry.inspection.schema, config), view_layer)
+        if engine.budget is not None:
+            engine.budget.check(view_layer)
     return render_thumbnails(entry.loaded.scene, widths, os.path.dirname(os.path.abspath(path)))
 
 

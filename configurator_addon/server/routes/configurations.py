@@ -1,6 +1,7 @@
 """`/api/v1/configurations`: saved configurations. A storefront (publishable key) saves and
 reads back its own by id (share links) but neither lists nor changes them; a viewer sees and
-changes its own; members and admins all of the client's (`authorization.py`)."""
+changes its own; members and admins all of the client's (`authorization.py`). Each carries its
+thumbnails once rendered (signed URLs, as a product's), null until then."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -15,13 +16,23 @@ from ..storefront_limits import limit_storefront
 routes = web.RouteTableDef()
 
 
+async def configuration_body(request: web.Request, row) -> Configuration:
+    """The response body of a row: its thumbnails' blob paths become signed URLs."""
+    store, base_url = request.app[keys.RESOURCES].store, request.app[keys.SETTINGS].public_base_url
+    made = row["thumbnails"]
+    thumbnails = None if made is None else [
+        {**{k: t[k] for k in ("width", "height", "content_type")}, "url": await store.url(t["blob_path"], base_url)}
+        for t in made]
+    return Configuration.model_validate({**dict(row), "thumbnails": thumbnails})
+
+
 @routes.get("/api/v1/configurations")
 async def list_configurations(request: web.Request) -> web.Response:
     caller = require_role(request, "viewer")
     limit, offset = pagination(request)
     rows, total = await request.app[keys.RESOURCES].configurations.list(
         caller.client_id, query_uuid(request, "product_id"), limit, offset, configuration_visibility(caller))
-    items = [Configuration.model_validate(dict(row)) for row in rows]
+    items = [await configuration_body(request, row) for row in rows]
     return model_response(ConfigurationList(items=items, page=Page(total=total, limit=limit, offset=offset)))
 
 
@@ -30,7 +41,7 @@ async def get_configuration(request: web.Request) -> web.Response:
     caller = require_credential(request)
     row = await request.app[keys.RESOURCES].configurations.get(caller.client_id, path_id(request),
                                                                configuration_visibility(caller))
-    return model_response(Configuration.model_validate(dict(row)))
+    return model_response(await configuration_body(request, row))
 
 
 @routes.post("/api/v1/configurations")
@@ -40,17 +51,18 @@ async def create_configuration(request: web.Request) -> web.Response:
     await limit_storefront(request, caller)
     row = await request.app[keys.RESOURCES].configurations.create(
         caller.client_id, maker(caller), body.product_id, body.name, body.config_data)
-    return model_response(Configuration.model_validate(dict(row)), status=201,
+    return model_response(await configuration_body(request, row), status=201,
                           headers={"Location": f"/api/v1/configurations/{row['id']}"})
 
 
 @routes.patch("/api/v1/configurations/{id}")
-async def rename_configuration(request: web.Request) -> web.Response:
+async def update_configuration(request: web.Request) -> web.Response:
+    """Rename, change the values (new thumbnails follow), or both."""
     caller = require_role(request, "viewer")
     body = await read_json(request, ConfigurationUpdate)
-    row = await request.app[keys.RESOURCES].configurations.rename(caller.client_id, path_id(request), body.name,
-                                                                  configuration_visibility(caller))
-    return model_response(Configuration.model_validate(dict(row)))
+    row = await request.app[keys.RESOURCES].configurations.update(
+        caller.client_id, path_id(request), body.name, body.config_data, configuration_visibility(caller))
+    return model_response(await configuration_body(request, row))
 
 
 @routes.delete("/api/v1/configurations/{id}")
