@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the file to write: a GLB, or a USDZ for AR (iOS AR Quick Look)")
     inspect.add_argument("--confine", action="store_true",
                          help="confine this process first: it may read only the template's folder")
+    inspect.add_argument("--bake", action="store_true",
+                         help="then bake the procedural materials as the bake command does (answered as bake)")
     thumbnail = commands.add_parser("thumbnail", help="render the default configuration as {width}.webp "
                                     "beside the template")
     thumbnail.add_argument("template", help="path to the template .blend")
@@ -75,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     thumbnail.add_argument("--width", type=int, action="append", required=True, help="a width in pixels (square)")
     thumbnail.add_argument("--config", help="render this configuration (JSON, or @file.json) instead of the defaults")
     thumbnail.add_argument("--confine", action="store_true", help="as for inspect")
+    bake = commands.add_parser("bake", help="bake the template's procedural materials into packed images, "
+                               "saved as baked.blend beside it (nothing procedural: nothing written)")
+    bake.add_argument("template", help="path to the template .blend")
+    bake.add_argument("--answer", metavar="PATH", help="write the JSON answer to PATH instead of stdout")
+    bake.add_argument("--confine", action="store_true", help="as for inspect")
+    for command in (inspect, bake):
+        command.add_argument("--resolution", type=int, default=512,
+                             help="pixels along a baked tile's side for materials without cfg_bake_resolution")
     serve = commands.add_parser("serve", help="run the API server and/or GLB workers")
     from .runtime.serve import add_arguments
 
@@ -118,12 +128,16 @@ def main(argv: list[str]) -> int:
 
             settings = Settings.from_env()
             engine = Engine(budget=GeometryBudget(settings.geometry_limit_vertices, settings.geometry_limit_faces))
-            if args.command in ("inspect", "thumbnail") and args.confine:
+            if args.command in ("inspect", "thumbnail", "bake") and args.confine:
                 from .sandbox import engine_host
 
                 engine_host.confine_to_template(args.template, args.answer)
             if args.command == "inspect":
                 output = engine.describe(args.template)
+                if args.bake and output["procedural_materials"]:
+                    output["bake"] = _bake(args)
+            elif args.command == "bake":
+                output = _bake(args)
             elif args.command == "thumbnail":
                 from .engine.blender.thumbnails import render_template_thumbnails
 
@@ -144,6 +158,14 @@ def main(argv: list[str]) -> int:
         return 2 if isinstance(exc, (TemplateContractError, ConfigValidationError)) else 1
     _write_answer(output, args.answer)
     return 0
+
+
+def _bake(args) -> dict:
+    """Bake the template into `baked.blend` beside it (engine/blender/baking.py)."""
+    from .engine.blender.baking import bake_template
+
+    folder = os.path.dirname(os.path.abspath(args.template))
+    return bake_template(args.template, os.path.join(folder, "baked.blend"), args.resolution)
 
 
 def _migrate(args) -> int:

@@ -86,6 +86,7 @@ class Settings:
     geometry_limit_vertices: int = 5_000_000  # GEOMETRY_LIMIT_VERTICES: evaluated, per job
     geometry_limit_faces: int = 5_000_000  # GEOMETRY_LIMIT_FACES: evaluated, per job
     inspection_concurrency: int = 2  # INSPECTION_CONCURRENCY: uploads inspected at once
+    bake_resolution: int = 512  # BAKE_RESOLUTION: pixels of a baked procedural material's tile, unless it says
     # Fairness: job submissions per client (a token bucket: rate per second, burst).
     job_submit_rate: float = 20.0  # JOB_SUBMIT_RATE
     job_submit_burst: int = 200  # JOB_SUBMIT_BURST
@@ -155,6 +156,7 @@ class Settings:
             geometry_limit_vertices=_int(env, "GEOMETRY_LIMIT_VERTICES", cls.geometry_limit_vertices),
             geometry_limit_faces=_int(env, "GEOMETRY_LIMIT_FACES", cls.geometry_limit_faces),
             inspection_concurrency=_int(env, "INSPECTION_CONCURRENCY", cls.inspection_concurrency),
+            bake_resolution=_int(env, "BAKE_RESOLUTION", cls.bake_resolution),
             job_submit_rate=_float(env, "JOB_SUBMIT_RATE", cls.job_submit_rate),
             job_submit_burst=_int(env, "JOB_SUBMIT_BURST", cls.job_submit_burst),
             storefront_key_rate=_float(env, "STOREFRONT_KEY_RATE", cls.storefront_key_rate),

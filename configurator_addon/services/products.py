@@ -29,6 +29,7 @@ from ..engine.result_keys import export_options, result_cache_key, template_vers
 from ..errors import ConfiguratorError, ConflictError, NotFoundError
 from ..storage import template_blob_path, thumbnail_blob_path
 from .rows import found
+from .template_bakes import TemplateBakes
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
 log = logging.getLogger("configurator.products")
@@ -41,6 +42,7 @@ class ProductService:
         self.pool = pool
         self.store = store
         self.inspector = inspector
+        self.bakes = TemplateBakes(store, inspector)  # procedural materials, baked at publish
         self._renders: set[asyncio.Task] = set()
 
     async def list(self, client_id, limit: int, offset: int):
@@ -56,8 +58,8 @@ class ProductService:
                      actor: str = OPERATOR, ip: str = ""):
         """Inspect (422 on contract errors), store the template by content, insert the product
         (audited as product.created, by `actor`)."""
-        inspection = await self.inspector.inspect(template)
         version = template_version(template)
+        inspection = await self.bakes.inspect(client_id, version, template)  # and bakes it, once per version
         preview_key = default_cache_key(version, inspection["schema"])
         product_id = product_id or uuid.uuid4()
         path = template_blob_path(client_id, product_id, version)
@@ -83,7 +85,7 @@ class ProductService:
         version = template_version(template)
         if version == current["template_version"]:
             raise ConflictError("this template is already the product's current version")
-        inspection = await self.inspector.inspect(template)
+        inspection = await self.bakes.inspect(client_id, version, template)  # and bakes it, once per version
         preview_key = default_cache_key(version, inspection["schema"])
         path = template_blob_path(client_id, product_id, version)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -127,6 +129,7 @@ class ProductService:
         """Render, store and record the thumbnails of one template version; None if the render
         failed (logged: the catalogue keeps its placeholder, nothing else depends on it)."""
         try:
+            template = await self.bakes.template_for(client_id, version, template) or template  # as jobs see it
             rendered = await self.inspector.render_thumbnails(template, THUMBNAIL_WIDTHS)
             thumbnails = []
             for width, image in sorted(rendered["images"].items()):

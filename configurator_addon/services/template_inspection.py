@@ -30,24 +30,34 @@ class TemplateInspector:
         self._slots = asyncio.Semaphore(max(1, settings.inspection_concurrency))
         self._render_slot = asyncio.Semaphore(1)
 
-    async def inspect(self, template: bytes) -> dict:
-        """The engine's inspection (`schema`, `parameters`, …) or `TemplateContractError`."""
+    bakes = True  # inspect(bake=True) bakes procedural materials in the same child (services/template_bakes.py)
+
+    async def inspect(self, template: bytes, bake: bool = False) -> dict:
+        """The engine's inspection (`schema`, `parameters`, …) or `TemplateContractError`.
+        `bake`: the same child then bakes the template's procedural materials, answered as
+        `bake: {"baked", "bake_ms", "template": baked bytes}` (none: no `bake`)."""
         if self._slots.locked():
             raise OverCapacityError("every template inspection slot is busy; try the upload again shortly")
         async with self._slots:
-            return await self._inspect(template)
+            return await self._inspect(template, bake)
 
-    async def _inspect(self, template: bytes) -> dict:
+    async def _inspect(self, template: bytes, bake: bool) -> dict:
         timeout = self.settings.inspection_timeout_seconds
         with tempfile.TemporaryDirectory(prefix="configurator-upload-") as folder:
             path = os.path.join(folder, "template.blend")
             with open(path, "wb") as handle:
                 handle.write(template)
-            args = ["inspect", path, *(["--confine"] if self.settings.engine_sandbox else [])]
+            args = ["inspect", path, *(["--confine"] if self.settings.engine_sandbox else []),
+                    *(["--bake", f"--resolution={int(self.settings.bake_resolution)}"] if bake else [])]
             try:
-                return await run_engine_async(args, timeout=timeout, blender_path=self.settings.blender_path,
-                                              env={**engine_environment(folder), **self._limits()},
-                                              memory_limit_bytes=self._memory_limit())
+                answer = await run_engine_async(args, timeout=timeout, blender_path=self.settings.blender_path,
+                                                env={**engine_environment(folder), **self._limits()},
+                                                memory_limit_bytes=self._memory_limit())
+                if answer.get("bake", {}).get("baked"):
+                    # Named by the child, inside the folder it was confined to: never a path it chose.
+                    with open(os.path.join(folder, "baked.blend"), "rb") as handle:
+                        answer["bake"]["template"] = handle.read()
+                return answer
             except EngineTimedOut:
                 raise TemplateContractError(
                     "inspecting the template took too long",

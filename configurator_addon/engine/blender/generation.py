@@ -17,6 +17,7 @@ from ..config_validation import validate_config
 from ..generation_result import GenerationResult
 from ..result_keys import export_options, result_cache_key, template_version
 from .applying import apply_config
+from .baking import is_procedural
 from .cache import TemplateCache
 from .exporting import export_scene_glb
 from .geometry_budget import GeometryBudget
@@ -75,7 +76,12 @@ class Engine:
         `morph: {at_defaults, min, max}`: whether and over what range it morphs at the
         defaults. That costs one morph generation of the defaults (a few tenths of a second
         for the samples), paid once at upload rather than on every job."""
-        described = self.inspect(path).as_dict()
+        version = _version_of(path)
+        described = self.inspect(path, version).as_dict()
+        # What a publish bakes (engine/blender/baking.py): none, and no bake process starts.
+        loaded = self.cache.get(version, path)[0].loaded
+        described["procedural_materials"] = sorted(loaded.original_name(m) for m in loaded.materials
+                                                   if is_procedural(m))
         ranges = self.generate(path, {}, morph=True).morph["ranges"]
         for parameter in described["parameters"]:
             found = ranges.get(parameter["key"]) if parameter["kind"] == "float" else None

@@ -366,9 +366,12 @@ def _node_trees_of(product):
 
 
 def _swatch(material) -> str:
+    """The base colour of the Principled BSDF; where a texture feeds it (a packed image, a
+    procedural setup, a bake), the material's viewport colour, which the bake sets to the
+    texture's mean."""
     if material.node_tree is not None:
         for node in material.node_tree.nodes:
-            if node.type == "BSDF_PRINCIPLED":
+            if node.type == "BSDF_PRINCIPLED" and not node.inputs["Base Color"].is_linked:
                 return linear_rgba_to_hex(node.inputs["Base Color"].default_value)
     return linear_rgba_to_hex(material.diffuse_color)
 
