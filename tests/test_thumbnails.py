@@ -3,16 +3,23 @@ a sample published through the API gets WebP images of its default configuration
 512 px, rendered in a confined child Blender after the upload answered; they decode (read back
 with Blender's own image loader) at those sizes, show a drawn model (not one flat colour: some
 pixels transparent background, others opaque and of several shades) and are served at their
-signed URLs; replacing the template renders new ones. And the catalogue in Chromium shows them
-and loads no three.js and no GLB (frontend/e2e/catalogue.e2e.mjs)."""
+signed URLs; replacing the template renders new ones. Seeded samples are stored without a render,
+and the API processes' catch-up renders what any client's versions lack, one process at a time.
+And the catalogue in Chromium shows them and loads no three.js and no GLB
+(frontend/e2e/catalogue.e2e.mjs)."""
 from __future__ import annotations
 
+import json
+import shutil
 import struct
 
+import asyncpg
 import pytest
 
 from configurator_addon.server import keys
-from fixtures_api import upload_product
+from configurator_addon.services.products import CATCH_UP_LOCK_KEY
+from configurator_addon.services.seeding import DEMO_CLIENT_ID, seed_samples
+from fixtures_api import new_client, upload_product
 from test_webapp_e2e import run_browser_script
 
 WIDTHS = [256, 512]
@@ -106,9 +113,61 @@ async def test_a_published_sample_gets_thumbnails_and_a_new_template_new_ones(ap
         assert thumbnail["url"].split("?")[0] not in {t["url"].split("?")[0] for t in thumbnails}
 
 
+async def listed_thumbnails(api, client_id=None) -> dict[str, list | None]:
+    pool = api.server.app[keys.RESOURCES].pool
+    rows = await pool.fetch("SELECT p.name, v.thumbnails FROM products p JOIN product_versions v ON "
+                            "v.product_id = p.id AND v.schema_version = p.schema_version WHERE p.client_id = $1",
+                            client_id or DEMO_CLIENT_ID)
+    return {row["name"]: row["thumbnails"] for row in rows}
+
+
+@pytest.fixture
+def box_samples(fixture_templates, tmp_path):
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    shutil.copy(fixture_templates["valid"], samples / "box.blend")
+    (samples / "catalog.json").write_text(json.dumps([{"slug": "box", "blend": "box.blend", "name": "Box"}]))
+    return str(samples)
+
+
+@pytest.mark.slow
+@pytest.mark.real_inspector
+async def test_seeding_renders_nothing_and_the_catch_up_renders_every_clients_versions(api, box_samples):
+    products = api.server.app[keys.RESOURCES].products
+    await products.catch_up_thumbnails_later()  # the app's own, at start: nothing to do yet
+    other = await new_client(api)
+    assert await seed_samples(api.server.app[keys.RESOURCES], DEMO_CLIENT_ID, box_samples) == ["Box"]
+    assert await seed_samples(api.server.app[keys.RESOURCES], other, box_samples) == ["Box"]
+    await products.thumbnails_rendered()
+    assert await listed_thumbnails(api) == {"Box": None}  # seeding started no render
+    assert await listed_thumbnails(api, other) == {"Box": None}
+
+    assert await products.catch_up_thumbnails() == 2
+    for client in (DEMO_CLIENT_ID, other):
+        thumbnails = (await listed_thumbnails(api, client))["Box"]
+        assert [t["width"] for t in thumbnails] == WIDTHS
+        assert all(t["blob_path"].startswith(f"{client}/") for t in thumbnails)
+    assert await products.catch_up_thumbnails() == 0  # nothing left
+
+
+@pytest.mark.real_inspector
+async def test_the_catch_up_leaves_the_work_to_the_process_holding_its_lock(api, box_samples, database):
+    products = api.server.app[keys.RESOURCES].products
+    await products.catch_up_thumbnails_later()
+    await seed_samples(api.server.app[keys.RESOURCES], DEMO_CLIENT_ID, box_samples)
+    holder = await asyncpg.connect(database)
+    try:
+        assert await holder.fetchval("SELECT pg_try_advisory_lock($1)", CATCH_UP_LOCK_KEY)
+        assert await products.catch_up_thumbnails() is None
+        assert await listed_thumbnails(api) == {"Box": None}
+    finally:
+        await holder.close()
+
+
 @pytest.mark.slow
 async def test_the_catalogue_shows_thumbnails_and_loads_no_three_js_in_the_browser(tmp_path, database):
-    """The seeded samples' thumbnails are made at seeding, before the server is ready."""
+    """The seeded samples are stored at seeding; their thumbnails are rendered by the server's
+    catch-up after it listens (the catalogue asks again until every card has one)."""
     outcome = await run_browser_script(tmp_path, database, "catalogue.e2e.mjs", "catalogue-e2e", timeout=420)
     assert [step["name"] for step in outcome["steps"]] == [
         "catalogue with thumbnails", "no three.js and no GLB on the catalogue", "scripts and styles compressed",

@@ -76,6 +76,14 @@ def _retention_context(settings):
     return context
 
 
+async def _thumbnail_catch_up_context(app: web.Application):
+    """Processes serving the API render the thumbnails that versions still lack, in the
+    background (`ProductService.catch_up_thumbnails`; stopped with the resources)."""
+    if app[keys.ROLE] in API_ROLES:
+        app[keys.RESOURCES].products.catch_up_thumbnails_later()
+    yield
+
+
 def create_app(settings, *, role: str = "api", executor=None, inspector=None) -> web.Application:
     """`settings.database_url` must name a migrated database (`resources.database` makes one).
     `inspector` inspects uploaded templates (default: a short-lived Blender process each)."""
@@ -94,6 +102,7 @@ def create_app(settings, *, role: str = "api", executor=None, inspector=None) ->
     app.cleanup_ctx.append(_resources_context(settings, inspector))
     app.cleanup_ctx.append(_accounts_context)
     app.cleanup_ctx.append(_retention_context(settings))  # stopped before the resources close
+    app.cleanup_ctx.append(_thumbnail_catch_up_context)
     for table in (health.routes, auth.routes, products.routes, configurations.routes, jobs.routes, blobs.routes,
                   api_keys.routes, audit.routes, users.routes, product_versions.routes,
                   openapi_routes, webapp.routes):  # the web app's catch-all last

@@ -8,8 +8,12 @@ publisher waits for. The render runs in the same confined, limited child process
 inspection (`TemplateInspector.render_thumbnails`): a template is untrusted. The images are
 stored under names made of their digest (immutable), then recorded on the product version
 they drew; until then the API says `thumbnails: null` and the catalogue shows a placeholder.
-A version left without them (a restart cut the task short, or it predates them) is rendered
-when `render_missing_thumbnails` runs (at every start, for the seeded client).
+Seeding stores the samples without rendering them (`render_thumbnails=False`): a process that
+exits after seeding must not wait seconds per sample before the server may listen. A version
+left without thumbnails (seeded, a restart cut its render short, or it predates them) is
+rendered by `catch_up_thumbnails`, which every process serving the API starts in the
+background at start: one of them at a time across all replicas (an advisory lock), for every
+client, cancelled at once at shutdown (the next start resumes where it stopped).
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
 log = logging.getLogger("configurator.products")
 THUMBNAIL_WIDTHS = (256, 512)  # the catalogue's card at 1× and 2× (srcset)
 RENDER_STOP_SECONDS = 15.0
+# Any fixed bigint, used by no other advisory lock (the migrator's ends in 001, retention's in 002).
+CATCH_UP_LOCK_KEY = 7_419_260_152_183_734_003
 
 
 class ProductService:
@@ -44,6 +50,7 @@ class ProductService:
         self.inspector = inspector
         self.bakes = TemplateBakes(store, inspector)  # procedural materials, baked at publish
         self._renders: set[asyncio.Task] = set()
+        self._catch_up: asyncio.Task | None = None
 
     async def list(self, client_id, limit: int, offset: int):
         rows = await self.pool.fetch(SQL.list_products, client_id, limit, offset)
@@ -55,9 +62,10 @@ class ProductService:
         return found(await self.pool.fetchrow(SQL.get_product, client_id, product_id), f"no product {product_id}")
 
     async def create(self, client_id, name: str, description: str, template: bytes, product_id=None, *,
-                     actor: str = OPERATOR, ip: str = ""):
+                     actor: str = OPERATOR, ip: str = "", render_thumbnails: bool = True):
         """Inspect (422 on contract errors), store the template by content, insert the product
-        (audited as product.created, by `actor`)."""
+        (audited as product.created, by `actor`); its thumbnails are rendered in the background
+        unless `render_thumbnails` is False (then `catch_up_thumbnails` renders them)."""
         version = template_version(template)
         inspection = await self.bakes.inspect(client_id, version, template)  # and bakes it, once per version
         preview_key = default_cache_key(version, inspection["schema"])
@@ -74,7 +82,8 @@ class ProductService:
             await _audit(conn, "product.created", row, actor, ip)
             # Stored inside the transaction: a refused row stores no blob, a failed store no row.
             await self.store.put(path, template, "application/x-blender")
-        self._render_later(client_id, product_id, version, template)
+        if render_thumbnails:
+            self._render_later(client_id, product_id, version, template)
         return row
 
     async def replace_template(self, client_id, product_id, template: bytes, *, actor: str = OPERATOR,
@@ -116,8 +125,12 @@ class ProductService:
             await asyncio.gather(*self._renders, return_exceptions=True)
 
     async def stop_rendering(self, timeout: float = RENDER_STOP_SECONDS) -> None:
-        """At shutdown, before the pool and store close: renders under way may finish within
-        `timeout`, the rest are cancelled (their versions get thumbnails at the next seeding)."""
+        """At shutdown, before the pool and store close: the catch-up stops at once; renders of
+        uploads under way may finish within `timeout`, the rest are cancelled (their versions are
+        caught up at the next start)."""
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            await asyncio.gather(self._catch_up, return_exceptions=True)
         if not self._renders:
             return
         _, pending = await asyncio.wait(set(self._renders), timeout=timeout)
@@ -145,20 +158,31 @@ class ProductService:
                                                "render_ms": rendered.get("render_ms")})
         return thumbnails
 
-    async def render_missing_thumbnails(self, client_id) -> int:
-        """Render the client's current versions that have no thumbnails; how many were tried."""
-        if not hasattr(self.inspector, "render_thumbnails"):
-            return 0
-        rows = await self.pool.fetch(SQL.versions_without_thumbnails, client_id)
-        for row in rows:
-            try:
-                template = await self.store.get(row["template_blob_path"])
-            except ConfiguratorError as exc:
-                log.warning("template of product %s cannot be read for its thumbnails: %s", row["id"], exc)
-                continue
-            await self.render_thumbnails(client_id, row["id"], row["template_version"], template)
-        return len(rows)
+    def catch_up_thumbnails_later(self) -> asyncio.Task | None:
+        """Start `catch_up_thumbnails` in the background (once per process); the task, to await."""
+        if self._catch_up is None and hasattr(self.inspector, "render_thumbnails"):
+            self._catch_up = asyncio.get_running_loop().create_task(self.catch_up_thumbnails())
+        return self._catch_up
 
+    async def catch_up_thumbnails(self) -> int | None:
+        """Render every client's current versions that have no thumbnails, one after another;
+        how many were tried, or None if another process holds the catch-up lock (it does them)."""
+        async with self.pool.acquire() as conn:
+            if not await conn.fetchval(SQL.try_catch_up_lock, CATCH_UP_LOCK_KEY):
+                log.info("thumbnail catch-up skipped: another process is doing it")
+                return None
+            try:
+                rows = await conn.fetch(SQL.versions_without_thumbnails)
+                for row in rows:
+                    try:
+                        template = await self.store.get(row["template_blob_path"])
+                    except ConfiguratorError as exc:
+                        log.warning("template of product %s cannot be read for its thumbnails: %s", row["id"], exc)
+                        continue
+                    await self.render_thumbnails(row["client_id"], row["id"], row["template_version"], template)
+                return len(rows)
+            finally:
+                await conn.execute(SQL.release_catch_up_lock, CATCH_UP_LOCK_KEY)
 
 async def _audit(connection, action: str, row, actor: str, ip: str) -> None:
     await audit.record(connection, action, client_id=row["client_id"], actor=actor, target=f"product:{row['id']}",

@@ -52,9 +52,17 @@ FROM products p
 WHERE p.client_id = $1 AND p.id = $2 AND v.product_id = p.id AND v.template_version = $3;
 
 -- name: versions_without_thumbnails
--- The client's products whose current version has no thumbnails yet (made before they
--- existed, or whose render was cut short by a restart).
-SELECT p.id, p.template_version, p.template_blob_path
+-- Every client's products whose current version has no thumbnails yet (seeded, made before
+-- they existed, or whose render was cut short by a restart), oldest first.
+SELECT p.id, p.client_id, p.template_version, p.template_blob_path
 FROM products p
 JOIN product_versions v ON v.product_id = p.id AND v.schema_version = p.schema_version
-WHERE p.client_id = $1 AND v.thumbnails IS NULL;
+WHERE v.thumbnails IS NULL
+ORDER BY p.created_at, p.id;
+
+-- name: try_catch_up_lock
+-- Session-level: one thumbnail catch-up at a time across all API processes.
+SELECT pg_try_advisory_lock($1);
+
+-- name: release_catch_up_lock
+SELECT pg_advisory_unlock($1);

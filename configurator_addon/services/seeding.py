@@ -32,20 +32,19 @@ def ensure_sample_templates_built(directory: str = TEMPLATES_DIR) -> list[dict]:
 async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> list[str]:
     """Create each catalog product the client does not have yet, and queue its default
     configuration so the product list has a preview; returns the names created. Their
-    thumbnails (and those of any of the client's products still without them) are rendered
-    before this returns: seeding runs in a process of its own that ends after it."""
+    thumbnails are left to the API processes' catch-up (`ProductService.catch_up_thumbnails`):
+    seeding runs before the server listens, and a render takes seconds per sample."""
     created = []
     for sample in ensure_sample_templates_built(directory):
         if await services.products.find_by_name(client_id, sample["name"]) is not None:
             continue
         with open(os.path.join(directory, sample["blend"]), "rb") as handle:
             template = handle.read()
-        product = await services.products.create(client_id, sample["name"], sample.get("description", ""), template)
+        product = await services.products.create(client_id, sample["name"], sample.get("description", ""), template,
+                                                 render_thumbnails=False)
         await services.jobs.submit(client_id, None, product_id=product["id"], config_data={})
         created.append(sample["name"])
         log.info("seeded sample product", extra={"product": sample["name"]})
-    await services.products.thumbnails_rendered()
-    await services.products.render_missing_thumbnails(client_id)
     return created
 
 
