@@ -7,7 +7,8 @@ import { evaluateRules } from '../lib/rules';
 import { exposeForTests } from '../lib/testHooks';
 import { nonDefaultValues } from '../lib/values';
 import { LivePreview, type PreviewState } from '../services/livePreview';
-import type { LoadedModel } from '../services/modelLoader';
+import { Speculation } from '../services/speculation';
+import { disposeModel, type LoadedModel } from '../services/modelLoader';
 import type { ConfigData, ConfigSchema } from '../types/configSchema';
 
 /** 'drag': a continuous change (slider move), debounced; 'commit': a finished one, sent at once. */
@@ -32,11 +33,14 @@ export interface LivePreviewSession {
 export function useLivePreviewSession(productId: string, schema: ConfigSchema, current: RefObject<ConfigData>): LivePreviewSession {
   const [preview, setPreview] = useState<PreviewState>(IDLE);
   const previewRef = useRef<LivePreview | null>(null);
+  /** Makes the likely next models while the page is idle (../services/speculation). */
+  const speculationRef = useRef<Speculation | null>(null);
   const debouncer = useMemo(() => createDebouncer(DEBOUNCE_MS, MAX_WAIT_MS), []);
 
   const send = useCallback((values: ConfigData, mode: ChangeMode, inputAt: number) => {
     const live = previewRef.current;
     if (!live) return;
+    speculationRef.current?.input();
     if (evaluateRules(schema, values).length > 0) {
       debouncer.cancel();
       live.block();
@@ -66,10 +70,27 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     };
   }, [productId, send, debouncer, current]);
 
-  useEffect(() => exposeForTests(() => previewRef.current), []);
+  // What is made ahead goes into the memory of whichever preview is current.
+  useEffect(() => {
+    const speculation = new Speculation(productId, schema, {
+      shownValues: () => previewRef.current?.shownValues() ?? null,
+      has: (values) => previewRef.current?.has(values) ?? true,
+      keep: (values, model) => (previewRef.current ? previewRef.current.keep(values, model) : disposeModel(model)),
+    });
+    speculationRef.current = speculation;
+    return () => {
+      speculation.dispose();
+      speculationRef.current = null;
+    };
+  }, [productId, schema]);
+
+  useEffect(() => exposeForTests(() => previewRef.current, () => speculationRef.current?.lastReport ?? null), []);
 
   const flush = useCallback(() => debouncer.flush(), [debouncer]);
   const retryPreview = useCallback(() => previewRef.current?.retry(), []);
-  const modelDrawn = useCallback((model: LoadedModel) => previewRef.current?.markDrawn(model), []);
+  const modelDrawn = useCallback((model: LoadedModel) => {
+    previewRef.current?.markDrawn(model);
+    speculationRef.current?.drawn();
+  }, []);
   return { preview, send, flush, retryPreview, modelDrawn };
 }

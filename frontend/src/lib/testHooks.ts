@@ -1,6 +1,7 @@
 /** `window.__configurator`: what end-to-end tests read from the page (the model on screen
  * and how long the last change took), nothing more. */
 import type { LivePreview, PreviewPhase, PreviewTimings } from '../services/livePreview';
+import type { SpeculationReport } from '../services/speculation';
 
 export interface ConfiguratorTestHooks {
   /** [width, height, depth] in metres of the model on screen, or null. */
@@ -8,6 +9,8 @@ export interface ConfiguratorTestHooks {
   /** result_url of the model on screen, or null. */
   modelUrl(): string | null;
   phase(): PreviewPhase;
+  /** What the last speculative run made ahead (null: none yet). */
+  speculation(): SpeculationReport | null;
   /** Timings of the last change that reached the screen. */
   readonly lastTimings: PreviewTimings | null;
 }
@@ -19,8 +22,10 @@ declare global {
 }
 
 /** Install the hooks for the preview `current()` returns; returns the uninstaller. */
-export function exposeForTests(current: () => LivePreview | null): () => void {
+export function exposeForTests(current: () => LivePreview | null,
+  speculation: () => SpeculationReport | null = () => null): () => void {
   const hooks: ConfiguratorTestHooks = {
+    speculation,
     modelSize: () => current()?.getState().model?.size ?? null,
     modelUrl: () => current()?.getState().model?.url ?? null,
     phase: () => current()?.getState().phase ?? 'idle',

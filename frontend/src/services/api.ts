@@ -176,9 +176,10 @@ export const api = {
     await request<void>('DELETE', `/api/v1/configurations/${encodeURIComponent(id)}`);
   },
 
-  /** 200 with a COMPLETED job when the result is cached, else 202 with a queued one. */
-  submitJob: async (productId: string, configData: ConfigData, signal?: AbortSignal) => {
-    const body: JobCreate = { product_id: productId, config_data: configData };
+  /** 200 with a COMPLETED job when the result is cached, else 202 with a queued one.
+   * `options`: the result's format and export (a USDZ for AR, …); none: the exact GLB. */
+  submitJob: async (productId: string, configData: ConfigData, signal?: AbortSignal, options?: JobCreate['options']) => {
+    const body: JobCreate = { product_id: productId, config_data: configData, ...(options && { options }) };
     return (await request<Job>('POST', '/api/v1/jobs', body, signal)).data;
   },
   getJob: (id: string, signal?: AbortSignal) => get<Job>(`/api/v1/jobs/${encodeURIComponent(id)}`, signal),

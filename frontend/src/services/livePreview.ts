@@ -108,6 +108,27 @@ export class LivePreview {
     this.request(values);
   }
 
+  /** The values (changed ones) of the exact model on screen; null while another is on its
+   * way, a pose or an error is shown (speculation starts from it: ./speculation). */
+  shownValues(): ConfigData | null {
+    const values = this.lastValues;
+    if (!values || this.state.phase !== 'ready' || !this.state.model) return null;
+    return this.memory.get(configKey(values)) === this.state.model ? values : null;
+  }
+
+  /** Whether the model of `values` (changed ones) is in memory. */
+  has(values: ConfigData): boolean {
+    return this.memory.has(configKey(values));
+  }
+
+  /** Keep `model`, made ahead for `values` (changed ones), in memory: asking for them is then
+   * a memory hit. */
+  keep(values: ConfigData, model: LoadedModel): void {
+    const key = configKey(values);
+    if (this.disposed || this.memory.has(key)) return void disposeModel(model);
+    this.remember(key, model);
+  }
+
   /** Called by the viewer after a frame showing `model` was rendered. */
   markDrawn(model: LoadedModel): void {
     if (!this.pendingDraw || this.pendingDraw.model !== model) return;
