@@ -9,8 +9,9 @@
  *
  * The URL's `?c=` mirrors the values (`useShareLink`), so the address bar is a share link
  * at every moment. */
-import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
-import { evaluateRules, sameViolations, type RuleViolation } from '../lib/rules';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useLengthUnit } from '../hooks/useLengthUnit';
+import { evaluateRules, sameViolations, type RuleViolation, type StandIn } from '../lib/rules';
 import { controlsFromSchema, groupControls, type ControlDescriptor, type ControlGroup } from '../lib/schemaControls';
 import { encodeConfig } from '../lib/shareLink';
 import type { PreviewState } from '../services/livePreview';
@@ -49,6 +50,8 @@ interface Preview {
   preview: PreviewState;
   retryPreview(): void;
   modelDrawn(model: LoadedModel): void;
+  /** While the values break a rule and no model of theirs was ever shown: what the viewer shows instead. */
+  standIn: StandIn | null;
 }
 
 const ProductContext = createContext<ConfiguredProduct | null>(null);
@@ -76,20 +79,28 @@ export function ConfiguratorProvider({ product, children }: { product: Product; 
   const initial = useLinkedConfig(schema);
   const [values, setValues] = useState<ConfigData>(initial.values);
   const valuesRef = useRef(values);
+  // Lengths (fields and rule messages) are worded in the unit the shopper chose.
+  const lengthUnit = useLengthUnit();
+  const lengthUnitRef = useRef(lengthUnit);
+  lengthUnitRef.current = lengthUnit;
   // Kept as state, not derived on each render, so that it is the same array while the same
   // rules are broken and what shows them does not re-render for every value.
-  const [violations, setViolations] = useState(() => evaluateRules(schema, initial.values));
+  const [violations, setViolations] = useState(() => evaluateRules(schema, initial.values, lengthUnit));
+  useEffect(() => {
+    const found = evaluateRules(schema, valuesRef.current, lengthUnit);
+    setViolations((shown) => (sameViolations(shown, found) ? shown : found));
+  }, [schema, lengthUnit]);
 
-  const controls = useMemo(() => controlsFromSchema(schema), [schema]);
+  const controls = useMemo(() => controlsFromSchema(schema, lengthUnit), [schema, lengthUnit]);
   const groups = useMemo(() => groupControls(controls), [controls]);
 
-  const { preview, send, flush, retryPreview, modelDrawn } = useLivePreviewSession(product.id, schema, valuesRef);
+  const { preview, send, flush, retryPreview, modelDrawn, standIn } = useLivePreviewSession(product.id, schema, valuesRef);
 
   const update = useCallback((next: ConfigData, mode: ChangeMode) => {
     const inputAt = performance.now();
     valuesRef.current = next;
     setValues(next);
-    const found = evaluateRules(schema, next);
+    const found = evaluateRules(schema, next, lengthUnitRef.current);
     setViolations((shown) => (sameViolations(shown, found) ? shown : found));
     send(next, mode, inputAt);
   }, [schema, send]);
@@ -116,7 +127,10 @@ export function ConfiguratorProvider({ product, children }: { product: Product; 
   const valuesValue = useMemo(() => ({ values, isDefault }), [values, isDefault]);
   const validationValue = useMemo(() => ({ violations, fieldErrors }), [violations, fieldErrors]);
   const actionsValue = useMemo(() => ({ setValue, applyValues }), [setValue, applyValues]);
-  const previewValue = useMemo(() => ({ preview, retryPreview, modelDrawn }), [preview, retryPreview, modelDrawn]);
+  const previewValue = useMemo(
+    () => ({ preview, retryPreview, modelDrawn, standIn }),
+    [preview, retryPreview, modelDrawn, standIn],
+  );
 
   return (
     <ProductContext.Provider value={productValue}>

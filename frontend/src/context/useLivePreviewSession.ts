@@ -3,7 +3,7 @@
  * and paused while the values break a rule. */
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { createDebouncer } from '../lib/debounce';
-import { evaluateRules } from '../lib/rules';
+import { evaluateRules, standInFor, type StandIn } from '../lib/rules';
 import { exposeForTests } from '../lib/testHooks';
 import { nonDefaultValues } from '../lib/values';
 import { LivePreview, type PreviewState } from '../services/livePreview';
@@ -27,12 +27,20 @@ export interface LivePreviewSession {
   retryPreview(): void;
   /** The viewer drew `model` (ends the timing of the change that asked for it). */
   modelDrawn(model: LoadedModel): void;
+  /** What the viewer shows while the values break a rule and no model of theirs exists. */
+  standIn: StandIn | null;
 }
 
 /** `current` holds the values the page shows: the first request of a new preview sends them. */
 export function useLivePreviewSession(productId: string, schema: ConfigSchema, current: RefObject<ConfigData>): LivePreviewSession {
   const [preview, setPreview] = useState<PreviewState>(IDLE);
   const previewRef = useRef<LivePreview | null>(null);
+  const [standIn, setStandIn] = useState<StandIn | null>(null);
+  const standInRef = useRef<StandIn | null>(null);
+  const showStandIn = useCallback((next: StandIn | null) => {
+    standInRef.current = next;
+    setStandIn(next);
+  }, []);
   /** Makes the likely next models while the page is idle (../services/speculation). */
   const speculationRef = useRef<Speculation | null>(null);
   const debouncer = useMemo(() => createDebouncer(DEBOUNCE_MS, MAX_WAIT_MS), []);
@@ -43,9 +51,19 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     speculationRef.current?.input();
     if (evaluateRules(schema, values).length > 0) {
       debouncer.cancel();
-      live.block();
+      if (standInRef.current) return; // the stand-in stays, on its way or on screen
+      // Nothing of these values was ever shown (a link that breaks a rule): show the nearest
+      // valid configuration, or the defaults, marked as such, rather than an empty viewer.
+      const instead = live.getState().model ? null : standInFor(schema, values);
+      if (instead) {
+        showStandIn(instead);
+        live.request(nonDefaultValues(schema, instead.values), inputAt);
+      } else {
+        live.block();
+      }
       return;
     }
+    if (standInRef.current) showStandIn(null);
     // Only the changed values go to the server, which fills in the defaults itself: its
     // cache key then matches the product preview's (JSON from a browser writes 1.0 as 1).
     const changed = nonDefaultValues(schema, values);
@@ -55,7 +73,7 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
       debouncer.cancel();
       live.request(changed, inputAt);
     }
-  }, [schema, debouncer]);
+  }, [schema, debouncer, showStandIn]);
 
   // One preview per product; the first request shows the values the page opened with.
   useEffect(() => {
@@ -67,8 +85,9 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
       debouncer.cancel();
       live.dispose();
       previewRef.current = null;
+      showStandIn(null);
     };
-  }, [productId, send, debouncer, current]);
+  }, [productId, send, debouncer, current, showStandIn]);
 
   // What is made ahead goes into the memory of whichever preview is current.
   useEffect(() => {
@@ -92,5 +111,5 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     previewRef.current?.markDrawn(model);
     speculationRef.current?.drawn();
   }, []);
-  return { preview, send, flush, retryPreview, modelDrawn };
+  return { preview, send, flush, retryPreview, modelDrawn, standIn };
 }

@@ -62,6 +62,7 @@ export const cabinetSchema: ConfigSchema = {
       "minimum": 0.0,
       "maximum": 1.0,
       "default": 1.0,
+      "x-format": "percent",
       "x-kind": "float"
     },
     "door_style": {

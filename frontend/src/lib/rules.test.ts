@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigSchema } from '../types/configSchema';
 import { cabinetSchema, fireplaceSchema } from './fixtures.test-data';
-import { evaluateRules, matches, metresInUnits, sameViolations } from './rules';
+import { evaluateRules, matches, metresInUnits, sameViolations, standInFor } from './rules';
 import { displayUnitFor } from './units';
 import { defaultConfig } from './values';
 
@@ -110,5 +110,62 @@ describe('rule messages in the fields\' units', () => {
     } as ConfigSchema;
     const [violation] = evaluateRules(schema, { lights: false, width: 1 });
     expect(violation.message).toBe('Cabinet lights must be Yes');
+  });
+});
+
+describe('rule messages in the shopper\'s length unit', () => {
+  const wide = { ...defaultConfig(cabinetSchema), width: 1.0, door_count: 1 };
+
+  it('words the lengths of a message in the unit the fields show', () => {
+    expect(evaluateRules(cabinetSchema, wide, 'cm')[0].message).toMatch(/^Cabinets wider than 90 cm need two doors/);
+    expect(evaluateRules(cabinetSchema, wide, 'mm')[0].message).toMatch(/^Cabinets wider than 900 mm need two doors/);
+    expect(evaluateRules(cabinetSchema, wide, 'in')[0].message).toMatch(/^Cabinets wider than 35.43 in need two doors/);
+  });
+
+  it('words a rule\'s own values as the fields show them', () => {
+    const schema: ConfigSchema = {
+      type: 'object',
+      properties: {
+        depth: { type: 'number', 'x-unit': 'm', minimum: 0.3, maximum: 0.9, default: 0.6 },
+        handle: { type: 'number', 'x-format': 'percent', minimum: 0, maximum: 1, default: 1 },
+        glass: { type: 'boolean', default: false },
+      },
+      allOf: [{ if: { properties: { glass: { const: true } }, required: ['glass'] },
+        then: { properties: { depth: { const: 0.5 }, handle: { const: 0.5 } } } }],
+    } as ConfigSchema;
+    const [violation] = evaluateRules(schema, { depth: 0.6, handle: 1, glass: true }, 'in');
+    expect(violation.message).toBe('Depth must be 19.69 in; Handle must be 50%');
+  });
+});
+
+describe('standInFor', () => {
+  const cabinet = defaultConfig(cabinetSchema);
+
+  it('needs none while no rule is broken', () => {
+    expect(standInFor(cabinetSchema, cabinet)).toBeNull();
+  });
+
+  it('offers the nearest valid configuration: the link\'s values with the rules\' fixes applied', () => {
+    const link = { ...cabinet, width: 1.0, door_count: 1, carcass_finish: 'Oak' };
+    expect(standInFor(cabinetSchema, link)).toEqual({ kind: 'nearest', values: { ...link, door_count: 2 } });
+  });
+
+  it('falls back to the defaults when no rule names the value it wants', () => {
+    const schema: ConfigSchema = {
+      type: 'object',
+      properties: { width: { type: 'number', 'x-unit': 'm', minimum: 0.3, maximum: 1.2, default: 0.6 },
+        shelves: { type: 'integer', minimum: 0, maximum: 4, default: 1 } },
+      allOf: [{ if: { properties: { width: { minimum: 1 } }, required: ['width'] }, then: { properties: { shelves: { minimum: 2 } } } }],
+    } as ConfigSchema;
+    expect(standInFor(schema, { width: 1.1, shelves: 1 })).toEqual({ kind: 'default', values: { width: 0.6, shelves: 1 } });
+  });
+
+  it('offers nothing when the defaults break a rule too', () => {
+    const schema: ConfigSchema = {
+      type: 'object',
+      properties: { shelves: { type: 'integer', minimum: 0, maximum: 4, default: 1 } },
+      allOf: [{ properties: { shelves: { minimum: 2 } } }],
+    } as unknown as ConfigSchema;
+    expect(standInFor(schema, { shelves: 0 })).toBeNull();
   });
 });

@@ -5,8 +5,8 @@
  * inside a rule. The server validates again with a full JSON Schema validator. */
 import type { ConfigData, ConfigSchema, ConfigValue, PropertySchema, RuleSchema, SubSchema } from '../types/configSchema';
 import { labelFor } from './schemaControls';
-import { displayUnitFor, formatDisplay, type DisplayUnit } from './units';
-import { isValidValue } from './values';
+import { DEFAULT_LENGTH_UNIT, formatDisplay, isLength, numberDisplayUnit, type DisplayUnit, type LengthUnit } from './units';
+import { defaultConfig, isValidValue, schemaTypes } from './values';
 
 export interface RuleFix {
   key: string;
@@ -62,31 +62,31 @@ function fixFor(key: string, prop: PropertySchema | undefined): RuleFix | null {
   return null;
 }
 
-/** A value in a sentence: Yes/No for booleans, lengths in the field's unit. */
-function wordFor(value: ConfigValue, prop: PropertySchema | undefined): string {
+/** A value in a sentence: Yes/No for booleans, numbers as their field shows them (lengths
+ * in the shopper's unit, shares as %). */
+function wordFor(value: ConfigValue, prop: PropertySchema | undefined, lengthUnit: LengthUnit): string {
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
-  if (typeof value === 'number' && prop) {
-    const unit = lengthUnitOf(prop);
-    if (unit) return formatDisplay(value, unit);
+  if (typeof value === 'number' && prop && schemaTypes(prop).includes('number')) {
+    return formatDisplay(value, numberDisplayUnit(prop, lengthUnit));
   }
   return String(value);
 }
 
-function describe(keys: string[], branch: SubSchema, schema: ConfigSchema): string {
+function describe(keys: string[], branch: SubSchema, schema: ConfigSchema, lengthUnit: LengthUnit): string {
   const parts = keys.map((key) => {
     const property = schema.properties[key];
     const title = labelFor(key, property);
     const prop = branch.properties?.[key];
-    if (prop?.const !== undefined) return `${title} must be ${wordFor(prop.const, property)}`;
-    if (prop?.enum) return `${title} must be one of ${prop.enum.map((v) => wordFor(v, property)).join(', ')}`;
+    if (prop?.const !== undefined) return `${title} must be ${wordFor(prop.const, property, lengthUnit)}`;
+    if (prop?.enum) return `${title} must be one of ${prop.enum.map((v) => wordFor(v, property, lengthUnit)).join(', ')}`;
     return `${title} is not allowed here`;
   });
   return parts.join('; ') || 'This combination is not allowed';
 }
 
-/** The unit a length property's field shows (cm, or mm for small parts); null for other properties. */
-function lengthUnitOf(prop: PropertySchema): DisplayUnit | null {
-  return prop['x-unit'] === 'm' ? displayUnitFor('m', prop.minimum, prop.maximum) : null;
+/** The unit a length property's field shows (in `lengthUnit`, mm for small parts in cm); null for other properties. */
+function lengthUnitOf(prop: PropertySchema, lengthUnit: LengthUnit): DisplayUnit | null {
+  return isLength(prop) ? numberDisplayUnit(prop, lengthUnit) : null;
 }
 
 /** "wider than 0.9 m" → "wider than 90 cm": lengths in metres in a rule's message, in the unit
@@ -96,10 +96,10 @@ export function metresInUnits(message: string, unit: DisplayUnit): string {
 }
 
 /** The display unit of the first length the rule looks at (its condition's, then the ones it asks to change). */
-function messageUnit(keys: string[], schema: ConfigSchema): DisplayUnit | null {
+function messageUnit(keys: string[], schema: ConfigSchema, lengthUnit: LengthUnit): DisplayUnit | null {
   for (const key of keys) {
     const prop = schema.properties[key];
-    const unit = prop ? lengthUnitOf(prop) : null;
+    const unit = prop ? lengthUnitOf(prop, lengthUnit) : null;
     if (unit) return unit;
   }
   return null;
@@ -110,8 +110,9 @@ export function sameViolations(a: readonly RuleViolation[], b: readonly RuleViol
   return a === b || (a.length === b.length && JSON.stringify(a) === JSON.stringify(b));
 }
 
-/** Every rule the configuration breaks, with the message the template author wrote. */
-export function evaluateRules(schema: ConfigSchema, config: ConfigData): RuleViolation[] {
+/** Every rule the configuration breaks, with the message the template author wrote (its
+ * lengths in `lengthUnit`, the unit the fields show). */
+export function evaluateRules(schema: ConfigSchema, config: ConfigData, lengthUnit: LengthUnit = DEFAULT_LENGTH_UNIT): RuleViolation[] {
   const violations: RuleViolation[] = [];
   (schema.allOf ?? []).forEach((rule: RuleSchema, index) => {
     let branch: SubSchema | undefined;
@@ -127,14 +128,39 @@ export function evaluateRules(schema: ConfigSchema, config: ConfigData): RuleVio
     const keys = failingKeys(branch, config);
     if (keys.length === 0) return;
     const authored = rule['x-message'];
-    const unit = authored ? messageUnit([...triggers, ...keys], schema) : null;
+    const unit = authored ? messageUnit([...triggers, ...keys], schema, lengthUnit) : null;
     violations.push({
       rule: index,
-      message: authored ? (unit ? metresInUnits(authored, unit) : authored) : describe(keys, branch, schema),
+      message: authored ? (unit ? metresInUnits(authored, unit) : authored) : describe(keys, branch, schema, lengthUnit),
       keys,
       triggers: triggers.filter((k) => !keys.includes(k)),
       fixes: keys.map((k) => fixFor(k, branch.properties?.[k])).filter((f): f is RuleFix => f !== null),
     });
   });
   return violations;
+}
+
+/** What the viewer shows while the values break a rule and no model of theirs exists (a
+ * share link made before a rule, or edited by hand): the values with the rules' own fixes
+ * applied — the nearest valid configuration —, else the product's defaults. */
+export interface StandIn {
+  values: ConfigData;
+  kind: 'nearest' | 'default';
+}
+
+const FIX_ROUNDS = 3;
+
+/** A valid configuration to show instead of `config`; null when `config` breaks no rule or
+ * nothing valid is found (defaults that break a rule: the template is at fault). */
+export function standInFor(schema: ConfigSchema, config: ConfigData): StandIn | null {
+  let next = config;
+  for (let round = 0; round < FIX_ROUNDS; round++) {
+    const violations = evaluateRules(schema, next);
+    if (violations.length === 0) return round === 0 ? null : { values: next, kind: 'nearest' };
+    const fixes = violations.flatMap((v) => v.fixes);
+    if (fixes.length === 0) break;
+    next = { ...next, ...Object.fromEntries(fixes.map((f) => [f.key, f.value])) };
+  }
+  const defaults = defaultConfig(schema);
+  return evaluateRules(schema, defaults).length === 0 ? { values: defaults, kind: 'default' } : null;
 }

@@ -115,7 +115,7 @@ describe('labels', () => {
 });
 
 describe('fractions', () => {
-  it("shows the cabinet's handle position (0–1, no unit) as a 0–100 % slider", () => {
+  it("shows the cabinet's handle position (x-format percent) as a 0–100 % slider", () => {
     const handle = controlFor('handle_position', cabinetSchema.properties.handle_position) as NumberControl;
     expect(handle.kind).toBe('number');
     expect(handle.slider).toBe(true);
@@ -126,8 +126,38 @@ describe('fractions', () => {
     expect(formatValue(handle, 1)).toBe('100%');
   });
 
+  it('shows a 0–1 number the template gives no format as the number it is', () => {
+    const { 'x-format': _format, ...unformatted } = cabinetSchema.properties.handle_position;
+    const c = controlFor('handle_position', unformatted) as NumberControl;
+    expect(_format).toBe('percent');
+    expect(formatValue(c, 0.5)).toBe('0.5');
+  });
+
   it('keeps a number with x-unit "%" as authored', () => {
     const c = controlFor('fill', { type: 'number', minimum: 0, maximum: 100, 'x-unit': '%' }) as NumberControl;
     expect(formatValue(c, 40)).toBe('40%');
+  });
+});
+
+describe('the shopper\'s length unit', () => {
+  it('shows every length of the product in it, and nothing else', () => {
+    for (const [unit, symbol, shown] of [['cm', 'cm', '60 cm'], ['mm', 'mm', '600 mm'], ['in', 'in', '23.62 in']] as const) {
+      const controls = controlsFromSchema(cabinetSchema, unit);
+      const lengths = controls.filter((c): c is NumberControl => c.kind === 'number' && c.length);
+      expect(lengths.map((c) => c.key)).toEqual(['width', 'height', 'depth']);
+      expect(lengths.every((c) => c.unit.symbol === symbol)).toBe(true);
+      expect(formatValue(lengths[0], 0.6)).toBe(shown);
+      expect(formatValue(controls.find((c) => c.key === 'handle_position')!, 0.5)).toBe('50%');
+    }
+  });
+
+  it('groups a length named by x-format with the size', () => {
+    const controls = controlsFromSchema({ type: 'object', properties: {
+      inset: { type: 'number', minimum: 0, maximum: 0.05, 'x-format': 'length' },
+      gloss: { type: 'number', minimum: 0, maximum: 1 },
+    } });
+    expect(groupControls(controls).map((g) => [g.id, g.controls.map((c) => c.key)])).toEqual([
+      ['size', ['inset']], ['options', ['gloss']],
+    ]);
   });
 });

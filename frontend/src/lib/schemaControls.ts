@@ -2,7 +2,7 @@
  * controls only render what these say. */
 import type { ConfigSchema, ConfigValue, PropertySchema } from '../types/configSchema';
 import { defaultValue, schemaTypes } from './values';
-import { displayUnitFor, formatDisplay, isFraction, PERCENT_OF_FRACTION, type DisplayUnit } from './units';
+import { DEFAULT_LENGTH_UNIT, formatDisplay, isLength, numberDisplayUnit, type DisplayUnit, type LengthUnit } from './units';
 
 interface BaseControl {
   key: string;
@@ -20,6 +20,8 @@ export interface NumberControl extends BaseControl {
   slider: boolean;
   /** The schema's `x-unit` (values are sent in it), e.g. 'm'. */
   schemaUnit?: string;
+  /** A length in metres, shown in the shopper's length unit. */
+  length: boolean;
 }
 
 export interface IntegerControl extends BaseControl {
@@ -106,7 +108,8 @@ export function labelFor(key: string, prop: Pick<PropertySchema, 'title'> | unde
   return prop?.title?.trim() ? sentenceCase(prop.title) : titleFromKey(key);
 }
 
-export function controlFor(key: string, prop: PropertySchema): ControlDescriptor | null {
+/** `lengthUnit`: the length unit the shopper chose; lengths in metres are shown in it. */
+export function controlFor(key: string, prop: PropertySchema, lengthUnit: LengthUnit = DEFAULT_LENGTH_UNIT): ControlDescriptor | null {
   const base: BaseControl = {
     key,
     label: labelFor(key, prop),
@@ -145,9 +148,10 @@ export function controlFor(key: string, prop: PropertySchema): ControlDescriptor
       kind: 'number',
       minimum: prop.minimum,
       maximum: prop.maximum,
-      unit: isFraction(prop) ? PERCENT_OF_FRACTION : displayUnitFor(prop['x-unit'], prop.minimum, prop.maximum),
+      unit: numberDisplayUnit(prop, lengthUnit),
       slider,
       schemaUnit: prop['x-unit'],
+      length: isLength(prop),
     };
   }
   if (types.includes('string')) {
@@ -158,17 +162,17 @@ export function controlFor(key: string, prop: PropertySchema): ControlDescriptor
 }
 
 /** One descriptor per property, in the schema's (authored) order. */
-export function controlsFromSchema(schema: ConfigSchema): ControlDescriptor[] {
+export function controlsFromSchema(schema: ConfigSchema, lengthUnit: LengthUnit = DEFAULT_LENGTH_UNIT): ControlDescriptor[] {
   const out: ControlDescriptor[] = [];
   for (const [key, prop] of Object.entries(schema.properties ?? {})) {
-    const control = controlFor(key, prop);
+    const control = controlFor(key, prop, lengthUnit);
     if (control) out.push(control);
   }
   return out;
 }
 
 function groupOf(control: ControlDescriptor): ControlGroup['id'] {
-  if (control.kind === 'number' && control.schemaUnit === 'm') return 'size';
+  if (control.kind === 'number' && control.length) return 'size';
   if (control.kind === 'swatch' || control.kind === 'color') return 'finish';
   return 'options';
 }

@@ -1,6 +1,7 @@
 /** `/configure/:productId[?c=…]`: the product's controls beside its live 3D preview. */
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
+import { ConfigurationSummary } from '../components/controls/ConfigurationSummary';
 import { ControlsPanel } from '../components/controls/ControlsPanel';
 import { copyText, CopyField } from '../components/layout/CopyField';
 import { Dialog } from '../components/layout/Dialog';
@@ -215,6 +216,7 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
       {!shownError && status !== 'authenticated' && (
         <p className="field-hint" id="save-hint">Kept in this browser. Log in to keep your configurations with your account.</p>
       )}
+      {open && <ConfigurationSummary id="save-summary" />}
     </Dialog>
   );
 }

@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { useConfigActions, useConfiguredProduct, useConfigValues, useValidation } from '../../context/ConfiguratorContext';
 import { formatValue } from '../../lib/schemaControls';
 import { ControlField } from './ControlField';
+import { UnitSwitch } from './UnitSwitch';
 
 export function ControlsPanel() {
   const { groups, controls } = useConfiguredProduct();
@@ -37,6 +38,7 @@ export function ControlsPanel() {
       {groups.map((group) => (
         <fieldset key={group.id} className="control-group">
           <legend>{group.title}</legend>
+          {group.id === 'size' && <UnitSwitch />}
           {group.controls.map((control) => (
             <ControlField
               key={control.key}

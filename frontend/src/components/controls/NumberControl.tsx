@@ -3,7 +3,7 @@
  * blur (half-typed numbers like "8" on the way to "85" are never sent). */
 import { useEffect, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import type { NumberControl as NumberDescriptor } from '../../lib/schemaControls';
-import { formatDisplay, fromDisplay, toDisplay } from '../../lib/units';
+import { formatDisplay, fromDisplayWithin, toDisplay } from '../../lib/units';
 import type { ControlProps } from './types';
 
 export function NumberControl({ control, id, value, onChange, invalid, describedBy }: ControlProps<NumberDescriptor, number>) {
@@ -27,7 +27,7 @@ export function NumberControl({ control, id, value, onChange, invalid, described
   const parse = (raw: string): number | null => {
     const number = Number(raw.replace(',', '.').trim());
     if (raw.trim() === '' || !Number.isFinite(number)) return null;
-    const next = fromDisplay(number, unit);
+    const next = fromDisplayWithin(number, unit, minimum, maximum);
     if ((minimum !== undefined && next < minimum) || (maximum !== undefined && next > maximum)) return null;
     return next;
   };
@@ -69,7 +69,7 @@ export function NumberControl({ control, id, value, onChange, invalid, described
             aria-valuetext={formatDisplay(value, unit)}
             aria-describedby={describedBy}
             style={{ '--fill': `${((value - minimum) / (maximum - minimum)) * 100}%` } as CSSProperties}
-            onChange={(event) => onChange(fromDisplay(Number(event.target.value), unit), 'drag')}
+            onChange={(event) => onChange(fromDisplayWithin(Number(event.target.value), unit, minimum, maximum), 'drag')}
             onPointerUp={() => onChange(value, 'commit')}
             onKeyUp={() => onChange(value, 'commit')}
           />

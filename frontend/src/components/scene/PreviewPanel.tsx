@@ -5,7 +5,8 @@ import { useConfigActions, useConfiguredProduct, usePreview, useValidation } fro
 import { webglAvailable } from '../../lib/renderer';
 import type { RuleViolation } from '../../lib/rules';
 import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
-import { formatCentimetres } from '../../lib/units';
+import { useLengthUnit } from '../../hooks/useLengthUnit';
+import { formatLengthNumber } from '../../lib/units';
 import { Spinner } from '../layout/StatusViews';
 import { fetchEmbeddedGlb } from '../../services/modelLoader';
 
@@ -14,7 +15,8 @@ const Viewer = lazy(() => import('./Viewer').then((m) => ({ default: m.Viewer })
 
 export function PreviewPanel() {
   const { product, controls } = useConfiguredProduct();
-  const { preview, retryPreview, modelDrawn } = usePreview();
+  const { preview, retryPreview, modelDrawn, standIn } = usePreview();
+  const lengthUnit = useLengthUnit();
   const { violations } = useValidation();
   const { applyValues } = useConfigActions();
   const [fitRequest, setFitRequest] = useState(0);
@@ -23,7 +25,10 @@ export function PreviewPanel() {
   const fix = firstFix(violations, controls);
   // With a rule broken (or the last change failed) the model on screen is not the one the
   // fields describe: say so on the viewer, its size and its download.
-  const stale = Boolean(model) && (phase === 'blocked' || phase === 'error');
+  // A link that breaks a rule shows a stand-in (the nearest valid configuration, or the
+  // default) in the same way.
+  const stale = Boolean(model) && (phase === 'blocked' || phase === 'error' || standIn !== null);
+  const shownAs = standIn?.kind === 'default' ? 'default' : standIn ? 'nearest valid' : 'last valid';
 
   const download = async () => {
     if (!model) return;
@@ -60,26 +65,26 @@ export function PreviewPanel() {
 
         <div className="preview-top">
           {model && (
-            <p className={`dimensions${stale ? ' is-stale' : ''}`} aria-label={stale ? 'Size of the last valid configuration' : 'Size of the model'}>
-              {stale && <span className="dimensions-note">Last valid</span>}
-              <span><abbr title="Width">W</abbr> {formatCentimetres(model.size[0])}</span>
+            <p className={`dimensions${stale ? ' is-stale' : ''}`} aria-label={stale ? `Size of the ${shownAs} configuration` : 'Size of the model'}>
+              {stale && <span className="dimensions-note">{upperFirst(shownAs)}</span>}
+              <span><abbr title="Width">W</abbr> {formatLengthNumber(model.size[0], lengthUnit)}</span>
               <span aria-hidden="true">×</span>
-              <span><abbr title="Height">H</abbr> {formatCentimetres(model.size[1])}</span>
+              <span><abbr title="Height">H</abbr> {formatLengthNumber(model.size[1], lengthUnit)}</span>
               <span aria-hidden="true">×</span>
-              <span><abbr title="Depth">D</abbr> {formatCentimetres(model.size[2])}</span>
-              <span className="dimensions-unit">cm</span>
+              <span><abbr title="Depth">D</abbr> {formatLengthNumber(model.size[2], lengthUnit)}</span>
+              <span className="dimensions-unit">{lengthUnit}</span>
             </p>
           )}
           <p className={`preview-status status-${phase}`} role="status">
-            {statusText(phase, progress, Boolean(model))}
+            {standIn && phase === 'ready' ? 'Paused' : statusText(phase, progress, Boolean(model))}
           </p>
         </div>
 
-        {phase === 'blocked' && violations.length > 0 && (
+        {(phase === 'blocked' || standIn) && violations.length > 0 && (
           <div className="preview-banner banner-warning" role="alert">
             <span>
               <strong><span className="banner-long">Preview paused.</span><span className="banner-short" aria-hidden="true">Paused.</span></strong>{' '}
-              <span className="banner-detail">{model ? 'Showing the last valid configuration. ' : ''}{violations[0].message}</span>
+              <span className="banner-detail">{model ? `Showing the ${shownAs} configuration. ` : ''}{violations[0].message}</span>
             </span>
             {fix && (
               <button type="button" className="button button-small" onClick={() => applyValues({ [fix.key]: fix.value })}>
@@ -101,10 +106,10 @@ export function PreviewPanel() {
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5" /><circle cx="12" cy="12" r="2.5" /></svg>
           </button>
           <button type="button" className="button button-ghost" onClick={download} disabled={!model}
-            aria-label={stale ? 'Download GLB of the last valid configuration' : 'Download GLB'}>
+            aria-label={stale ? `Download GLB of the ${shownAs} configuration` : 'Download GLB'}>
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4v11m0 0-4.5-4.5M12 15l4.5-4.5M5 19h14" /></svg>
-            <span className="label-wide">{stale ? 'Download last valid GLB' : 'Download GLB'}</span>
-            <span className="label-narrow" aria-hidden="true">{stale ? 'Last valid GLB' : 'GLB'}</span>
+            <span className="label-wide">{stale ? `Download ${shownAs} GLB` : 'Download GLB'}</span>
+            <span className="label-narrow" aria-hidden="true">{stale ? `${upperFirst(shownAs)} GLB` : 'GLB'}</span>
           </button>
         </div>
       </div>
@@ -122,6 +127,10 @@ function firstFix(violations: RuleViolation[], controls: ControlDescriptor[]) {
     }
   }
   return null;
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** "Shelf count" → "shelf count", "LED strip" kept. */
