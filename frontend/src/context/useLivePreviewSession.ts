@@ -1,11 +1,14 @@
 /** The live preview of the product being configured: one `LivePreview` per product, fed
  * every change of the values — debounced while a slider is dragged, at once otherwise —
- * and paused while the values break a rule. */
+ * and paused while the values break a rule. A change its morph GLB covers is shown morphed
+ * at once; while dragging, that is all (no request), and the exact GLB is asked for when the
+ * drag ends (`flush`). */
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { createDebouncer } from '../lib/debounce';
+import { webglAvailable } from '../lib/renderer';
 import { evaluateRules, standInFor, type StandIn } from '../lib/rules';
 import { exposeForTests } from '../lib/testHooks';
-import { nonDefaultValues } from '../lib/values';
+import { defaultConfig, nonDefaultValues } from '../lib/values';
 import { LivePreview, type PreviewState } from '../services/livePreview';
 import { Speculation } from '../services/speculation';
 import { disposeModel, type LoadedModel } from '../services/modelLoader';
@@ -44,6 +47,8 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
   /** Makes the likely next models while the page is idle (../services/speculation). */
   const speculationRef = useRef<Speculation | null>(null);
   const debouncer = useMemo(() => createDebouncer(DEBOUNCE_MS, MAX_WAIT_MS), []);
+  /** A dragged change shown morphed and not sent: the end of the drag sends it. */
+  const unsent = useRef<ConfigData | null>(null);
 
   const send = useCallback((values: ConfigData, mode: ChangeMode, inputAt: number) => {
     const live = previewRef.current;
@@ -51,6 +56,7 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     speculationRef.current?.input();
     if (evaluateRules(schema, values).length > 0) {
       debouncer.cancel();
+      unsent.current = null;
       if (standInRef.current) return; // the stand-in stays, on its way or on screen
       // Nothing of these values was ever shown (a link that breaks a rule): show the nearest
       // valid configuration, or the defaults, marked as such, rather than an empty viewer.
@@ -67,7 +73,11 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     // Only the changed values go to the server, which fills in the defaults itself: its
     // cache key then matches the product preview's (JSON from a browser writes 1.0 as 1).
     const changed = nonDefaultValues(schema, values);
-    if (mode === 'drag') {
+    const morphed = live.morph(changed, inputAt);
+    unsent.current = morphed && mode === 'drag' ? changed : null;
+    if (unsent.current) {
+      debouncer.cancel();
+    } else if (mode === 'drag') {
       debouncer.schedule(() => live.request(changed, inputAt));
     } else {
       debouncer.cancel();
@@ -77,17 +87,18 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
 
   // One preview per product; the first request shows the values the page opened with.
   useEffect(() => {
-    const live = new LivePreview(productId, setPreview);
+    const live = new LivePreview(productId, setPreview, { defaults: defaultConfig(schema), morph: webglAvailable() });
     previewRef.current = live;
     setPreview(live.getState());
     send(current.current, 'commit', performance.now());
     return () => {
       debouncer.cancel();
+      unsent.current = null;
       live.dispose();
       previewRef.current = null;
       showStandIn(null);
     };
-  }, [productId, send, debouncer, current, showStandIn]);
+  }, [productId, schema, send, debouncer, current, showStandIn]);
 
   // What is made ahead goes into the memory of whichever preview is current.
   useEffect(() => {
@@ -105,7 +116,12 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
 
   useEffect(() => exposeForTests(() => previewRef.current, () => speculationRef.current?.lastReport ?? null), []);
 
-  const flush = useCallback(() => debouncer.flush(), [debouncer]);
+  const flush = useCallback(() => {
+    const values = unsent.current;
+    unsent.current = null;
+    if (values) previewRef.current?.request(values);
+    else debouncer.flush();
+  }, [debouncer]);
   const retryPreview = useCallback(() => previewRef.current?.retry(), []);
   const modelDrawn = useCallback((model: LoadedModel) => {
     previewRef.current?.markDrawn(model);

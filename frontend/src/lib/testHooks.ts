@@ -1,5 +1,6 @@
 /** `window.__configurator`: what end-to-end tests read from the page (the model on screen
  * and how long the last change took), nothing more. */
+import type { Object3D } from 'three';
 import type { LivePreview, PreviewPhase, PreviewTimings } from '../services/livePreview';
 import type { SpeculationReport } from '../services/speculation';
 
@@ -13,6 +14,16 @@ export interface ConfiguratorTestHooks {
   speculation(): SpeculationReport | null;
   /** Timings of the last change that reached the screen. */
   readonly lastTimings: PreviewTimings | null;
+  /** The three.js object of the model on screen (its meshes' morph influences as drawn). */
+  modelObject(): Object3D | null;
+  /** [width, height, depth] of a morphed model on screen (null: not morphed). */
+  morphSize(): [number, number, number] | null;
+  /** Whether a morph GLB that covers `values` (changed ones) is loaded. */
+  canMorph(values: Record<string, unknown>): boolean;
+  /** Whether a morph GLB is being made or downloaded in the background. */
+  morphPending(): boolean;
+  /** `listener()` right after each frame that drew a new model or pose; returns the unsubscriber. */
+  onDrawn(listener: () => void): () => void;
 }
 
 declare global {
@@ -32,6 +43,11 @@ export function exposeForTests(current: () => LivePreview | null,
     get lastTimings() {
       return current()?.lastTimings ?? null;
     },
+    modelObject: () => current()?.getState().model?.object ?? null,
+    morphSize: () => current()?.getState().morph?.size ?? null,
+    canMorph: (values) => current()?.canMorph(values as never) ?? false,
+    morphPending: () => current()?.morphPending() ?? false,
+    onDrawn: (listener) => current()?.onDrawn(() => listener()) ?? (() => undefined),
   };
   window.__configurator = hooks;
   return () => {

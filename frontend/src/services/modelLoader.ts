@@ -14,6 +14,8 @@ export interface LoadedModel {
   size: [number, number, number];
   /** The GLB as downloaded, for "Download GLB". */
   bytes: ArrayBuffer;
+  /** The glTF's root `extras` (a morph GLB's ranges: ./morphing). */
+  extras?: Record<string, unknown>;
 }
 
 let toolkit: Promise<{ three: typeof import('three'); loader: GLTFLoader }> | null = null;
@@ -75,7 +77,7 @@ export function placeOnFloor(three: typeof import('three'), scene: Object3D): { 
 export async function loadModel(url: string, signal?: AbortSignal): Promise<LoadedModel> {
   const [bytes, { three, loader }] = await Promise.all([fetchGlb(url, signal), loadToolkit()]);
   const gltf = await loader.parseAsync(bytes, resourcePath(url));
-  return { url, bytes, ...placeOnFloor(three, gltf.scene) };
+  return { url, bytes, extras: gltf.userData, ...placeOnFloor(three, gltf.scene) };
 }
 
 /** Where the model's textures are resolved from: the GLB's own URL without its query. A GLB

@@ -21,6 +21,8 @@ export function PreviewPanel() {
   const { applyValues } = useConfigActions();
   const [fitRequest, setFitRequest] = useState(0);
   const { phase, progress, model, error } = preview;
+  // While a number control is dragged the model is its morph GLB, posed: its size is the pose's.
+  const size = preview.morph?.size ?? model?.size;
   const busy = phase === 'submitting' || phase === 'generating' || phase === 'loading';
   const fix = firstFix(violations, controls);
   // With a rule broken (or the last change failed) the model on screen is not the one the
@@ -67,11 +69,11 @@ export function PreviewPanel() {
           {model && (
             <p className={`dimensions${stale ? ' is-stale' : ''}`} aria-label={stale ? `Size of the ${shownAs} configuration` : 'Size of the model'}>
               {stale && <span className="dimensions-note">{upperFirst(shownAs)}</span>}
-              <span><abbr title="Width">W</abbr> {formatLengthNumber(model.size[0], lengthUnit)}</span>
+              <span><abbr title="Width">W</abbr> {formatLengthNumber(size![0], lengthUnit)}</span>
               <span aria-hidden="true">×</span>
-              <span><abbr title="Height">H</abbr> {formatLengthNumber(model.size[1], lengthUnit)}</span>
+              <span><abbr title="Height">H</abbr> {formatLengthNumber(size![1], lengthUnit)}</span>
               <span aria-hidden="true">×</span>
-              <span><abbr title="Depth">D</abbr> {formatLengthNumber(model.size[2], lengthUnit)}</span>
+              <span><abbr title="Depth">D</abbr> {formatLengthNumber(size![2], lengthUnit)}</span>
               <span className="dimensions-unit">{lengthUnit}</span>
             </p>
           )}
@@ -105,7 +107,7 @@ export function PreviewPanel() {
             aria-label="Frame the model" title="Frame the model">
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5" /><circle cx="12" cy="12" r="2.5" /></svg>
           </button>
-          <button type="button" className="button button-ghost" onClick={download} disabled={!model}
+          <button type="button" className="button button-ghost" onClick={download} disabled={!model || Boolean(preview.morph)}
             aria-label={stale ? `Download GLB of the ${shownAs} configuration` : 'Download GLB'}>
             <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4v11m0 0-4.5-4.5M12 15l4.5-4.5M5 19h14" /></svg>
             <span className="label-wide">{stale ? `Download ${shownAs} GLB` : 'Download GLB'}</span>

@@ -6,6 +6,7 @@ import { ContactShadows, OrbitControls } from '@react-three/drei';
 import type { PerspectiveCamera, Vector3 } from 'three';
 import { antialiasIsCheap } from '../../lib/renderer';
 import type { LoadedModel } from '../../services/modelLoader';
+import { onPose } from '../../services/morphing';
 import { frameModel, lightWithStudio, STUDIO_TONE_MAPPING } from './studio';
 
 interface ViewerProps {
@@ -59,19 +60,32 @@ function ModelView({ model, onDrawn }: { model: LoadedModel; onDrawn(model: Load
   const invalidate = useThree((s) => s.invalidate);
   const gl = useThree((s) => s.gl);
   useLayoutEffect(() => {
-    let reported = false;
-    const remove = addAfterEffect(() => {
-      if (reported) return;
-      reported = true;
-      // Reading one pixel waits for the GPU to finish the frame: "drawn" means drawn,
-      // not merely submitted. Once per new model, so the stall costs nothing noticeable.
-      const context = gl.getContext();
-      context.readPixels(0, 0, 1, 1, context.RGBA, context.UNSIGNED_BYTE, pixel);
-      onDrawn(model);
-      queueMicrotask(remove);
-    });
-    invalidate();
-    return remove;
+    let removeReport = () => undefined as void;
+    /** Draw the next frame and report it once drawn. */
+    const drawAndReport = () => {
+      removeReport();
+      let reported = false;
+      const remove = addAfterEffect(() => {
+        if (reported) return;
+        reported = true;
+        // Reading one pixel waits for the GPU to finish the frame: "drawn" means drawn,
+        // not merely submitted. Once per new model or pose, so the stall costs little.
+        const context = gl.getContext();
+        context.readPixels(0, 0, 1, 1, context.RGBA, context.UNSIGNED_BYTE, pixel);
+        onDrawn(model);
+        queueMicrotask(remove);
+      });
+      removeReport = remove;
+      invalidate();
+    };
+    drawAndReport();
+    // A morph model posed for new values (during a drag) is drawn in the next frame,
+    // without waiting for React to render anything.
+    const stopPoses = onPose((posed) => { if (posed === model) drawAndReport(); });
+    return () => {
+      stopPoses();
+      removeReport();
+    };
   }, [model, onDrawn, invalidate, gl]);
   return <primitive object={model.object} />;
 }
