@@ -42,7 +42,11 @@ class ProductSummary(BaseModel):
 
 
 class Product(ProductSummary):
-    config_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) a configuration must satisfy")
+    config_schema: dict[str, Any] = Field(
+        description="JSON Schema (2020-12) a configuration must satisfy. Each property also carries how to show it: "
+        "x-kind (the template's parameter kind), x-unit ('m' for lengths in metres), x-format (the template's display "
+        "format: percent, length, angle or plain) and x-swatches (a material option's colour); values stay in the "
+        "schema's units")
     parameters: list[dict[str, Any]] = Field(description="Parameters found in the template, in order")
 
 

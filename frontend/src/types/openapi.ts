@@ -1092,7 +1092,7 @@ export interface components {
             updated_at: string;
             /**
              * Config Schema
-             * @description JSON Schema (2020-12) a configuration must satisfy
+             * @description JSON Schema (2020-12) a configuration must satisfy. Each property also carries how to show it: x-kind (the template's parameter kind), x-unit ('m' for lengths in metres), x-format (the template's display format: percent, length, angle or plain) and x-swatches (a material option's colour); values stay in the schema's units
              */
             config_schema: {
                 [key: string]: unknown;
