@@ -131,7 +131,7 @@ class ConfigurationService:
         return DuplicateNameError(f"you already have a configuration named “{name.strip()}”", [ErrorDetail(
             code="NAME_TAKEN", pointer="/name", suggestion=free,
             message=f"“{name.strip()}” is taken (names differing only in case or spaces count as the same); "
-                    f"“{free}” is free")])
+                    f"“{free}” is free.")])
 
     async def free_name(self, client_id, user_id, name: str) -> str:
         """`name` with the lowest " (n)", n ≥ 2, that the user has not used (a name that already

@@ -1,8 +1,13 @@
 /** `/saved`: saved configurations. Logged in: the account's (the server decides which: a
  * viewer's own, all of the company's for members and admins) — open, rename, delete. Nobody
  * logged in: the storefront cannot list configurations, so the ones saved in this browser
- * (their ids kept in localStorage) — open, remove from this list. */
-import { useCallback, useRef, useState, type ReactNode, type RefObject } from 'react';
+ * (their ids kept in localStorage) — open, remove from this list.
+ *
+ * Each shows its own picture, rendered on the server seconds after it was saved: a placeholder
+ * of the same size until then (the list looks again while a recent one is still without). A
+ * name the user already has is refused by the server (409) and said at the name field, with
+ * the free name it offers one press away. */
+import { useCallback, useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { Link } from 'react-router';
 import { ConfirmDialog } from '../components/layout/ConfirmDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/layout/StatusViews';
@@ -13,6 +18,7 @@ import { useConfirm } from '../hooks/useConfirm';
 import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
 import { forgetLocalSaved, localSavedIds } from '../lib/localSaved';
+import { nameTaken, type NameTaken } from '../lib/nameTaken';
 import { loginPath } from '../lib/nextPath';
 import { controlsFromSchema, formatValue } from '../lib/schemaControls';
 import { configuratorPath } from '../lib/shareLink';
@@ -21,6 +27,12 @@ import { api, ApiError } from '../services/api';
 import type { Configuration, Product } from '../types/api';
 
 const LIMIT = 100;
+const THUMBNAIL_POLL_MS = 3000;
+/** A configuration saved or changed longer ago than this without a picture will not get one
+ * soon (its render failed, or the server restarted meanwhile): the list stops looking. */
+const THUMBNAIL_WAIT_MS = 120_000;
+/** The picture's box on the card (CSS `.saved-thumbnail`), for `sizes`. */
+const THUMBNAIL_SIZES = '96px';
 
 interface SavedData {
   items: Configuration[];
@@ -59,6 +71,21 @@ async function loadBrowserSaved(signal: AbortSignal): Promise<SavedData> {
   return { items, total: items.length, products: await productsOf(items, signal), unavailable: failures.length };
 }
 
+/** Whether a configuration's picture is still to come: none yet, and saved or changed recently. */
+function awaitingThumbnail(configuration: Configuration, now = Date.now()): boolean {
+  return !configuration.thumbnails && now - new Date(configuration.updated_at).getTime() < THUMBNAIL_WAIT_MS;
+}
+
+/** Reload `saved` every few seconds while a configuration's picture is still to come. */
+function useThumbnailPolling(saved: AsyncState<SavedData>) {
+  const waiting = saved.data?.items.some((c) => awaitingThumbnail(c)) ?? false;
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(saved.reload, THUMBNAIL_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [waiting, saved.data, saved.reload]);
+}
+
 /** The list without the configuration `id` (deleted, or removed from this browser's list). */
 const without = (id: string) => (data: SavedData | undefined) =>
   data && { ...data, items: data.items.filter((c) => c.id !== id), total: data.total - 1 };
@@ -88,6 +115,7 @@ function focusAfterRemoval(items: readonly Configuration[], id: string, heading:
 
 function AccountSaved({ heading }: { heading: RefObject<HTMLHeadingElement | null> }) {
   const saved = useAsync(loadAccountSaved);
+  useThumbnailPolling(saved);
   const afterDelete = useRef<HTMLElement | null>(null);
 
   const replace = (updated: Configuration) =>
@@ -123,6 +151,7 @@ function AccountSaved({ heading }: { heading: RefObject<HTMLHeadingElement | nul
 
 function BrowserSaved({ heading }: { heading: RefObject<HTMLHeadingElement | null> }) {
   const saved = useAsync(loadBrowserSaved);
+  useThumbnailPolling(saved);
   const { notify } = useToast();
 
   const remove = (configuration: Configuration) => {
@@ -212,14 +241,26 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(configuration.name);
   const [busy, setBusy] = useState(false);
+  const [taken, setTaken] = useState<NameTaken | null>(null);
+  // The title's height when the form opened: the form keeps it (a name on two lines included).
+  const [titleHeight, setTitleHeight] = useState<number | undefined>();
+  const title = useRef<HTMLDivElement>(null);
   const [renameButton, focusRename] = useFocusRequest<HTMLButtonElement>();
   const [nameLink, focusName] = useFocusRequest<HTMLAnchorElement>();
+  const [nameInput, focusInput] = useFocusRequest<HTMLInputElement>();
   const inputId = `rename-${configuration.id}`;
+  const errorId = `rename-error-${configuration.id}`;
+
+  const startEditing = () => {
+    setTitleHeight(title.current?.offsetHeight);
+    setEditing(true);
+  };
 
   const stopEditing = useCallback(() => {
     setEditing(false);
     setName(configuration.name);
-    focusRename(); // enabled again once the form is gone
+    setTaken(null);
+    focusRename(); // once the form is gone
   }, [configuration.name, focusRename]);
 
   const rename = async () => {
@@ -233,9 +274,16 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
     try {
       onRenamed(await api.renameConfiguration(configuration.id, trimmed));
       setEditing(false);
+      setTaken(null);
       focusName(); // the new name, once the form is gone
     } catch (error) {
-      notify((error as Error).message, { tone: 'error' });
+      const refused = nameTaken(error);
+      if (refused) {
+        setTaken(refused);
+        focusInput(); // the message is read with the field it is about
+      } else {
+        notify((error as Error).message, { tone: 'error' });
+      }
     } finally {
       setBusy(false);
     }
@@ -249,18 +297,37 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
 
   return (
     <li className="saved-item" data-id={configuration.id}>
+      <SavedThumbnail configuration={configuration} />
       <div className="saved-main">
-        {editing ? (
-          <form className="rename-form" onSubmit={(event) => { event.preventDefault(); void rename(); }}>
-            <label className="visually-hidden" htmlFor={inputId}>New name</label>
-            <input id={inputId} className="text-field" value={name} maxLength={200} autoFocus readOnly={busy} aria-busy={busy}
-              onChange={(event) => setName(event.target.value)}
-              onKeyDown={(event) => { if (event.key === 'Escape') stopEditing(); }} />
-            <button type="submit" className="button button-small" aria-disabled={busy || undefined}>{busy ? 'Saving…' : 'Save'}</button>
-            <button type="button" className="button button-small button-ghost" onClick={stopEditing}>Cancel</button>
-          </form>
-        ) : (
-          <h2><Link ref={nameLink} to={href}>{configuration.name}</Link></h2>
+        {/* The form takes the title's place at the title's height: the card does not jump. */}
+        <div className="saved-title" ref={title} style={editing ? { minHeight: titleHeight } : undefined}>
+          {editing ? (
+            <form className="rename-form" onSubmit={(event) => { event.preventDefault(); void rename(); }}>
+              <label className="visually-hidden" htmlFor={inputId}>New name</label>
+              <input id={inputId} ref={nameInput} className="text-field" value={name} maxLength={200} autoFocus readOnly={busy}
+                aria-busy={busy} aria-invalid={taken ? true : undefined} aria-describedby={taken ? errorId : undefined}
+                onChange={(event) => { setName(event.target.value); setTaken(null); }}
+                onKeyDown={(event) => { if (event.key === 'Escape') stopEditing(); }} />
+              <button type="submit" className="button button-small" aria-disabled={busy || undefined}>{busy ? 'Saving…' : 'Save'}</button>
+              <button type="button" className="button button-small button-ghost" onClick={stopEditing}>Cancel</button>
+            </form>
+          ) : (
+            <h2><Link ref={nameLink} to={href}>{configuration.name}</Link></h2>
+          )}
+        </div>
+        {editing && taken && (
+          <p className="field-error rename-taken" id={errorId} role="alert">
+            {taken.message}
+            {taken.suggestion && (
+              <>
+                {' '}
+                <button type="button" className="link-button"
+                  onClick={() => { setName(taken.suggestion ?? name); setTaken(null); focusInput(); }}>
+                  Use “{taken.suggestion}”
+                </button>
+              </>
+            )}
+          </p>
         )}
         <p className="saved-meta">
           <span>{product?.name ?? 'Product no longer available'}</span>
@@ -276,13 +343,36 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
       <div className="saved-actions">
         <Link className="button button-small" to={href} aria-label={`Open ${configuration.name}`}>Open</Link>
         {onRenamed && (
-          <button ref={renameButton} type="button" className="button button-small button-ghost" onClick={() => setEditing(true)} disabled={editing}>
-            Rename
+          // Not `disabled` while the form is open: a disabled button is faded past reading and
+          // drops focus; it says it is in use instead, and pressing it goes back to the field.
+          <button ref={renameButton} type="button" className="button button-small button-ghost saved-rename"
+            aria-disabled={editing || undefined} onClick={() => (editing ? focusInput() : startEditing())}>
+            {editing ? 'Renaming…' : 'Rename'}
           </button>
         )}
         {extra}
       </div>
     </li>
+  );
+}
+
+/** The configuration's own picture (server-rendered WebP, every width in `srcSet`), or a
+ * placeholder of the same size while it is being made. Decorative: the name beside it says
+ * what it is. */
+function SavedThumbnail({ configuration }: { configuration: Configuration }) {
+  const thumbnails = configuration.thumbnails ? [...configuration.thumbnails].sort((a, b) => a.width - b.width) : [];
+  if (thumbnails.length === 0) {
+    return (
+      <div className="saved-thumbnail saved-thumbnail-placeholder" aria-hidden="true"
+        title={awaitingThumbnail(configuration) ? 'Picture on its way' : undefined}>
+        <svg viewBox="0 0 24 24"><path d="M4 8l8-4 8 4v8l-8 4-8-4zM4 8l8 4 8-4M12 12v8" /></svg>
+      </div>
+    );
+  }
+  return (
+    <img className="saved-thumbnail" src={thumbnails[0].url} alt=""
+      srcSet={thumbnails.map((t) => `${t.url} ${t.width}w`).join(', ')} sizes={THUMBNAIL_SIZES}
+      width={thumbnails[0].width} height={thumbnails[0].height} loading="lazy" decoding="async" />
   );
 }
 

@@ -24,10 +24,12 @@ export function ErrorState({ title, error, onRetry }: { title: string; error?: E
   );
 }
 
-export function EmptyState({ title, children }: { title: string; children?: ReactNode }) {
+/** `level` 1 when the state is the whole page (nothing else says what the page is). */
+export function EmptyState({ title, children, level = 2 }: { title: string; children?: ReactNode; level?: 1 | 2 }) {
+  const Heading = level === 1 ? 'h1' : 'h2';
   return (
     <div className="state-view">
-      <h2>{title}</h2>
+      <Heading>{title}</Heading>
       {children}
     </div>
   );

@@ -44,7 +44,7 @@ function AdminArea() {
         <Route path="users" element={<Section title="Users"><UsersAdmin /></Section>} />
         <Route path="keys" element={<Section title="API keys"><KeysAdmin /></Section>} />
         <Route path="audit" element={<Section title="Audit log"><AuditAdmin /></Section>} />
-        <Route path="*" element={<NotFoundPage />} />
+        <Route path="*" element={<NotFoundPage level={2} />} />
       </Routes>
     </div>
   );

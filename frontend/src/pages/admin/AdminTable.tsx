@@ -1,7 +1,7 @@
 /** The table of an admin section, with the states of its list: an error (with "Try again")
  * while there is nothing to show, loading, empty, or the rows in a scrollable region named by
  * the section's heading. */
-import type { ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
 import { ErrorState, LoadingState } from '../../components/layout/StatusViews';
 import type { AsyncState } from '../../hooks/useAsync';
 
@@ -27,11 +27,15 @@ interface AdminTableProps<T> {
 export function AdminTable<T>({
   list, loading, labelledBy, errorTitle, loadingLabel, empty, className, caption, columns, actions, row,
 }: AdminTableProps<T>) {
+  // The scrolling region is named "<heading> table": the section around it is a region named
+  // by the heading alone, and two landmarks of one name cannot be told apart.
+  const tableWord = useId();
   if (list.error && !list.data) return <ErrorState title={errorTitle} error={list.error} onRetry={list.reload} />;
   if (!list.data || loading) return <LoadingState label={loadingLabel} />;
   if (list.data.items.length === 0 && empty !== undefined) return <>{empty}</>;
   return (
-    <div className="table-wrap" role="region" aria-labelledby={labelledBy} tabIndex={0}>
+    <div className="table-wrap" role="region" aria-labelledby={`${labelledBy} ${tableWord}`} tabIndex={0}>
+      <span id={tableWord} hidden>table</span>
       <table className={className ? `data-table ${className}` : 'data-table'}>
         {caption}
         <thead>
