@@ -23,8 +23,6 @@ import tarfile
 import tempfile
 from urllib.parse import urljoin
 
-import aiohttp
-
 import bench_common as bc
 import service_common as sc
 from configurator_addon.engine.glb import split_glb

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from urllib.parse import urljoin
 
 import pytest
@@ -221,3 +222,17 @@ def test_splitting_and_embedding_again_round_trips(engine, textured_template):
                           after["bufferViews"][accessor_after["bufferView"]])
         assert (before_bin[view_b.get("byteOffset", 0):][:view_b["byteLength"]]
                 == after_bin[view_a.get("byteOffset", 0):][:view_a["byteLength"]])
+
+
+@pytest.mark.slow
+async def test_the_configurator_draws_a_textured_finish_and_fetches_its_texture_once(tmp_path, database,
+                                                                                   textured_template):
+    from test_webapp_e2e import run_browser_script
+
+    email, password = f"textures-{uuid.uuid4().hex[:10]}@demo.example", f"pw-{uuid.uuid4().hex}"
+    outcome = await run_browser_script(tmp_path, database, "textures.e2e.mjs", "textures-e2e",
+                                       user=(email, "Tex Admin", password, "admin"), timeout=600,
+                                       env={"E2E_EMAIL": email, "E2E_PASSWORD": password,
+                                            "TEXTURE_TEMPLATE": textured_template})
+    assert outcome["texture_fetches"] == 1
+    assert outcome["textured_stddev"] > 3 * outcome["flat_stddev"]
