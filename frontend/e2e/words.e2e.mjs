@@ -36,10 +36,14 @@ const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
 
 /** Until a model is on screen and the preview is settled (not submitting, building or loading). */
 async function waitForModel(page) {
-  await page.waitForFunction(() => {
+  const shown = await page.waitForFunction(() => {
     const c = window.__configurator;
     return Boolean(c?.modelSize() && ['ready', 'blocked'].includes(c.phase()));
-  }, null, { timeout: TIMEOUT, polling: 100 });
+  }, null, { timeout: TIMEOUT, polling: 100 }).then(() => true, () => false);
+  if (!shown) {
+    const phase = await page.evaluate(() => window.__configurator?.phase() ?? 'no preview');
+    throw new Error(`no model on screen after ${TIMEOUT} ms (preview ${phase})`);
+  }
   return page.evaluate(() => window.__configurator.modelSize());
 }
 
