@@ -8,6 +8,7 @@ import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
 import { useLengthUnit } from '../../hooks/useLengthUnit';
 import { formatLengthNumber } from '../../lib/units';
 import { Spinner } from '../layout/StatusViews';
+import { ArButton } from './ArButton';
 import { fetchEmbeddedGlb } from '../../services/modelLoader';
 
 // three.js and the renderer are most of the bundle: fetch them while the page lays out.
@@ -114,8 +115,9 @@ export function PreviewPanel() {
             <span className="label-narrow" aria-hidden="true">{stale ? `${upperFirst(shownAs)} GLB` : 'GLB'}</span>
           </button>
         </div>
+        <ArButton />
       </div>
-      <p className="preview-hint">Drag to turn · scroll or pinch to zoom · right-drag to pan</p>
+      <p className="preview-hint">Drag or arrow keys to turn · Ctrl + scroll, pinch or +/− to zoom · right-drag to pan · 0 to frame</p>
     </section>
   );
 }

@@ -1,22 +1,25 @@
-/** The 3D view of the configurator: studio light, contact shadow, orbit controls. The
- * camera is fitted to the first model only; later models replace it in place. */
+/** The 3D view of the configurator: studio light, contact shadow, orbit controls, and the
+ * keyboard, wheel and camera fitting of ./ViewControls. Later models replace the first in
+ * place; the camera moves only when one no longer fits. */
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Canvas, addAfterEffect, useThree } from '@react-three/fiber';
 import { ContactShadows, OrbitControls } from '@react-three/drei';
-import type { PerspectiveCamera, Vector3 } from 'three';
 import { antialiasIsCheap } from '../../lib/renderer';
 import type { LoadedModel } from '../../services/modelLoader';
 import { onPose } from '../../services/morphing';
-import { frameModel, lightWithStudio, STUDIO_TONE_MAPPING } from './studio';
+import { lightWithStudio, STUDIO_TONE_MAPPING } from './studio';
+import { ViewControls, ViewFrame, type ViewHandle } from './ViewControls';
 
 interface ViewerProps {
   model: LoadedModel | null;
   /** Changes when the user asks to frame the model again. */
   fitRequest: number;
+  /** The model's size as drawn, when it is not `model.size` (a morph GLB posed for other values). */
+  shownSize?: readonly [number, number, number] | null;
   onDrawn(model: LoadedModel): void;
 }
 
-export function Viewer({ model, fitRequest, onDrawn }: ViewerProps) {
+export function Viewer({ model, fitRequest, shownSize, onDrawn }: ViewerProps) {
   // The contact shadow follows one frame after the model: a new model shows as soon as it
   // can be drawn, and the shadow passes (slow on software renderers) never delay it.
   const [shadowModel, setShadowModel] = useState<LoadedModel | null>(null);
@@ -24,21 +27,24 @@ export function Viewer({ model, fitRequest, onDrawn }: ViewerProps) {
     onDrawn(drawnModel);
     setShadowModel(drawnModel);
   }, [onDrawn]);
+  const view = useRef<ViewHandle | null>(null);
   return (
-    <Canvas
-      className="viewer-canvas"
-      frameloop="demand"
-      dpr={[1, 2]}
-      camera={{ fov: 32, near: 0.01, far: 100, position: [1.6, 1.3, 2.8] }}
-      gl={{ antialias: antialiasIsCheap(), alpha: true, toneMapping: STUDIO_TONE_MAPPING }}
-      aria-hidden="true"
-    >
-      <StudioLight />
-      {model && <ModelView model={model} onDrawn={drawn} />}
-      {shadowModel && <FloorShadow model={shadowModel} />}
-      <OrbitControls makeDefault enableDamping dampingFactor={0.12} maxPolarAngle={Math.PI / 2 - 0.04} />
-      <CameraFit model={model} fitRequest={fitRequest} />
-    </Canvas>
+    <ViewFrame handle={view} label="3D view of the model">
+      <Canvas
+        className="viewer-canvas"
+        frameloop="demand"
+        dpr={[1, 2]}
+        camera={{ fov: 32, near: 0.01, far: 100, position: [1.6, 1.3, 2.8] }}
+        gl={{ antialias: antialiasIsCheap(), alpha: true, toneMapping: STUDIO_TONE_MAPPING }}
+        aria-hidden="true"
+      >
+        <StudioLight />
+        {model && <ModelView model={model} onDrawn={drawn} />}
+        {shadowModel && <FloorShadow model={shadowModel} />}
+        <OrbitControls makeDefault enableDamping dampingFactor={0.12} maxPolarAngle={Math.PI / 2 - 0.04} />
+        <ViewControls size={model ? (shownSize ?? model.size) : null} fitRequest={fitRequest} handle={view} />
+      </Canvas>
+    </ViewFrame>
   );
 }
 
@@ -113,32 +119,3 @@ const FloorShadow = memo(function FloorShadow({ model }: { model: LoadedModel })
     />
   );
 });
-
-/** What CameraFit needs of drei's OrbitControls (the default controls). */
-interface OrbitTarget {
-  target: Vector3;
-  minDistance: number;
-  maxDistance: number;
-  update(): void;
-}
-
-function CameraFit({ model, fitRequest }: { model: LoadedModel | null; fitRequest: number }) {
-  const camera = useThree((s) => s.camera) as PerspectiveCamera;
-  const controls = useThree((s) => s.controls) as unknown as OrbitTarget | null;
-  const size = useThree((s) => s.size);
-  const invalidate = useThree((s) => s.invalidate);
-  /** The fit request last carried out: a new model or a resize alone never moves the camera. */
-  const fitted = useRef<number | null>(null);
-
-  useEffect(() => {
-    if (!model || !controls || fitted.current === fitRequest) return;
-    fitted.current = fitRequest;
-    const { target, radius, distance } = frameModel(camera, model.size, size.width / Math.max(size.height, 1));
-    controls.target.copy(target);
-    controls.minDistance = radius * 1.1;
-    controls.maxDistance = distance * 4;
-    controls.update();
-    invalidate();
-  }, [model, controls, fitRequest, camera, size, invalidate]);
-  return null;
-}

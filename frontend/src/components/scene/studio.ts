@@ -1,6 +1,6 @@
 /** How every product is seen in the viewer (the catalogue's thumbnails are rendered on the
- * server, engine/blender/thumbnails.py): the soft studio light (`lightWithStudio`), the tone mapping, and the camera placed to frame a
- * model (`frameModel`).
+ * server, engine/blender/thumbnails.py): the soft studio light (`lightWithStudio`) and the tone mapping (the camera
+ * framing a model: ./viewMath).
  *
  * The light is three's RoomEnvironment, prefiltered into a PMREM-shaped cube map. Built
  * locally, so nothing is fetched from the internet.
@@ -13,8 +13,8 @@
  * texture, one mip per roughness level, `isPMREMTexture`), so the renderer uses it as is. */
 import {
   BackSide, BoxGeometry, CubeCamera, HalfFloatType, LinearMipmapLinearFilter, LinearSRGBColorSpace, Mesh,
-  NeutralToneMapping, NoBlending, NoToneMapping, UnsignedByteType, SRGBColorSpace, ShaderChunk, ShaderMaterial, Vector3,
-  WebGLCubeRenderTarget, type PerspectiveCamera, type Scene, type Texture, type WebGLRenderer,
+  NeutralToneMapping, NoBlending, NoToneMapping, UnsignedByteType, SRGBColorSpace, ShaderChunk, ShaderMaterial,
+  WebGLCubeRenderTarget, type Scene, type Texture, type WebGLRenderer,
 } from 'three';
 import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
 
@@ -151,39 +151,4 @@ function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironment {
     source.dispose();
   }
   return { texture: target.texture, intensity: RANGE, dispose: () => target.dispose() };
-}
-
-/** Camera distance at which a sphere of `radius` fills the view with a margin. */
-function fitDistance(radius: number, verticalFovDeg: number, aspect: number, margin = 1.15): number {
-  const vertical = (verticalFovDeg * Math.PI) / 180;
-  const horizontal = 2 * Math.atan(Math.tan(vertical / 2) * aspect);
-  return (radius * margin) / Math.sin(Math.min(vertical, horizontal) / 2);
-}
-
-/** Where the camera looks from: front, a little right and above, like a showroom photo. */
-const VIEW_DIRECTION = new Vector3(0.55, 0.42, 1).normalize();
-
-export interface Framing {
-  /** The point looked at: the middle of the model's height, above its centre. */
-  target: Vector3;
-  /** Radius of the model's bounding sphere. */
-  radius: number;
-  /** Distance of the camera from `target`. */
-  distance: number;
-}
-
-/** Put `camera` where a model of `size` [w, h, d] (standing on the floor, centred, as the
- * model loader places it) fills a view of `aspect` with `margin` to spare, seen from the
- * showroom direction, with clipping planes fitted to that distance. */
-export function frameModel(camera: PerspectiveCamera, size: readonly [number, number, number], aspect: number, margin?: number): Framing {
-  const [width, height, depth] = size;
-  const radius = Math.hypot(width, height, depth) / 2;
-  const target = new Vector3(0, height / 2, 0);
-  const distance = fitDistance(radius, camera.fov, aspect, margin);
-  camera.position.copy(target).addScaledVector(VIEW_DIRECTION, distance);
-  camera.near = distance / 100;
-  camera.far = distance * 20;
-  camera.lookAt(target);
-  camera.updateProjectionMatrix();
-  return { target, radius, distance };
 }
