@@ -50,7 +50,7 @@ export function PreviewPanel() {
         {webglAvailable()
           ? (
             <Suspense fallback={null}>
-              <Viewer model={model} fitRequest={fitRequest} onDrawn={modelDrawn} />
+              <Viewer model={model} fitRequest={fitRequest} shownSize={size} onDrawn={modelDrawn} />
             </Suspense>
           )
           : model && <p className="preview-no-webgl">This browser cannot show 3D here (WebGL is off). The model is made all the same: download it below.</p>}
