@@ -135,4 +135,32 @@ describe('LivePreview', () => {
     preview.retry();
     expect(submitted).toHaveLength(2);
   });
+
+  it('shows a model kept ahead (speculation) from memory without asking the server', async () => {
+    const preview = new LivePreview('p', () => undefined);
+    preview.request({ width: 0.6 });
+    submitted[0].resolve(job('a', 'COMPLETED', '/blobs/a.glb'));
+    await settle();
+    expect(preview.shownValues()).toEqual({ width: 0.6 });
+    const ahead = { url: '/blobs/two-doors.glb', object: {}, size: [1, 1, 1], bytes: new ArrayBuffer(0) } as never;
+    preview.keep({ door_count: 2, width: 0.6 }, ahead);
+    expect(preview.has({ width: 0.6, door_count: 2 })).toBe(true);
+
+    preview.request({ width: 0.6, door_count: 2 });
+    expect(submitted).toHaveLength(1);
+    expect(preview.getState()).toMatchObject({ phase: 'ready', model: { url: '/blobs/two-doors.glb' } });
+    expect(preview.shownValues()).toEqual({ width: 0.6, door_count: 2 });
+  });
+
+  it('names no shown values while the next model is on its way', async () => {
+    const preview = new LivePreview('p', () => undefined);
+    preview.request({ width: 0.6 });
+    submitted[0].resolve(job('a', 'COMPLETED', '/blobs/a.glb'));
+    await settle();
+    preview.request({ width: 0.7 });
+    expect(preview.shownValues()).toBeNull(); // the model on screen is not of the values asked for
+    submitted[1].resolve(job('b', 'QUEUED'));
+    await settle();
+    expect(preview.shownValues()).toBeNull();
+  });
 });
