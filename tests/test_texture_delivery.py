@@ -7,11 +7,13 @@ images (`texture_templates.py`); the Khronos validator checks both forms of the 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import time
 import uuid
+import zipfile
 from urllib.parse import urljoin
 
 import pytest
@@ -202,6 +204,12 @@ async def test_retention_keeps_textures_a_kept_glb_uses_and_collects_the_rest(ap
     await store.put(walnut, b"\x89PNG fresh", "image/png")
     assert (await sweep.run()).textures == 0 and await store.exists(walnut)
 
+    # A GLB of the client that cannot be read (not one this service wrote) keeps all its
+    # client's textures: what it names cannot be known.
+    os.utime(store.local_file_path(walnut), (old, old))
+    await store.put(f"{client}/glb/{'0' * 64}.glb", b"not a GLB", "model/gltf-binary")
+    assert (await sweep.run()).textures == 0 and await store.exists(walnut)
+
 
 def test_splitting_and_embedding_again_round_trips(engine, textured_template):
     exported = engine.generate(textured_template, {"width": 0.9, "finish": "Walnut"}).glb
@@ -236,3 +244,45 @@ async def test_the_configurator_draws_a_textured_finish_and_fetches_its_texture_
                                             "TEXTURE_TEMPLATE": textured_template})
     assert outcome["texture_fetches"] == 1
     assert outcome["textured_stddev"] > 3 * outcome["flat_stddev"]
+
+
+async def test_a_usdz_keeps_its_textures_inside(api, worker, textured_template):
+    store = api.server.app[keys.RESOURCES].store
+    product = await upload_product(api, textured_template, name="Textured panel")
+    done = await generate(api, worker, product, {"width": 0.6, "finish": "Oak"}, options={"format": "usdz"})
+    response, usdz = await fetch(api, done["result_url"])
+    assert response.status == 200 and usdz[:2] == b"PK"
+    with zipfile.ZipFile(io.BytesIO(usdz)) as archive:
+        assert any(name.endswith(".png") for name in archive.namelist()), archive.namelist()
+    client = done["result_url"].split("/blobs/")[1].split("/")[0]
+    assert [info.path async for info in store.list_blobs(f"{client}/textures/")] == []
+
+
+@pytest.mark.azure_storage
+async def test_with_azure_storage_textures_resolve_beside_the_glb_on_azure(api, worker, textured_template):
+    """Browsers read Azure's blobs from Azure: the texture URI, relative to the GLB's Azure
+    URL, carries a read-only SAS of its own and the blob its type and immutable caching."""
+    import aiohttp
+
+    product = await upload_product(api, textured_template, name="Textured panel")
+    first = await generate(api, worker, product, {"width": 0.6, "finish": "Oak"})
+    second = await generate(api, worker, product, {"width": 0.9, "finish": "Oak"})
+    assert "sig=" in first["result_url"]
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        async def get(url):
+            async with session.get(url) as response:
+                return response.status, response.headers, await response.read()
+
+        _, _, glb = await get(first["result_url"])
+        _, _, second_glb = await get(second["result_url"])
+        (image,) = images_of(glb)
+        assert [i["uri"] for i in images_of(second_glb)] == [image["uri"]]
+        assert image["uri"].startswith("../textures/") and "sig=" in image["uri"]
+        status, headers, texture = await get(urljoin(first["result_url"], image["uri"]))
+        assert status == 200 and texture.startswith(b"\x89PNG")
+        assert headers["Content-Type"] == "image/png"
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert image["uri"].split("?")[0].endswith(f"{hashlib.sha256(texture).hexdigest()}.png")
+        # Without its SAS Azure refuses it: the container stays private.
+        status, _, _ = await get(urljoin(first["result_url"], image["uri"].split("?")[0]))
+        assert status in (403, 404)
