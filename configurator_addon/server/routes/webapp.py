@@ -14,7 +14,9 @@ round trip before the first job).
 The catalogue (`/`) asked for by such a shopper also names the first product's thumbnail
 (`<link rel="preload" as="image" imagesrcset=…>`, the same signed URLs the API will give
 within their expiry window): the browser fetches the page's largest image beside the scripts
-instead of after them and the product list.
+instead of after them and the product list. A configurator page (`/configure/{id}`, no
+configuration in its address) names that product's thumbnails the same way: the app shows
+them as the model's poster until the first frame of the model is drawn.
 
 The build writes a brotli (`.br`) and a gzip (`.gz`) copy beside each text asset
 (`frontend/vite.config.ts`); aiohttp's FileResponse sends the one the client accepts, with
@@ -26,6 +28,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import uuid
 
 from aiohttp import web
 
@@ -46,6 +49,9 @@ STOREFRONT_META = "configurator-storefront-key"
 NO_SESSION_META = '<meta name="configurator-session" content="none" />'
 # As the catalogue's <img sizes> (frontend/src/lib/thumbnails.ts CARD_SIZES): the same pick.
 CARD_SIZES = "(max-width: 640px) calc(100vw - 32px), 360px"
+# As the configurator's poster (frontend/src/components/scene/Poster.tsx POSTER_SIZES).
+CONFIGURE_PREFIX = "/configure/"
+POSTER_SIZES = "(max-width: 560px) 78vw, 520px"
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Configurator</title>
 <p>The web app is not built yet: run <code>make run</code> (or <code>npm run build</code> in
 <code>frontend/</code>). The API is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</p>"""
@@ -86,31 +92,47 @@ async def _page(request: web.Request, index: str, path: str) -> web.Response:
         if key := await authenticator.storefront_key():
             metas.append(f'<meta name="{STOREFRONT_META}" content="{html.escape(key)}" />')
             if anonymous and path == "/":
-                metas.extend(await _first_thumbnail_preload(request, key))
+                metas.extend(await _thumbnail_preload(request, key, None, CARD_SIZES))
+            elif anonymous and path.startswith(CONFIGURE_PREFIX) and "c" not in request.query:
+                if (product_id := _uuid_or_none(path[len(CONFIGURE_PREFIX):])) is not None:
+                    metas.extend(await _thumbnail_preload(request, key, product_id, POSTER_SIZES))
         if metas:
             page = page.replace("</head>", "\n".join(metas) + "\n</head>", 1)
     return web.Response(text=page, content_type="text/html", headers=headers)
 
 
-async def _first_thumbnail_preload(request: web.Request, key: str) -> list[str]:
-    """The preload link of the storefront's first product's thumbnails, if it has any."""
+async def _thumbnail_preload(request: web.Request, key: str, product_id: uuid.UUID | None, sizes: str) -> list[str]:
+    """The preload link of the thumbnails of the storefront's `product_id` (None: its first
+    product), if it has any, for an image of `sizes`."""
     row = await request.app[AUTHENTICATOR].key_row(key)
     if row is None or row["revoked"] or row["client_disabled"]:
         return []
     resources = request.app[keys.RESOURCES]
     try:
-        products, _ = await resources.products.list(row["client_id"], 1, 0)
-        thumbnails = products[0]["thumbnails"] if products else None
+        if product_id is None:
+            products, _ = await resources.products.list(row["client_id"], 1, 0)
+            thumbnails = products[0]["thumbnails"] if products else None
+        else:
+            thumbnails = (await resources.products.get(row["client_id"], product_id))["thumbnails"]
         if not thumbnails:
             return []
         base_url = request.app[keys.SETTINGS].public_base_url
         candidates = [f"{await resources.store.url(t['blob_path'], base_url)} {t['width']}w"
                       for t in sorted(thumbnails, key=lambda t: t["width"])]
+    except NotFoundError:  # another client's product, or none: the app says so
+        return []
     except ConfiguratorError as exc:  # the page goes out without it
-        log.warning("no thumbnail preload for the catalogue: %s", exc)
+        log.warning("no thumbnail preload for %s: %s", request.path, exc)
         return []
     return [f'<link rel="preload" as="image" imagesrcset="{html.escape(", ".join(candidates))}" '
-            f'imagesizes="{CARD_SIZES}" fetchpriority="high" />']
+            f'imagesizes="{sizes}" fetchpriority="high" />']
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 _INDEX_CACHE: dict[str, tuple[float, str]] = {}

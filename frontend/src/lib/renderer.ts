@@ -1,6 +1,7 @@
-/** What kind of WebGL renderer this browser has. A GPU antialiases for free; a software
- * renderer (SwiftShader, llvmpipe: browsers without GPU acceleration) pays about a third of
- * its frame time for it, which would delay every new model. */
+/** What kind of WebGL renderer this browser has, and what the viewer may spend on a frame
+ * there (`viewerBudget`). A GPU antialiases for free; a software renderer (SwiftShader,
+ * llvmpipe: browsers without GPU acceleration) pays about a third of its frame time for it,
+ * which would delay every new model, and pays for every pixel, texel and pass likewise. */
 
 const SOFTWARE_RENDERERS = /swiftshader|llvmpipe|softpipe|software/i;
 
@@ -35,6 +36,25 @@ export function webglRendererName(): string | null {
   return cached;
 }
 
-export function antialiasIsCheap(): boolean {
-  return !isSoftwareRenderer(webglRendererName());
+/** What the viewer spends on a frame. */
+export interface ViewerBudget {
+  /** The canvas's device pixel ratio (a range: the screen's, clamped). */
+  dpr: number | [number, number];
+  antialias: boolean;
+  /** Face size of the studio light's sharpest level (./components/scene/studio.ts). */
+  environmentSize: number;
+  /** Size of the contact shadow's render targets. */
+  shadowResolution: number;
+}
+
+/** On a GPU, everything. On a software renderer every pixel is paid for on the CPU (and, when
+ * the browser composites in software too, the page waits for each frame to be read back):
+ * measured in Chromium's SwiftShader here, a phone-sized page's first frames held the main
+ * thread 12 s at the screen's density (2.6), a 256 px studio light and a 512 px shadow, and
+ * about 2.5 s at density 1, 64 px and 256 px. The model is the same; it is drawn with fewer
+ * pixels, softer reflections and a coarser shadow. */
+export function viewerBudget(rendererName: string | null = webglRendererName()): ViewerBudget {
+  return isSoftwareRenderer(rendererName)
+    ? { dpr: 1, antialias: false, environmentSize: 64, shadowResolution: 256 }
+    : { dpr: [1, 2], antialias: true, environmentSize: 256, shadowResolution: 512 };
 }

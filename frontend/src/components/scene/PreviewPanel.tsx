@@ -1,6 +1,6 @@
 /** The viewer with what surrounds it: status and progress, dimensions of the model on
  * screen, reframe and download buttons, and the states before/after a model exists. */
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { useConfigActions, useConfiguredProduct, usePreview, useValidation } from '../../context/ConfiguratorContext';
 import { webglAvailable } from '../../lib/renderer';
 import type { RuleViolation } from '../../lib/rules';
@@ -8,11 +8,14 @@ import { formatValue, type ControlDescriptor } from '../../lib/schemaControls';
 import { useLengthUnit } from '../../hooks/useLengthUnit';
 import { formatLengthNumber } from '../../lib/units';
 import { Spinner } from '../layout/StatusViews';
+import type { LoadedModel } from '../../services/modelLoader';
+import { Poster } from './Poster';
 import { ArButton } from './ArButton';
 import { fetchEmbeddedGlb } from '../../services/modelLoader';
 
 // three.js and the renderer are most of the bundle: fetch them while the page lays out.
-const Viewer = lazy(() => import('./Viewer').then((m) => ({ default: m.Viewer })));
+const loadViewer = () => import('./Viewer');
+const Viewer = lazy(() => loadViewer().then((m) => ({ default: m.Viewer })));
 
 export function PreviewPanel() {
   const { product, controls } = useConfiguredProduct();
@@ -21,6 +24,17 @@ export function PreviewPanel() {
   const { violations } = useValidation();
   const { applyValues } = useConfigActions();
   const [fitRequest, setFitRequest] = useState(0);
+  // The 3D view is made once the poster (or, without one, the page) has been painted, and
+  // the poster stays until the view has drawn a model (./Poster says why).
+  const [stageReady, setStageReady] = useState(false);
+  const [drawn, setDrawn] = useState(false);
+  useEffect(() => { void loadViewer(); }, []);
+  const ready = useCallback(() => setStageReady(true), []);
+  const drawnOnce = useCallback((drawnModel: LoadedModel) => {
+    modelDrawn(drawnModel);
+    setDrawn(true);
+  }, [modelDrawn]);
+  const webgl = stageReady && webglAvailable();
   const { phase, progress, model, error } = preview;
   // While a number control is dragged the model is its morph GLB, posed: its size is the pose's.
   const size = preview.morph?.size ?? model?.size;
@@ -47,15 +61,15 @@ export function PreviewPanel() {
   return (
     <section className="preview" aria-label="3D preview" aria-busy={busy}>
       <div className={`preview-stage${stale ? ' is-stale' : ''}`}>
-        {webglAvailable()
-          ? (
-            <Suspense fallback={null}>
-              <Viewer model={model} fitRequest={fitRequest} shownSize={size} onDrawn={modelDrawn} />
-            </Suspense>
-          )
-          : model && <p className="preview-no-webgl">This browser cannot show 3D here (WebGL is off). The model is made all the same: download it below.</p>}
+        {webgl && (
+          <Suspense fallback={null}>
+            <Viewer model={model} fitRequest={fitRequest} shownSize={size} onDrawn={drawnOnce} />
+          </Suspense>
+        )}
+        {stageReady && !webgl && model && <p className="preview-no-webgl">This browser cannot show 3D here (WebGL is off). The model is made all the same: download it below.</p>}
+        <Poster thumbnails={product.thumbnails} visible={stageReady && !webgl ? !model : !drawn} onPainted={ready} />
 
-        {!model && phase !== 'error' && phase !== 'blocked' && (
+        {!model && !product.thumbnails?.length && phase !== 'error' && phase !== 'blocked' && (
           <div className="preview-placeholder">
             <Spinner label="Preparing the 3D model" />
             <p>Preparing your {product.name.toLowerCase()}…</p>

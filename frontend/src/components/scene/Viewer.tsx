@@ -4,7 +4,7 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Canvas, addAfterEffect, useThree } from '@react-three/fiber';
 import { ContactShadows, OrbitControls } from '@react-three/drei';
-import { antialiasIsCheap } from '../../lib/renderer';
+import { viewerBudget } from '../../lib/renderer';
 import type { LoadedModel } from '../../services/modelLoader';
 import { onPose } from '../../services/morphing';
 import { lightWithStudio, STUDIO_TONE_MAPPING } from './studio';
@@ -33,9 +33,9 @@ export function Viewer({ model, fitRequest, shownSize, onDrawn }: ViewerProps) {
       <Canvas
         className="viewer-canvas"
         frameloop="demand"
-        dpr={[1, 2]}
+        dpr={viewerBudget().dpr}
         camera={{ fov: 32, near: 0.01, far: 100, position: [1.6, 1.3, 2.8] }}
-        gl={{ antialias: antialiasIsCheap(), alpha: true, toneMapping: STUDIO_TONE_MAPPING }}
+        gl={{ antialias: viewerBudget().antialias, alpha: true, toneMapping: STUDIO_TONE_MAPPING }}
         aria-hidden="true"
       >
         <StudioLight />
@@ -113,7 +113,7 @@ const FloorShadow = memo(function FloorShadow({ model }: { model: LoadedModel })
       far={Math.max(height, 0.5)}
       blur={2.2}
       opacity={0.55}
-      resolution={512}
+      resolution={viewerBudget().shadowResolution}
       frames={1}
       color="#1b2430"
     />

@@ -17,10 +17,12 @@ import {
   WebGLCubeRenderTarget, type Scene, type Texture, type WebGLRenderer,
 } from 'three';
 import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
+import { viewerBudget } from '../../lib/renderer';
 
-/** log2 of the roughest level's face size, and the sharpest level's face size (as three's PMREM). */
+/** log2 of the roughest level's face size (as three's PMREM); the sharpest level's face size is
+ * the renderer's budget (256 as three's on a GPU, 64 on a software renderer: 16 times fewer
+ * texels to filter, reflections a little softer). */
 const LOD_MIN = 3;
-const SIZE = 256;
 const SAMPLES = 24;
 /** Radiance stored as value / RANGE: the prefiltered room stays below it but for the lamps' cores. */
 const RANGE = 8;
@@ -75,8 +77,8 @@ interface StudioEnvironment {
 }
 
 /** Light `scene` with the studio environment, prefiltered with `renderer`; returns the undo. */
-export function lightWithStudio(scene: Scene, renderer: WebGLRenderer): () => void {
-  const environment = createStudioEnvironment(renderer);
+export function lightWithStudio(scene: Scene, renderer: WebGLRenderer, size = viewerBudget().environmentSize): () => void {
+  const environment = createStudioEnvironment(renderer, size);
   scene.environment = environment.texture;
   scene.environmentIntensity = environment.intensity;
   return () => {
@@ -85,21 +87,21 @@ export function lightWithStudio(scene: Scene, renderer: WebGLRenderer): () => vo
   };
 }
 
-function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironment {
-  const maxLod = Math.log2(SIZE) - LOD_MIN;
-  const source = new WebGLCubeRenderTarget(SIZE, {
+function createStudioEnvironment(renderer: WebGLRenderer, faceSize: number): StudioEnvironment {
+  const maxLod = Math.log2(faceSize) - LOD_MIN;
+  const source = new WebGLCubeRenderTarget(faceSize, {
     type: HalfFloatType, colorSpace: LinearSRGBColorSpace, generateMipmaps: true, minFilter: LinearMipmapLinearFilter,
   });
   // 8-bit sRGB storage of radiance / RANGE: sampled in hardware (sRGB decode and filtering
   // are free), a third cheaper than half floats on a software renderer; the materials get
   // RANGE back through the scene's environment intensity.
-  const target = new WebGLCubeRenderTarget(SIZE, {
+  const target = new WebGLCubeRenderTarget(faceSize, {
     type: UnsignedByteType, colorSpace: SRGBColorSpace, generateMipmaps: false, minFilter: LinearMipmapLinearFilter,
     depthBuffer: false,
   });
   // Mip sizes are what the material reads (level count and base size); the GPU levels are allocated from them.
   const levels = target.texture.mipmaps as unknown as { width: number; height: number }[];
-  for (let lod = 0; lod <= maxLod; lod++) levels.push({ width: SIZE >> lod, height: SIZE >> lod });
+  for (let lod = 0; lod <= maxLod; lod++) levels.push({ width: faceSize >> lod, height: faceSize >> lod });
   target.texture.name = 'PMREM';
   target.texture.isPMREMTexture = true;
 
@@ -134,13 +136,13 @@ function createStudioEnvironment(renderer: WebGLRenderer): StudioEnvironment {
       const cone = lod === 0 ? 0 : Math.min(Math.PI / 2, 2.5 * Math.atan(alpha) + 0.02);
       const spacing = cone / Math.sqrt(SAMPLES);
       material.uniforms.coneAngle.value = cone;
-      material.uniforms.sourceLod.value = lod === 0 ? 0 : Math.max(0, Math.log2((SIZE * spacing) / (Math.PI / 2)) + 1);
-      const size = SIZE >> lod;
+      material.uniforms.sourceLod.value = lod === 0 ? 0 : Math.max(0, Math.log2((faceSize * spacing) / (Math.PI / 2)) + 1);
+      const size = faceSize >> lod;
       target.viewport.set(0, 0, size, size); // three does not scale the viewport to the mip
       camera.activeMipmapLevel = lod;
       camera.update(renderer, box);
     }
-    target.viewport.set(0, 0, SIZE, SIZE);
+    target.viewport.set(0, 0, faceSize, faceSize);
   } finally {
     renderer.setRenderTarget(current);
     renderer.toneMapping = toneMapping;
