@@ -7,7 +7,8 @@ the same way, so both columns come from one run on one machine state.
 Each page is audited `--runs` times (median score and LCP reported); the configurator once
 more with `--disable-webgl`, which takes the software WebGL renderer out of the figure and
 leaves the page's own cost. Before auditing, the bench waits until every sample product has
-its previews (the catalogue's images), so no page is measured half-made.
+its default GLB and its thumbnails (the server renders them in the background after seeding:
+the catalogue's images and the configurator's poster), so no page is measured half-made.
 
 Chromium runs headless, as root without its sandbox, with its background network off (the
 machine is closed: an update or sync attempt would hang the audit).
@@ -84,8 +85,8 @@ async def storefront_key(url: str) -> str:
 
 
 async def wait_for_previews(url: str) -> list[dict]:
-    """The catalogue once every product has what its card shows (a preview, and thumbnails
-    where the server makes them)."""
+    """The catalogue once every product has its default GLB and its thumbnails (the card's
+    image and the configurator's poster)."""
     key = await storefront_key(url)
     headers = {"Authorization": f"Bearer {key}", "Origin": url}
     deadline = time.monotonic() + PREVIEWS_TIMEOUT_SECONDS
@@ -93,10 +94,10 @@ async def wait_for_previews(url: str) -> list[dict]:
         while time.monotonic() < deadline:
             async with session.get(url + "/api/v1/products?limit=60") as response:
                 items = (await response.json())["items"] if response.status == 200 else []
-            if items and all(p.get("preview_url") and p.get("thumbnails", True) for p in items):
+            if items and all(p.get("preview_url") and p.get("thumbnails") for p in items):
                 return items
             await asyncio.sleep(1)
-    raise RuntimeError(f"the products had no previews after {PREVIEWS_TIMEOUT_SECONDS} s")
+    raise RuntimeError(f"the products had no thumbnails after {PREVIEWS_TIMEOUT_SECONDS} s")
 
 
 def audit(url: str, extra_flags: list[str], attempts: int = 3) -> dict:
@@ -140,6 +141,7 @@ def _audit_once(url: str, extra_flags: list[str]) -> dict:
                                 if "/assets/" in r["url"] and ("three" in r["url"] or "GLTFLoader" in r["url"])}),
         "glb_requests": sum(1 for r in requests if ".glb" in r["url"].split("?", 1)[0]),
         "lcp_element": _lcp_element(audits),
+        "lcp_phases_ms": _lcp_phases(audits),
         "console_errors": [str(item.get("description") or item.get("source"))[:300]
                            for item in (audits["errors-in-console"].get("details") or {}).get("items", [])],
         "failed_audits": sorted(name for category in ("accessibility", "best-practices", "seo")
@@ -165,6 +167,14 @@ def _lcp_element(audits: dict) -> str | None:
             for child in value:
                 yield from nodes(child)
     return next(nodes(audits.get("largest-contentful-paint-element", {}).get("details")), None)
+
+
+def _lcp_phases(audits: dict) -> dict:
+    """The largest paint's time split as Lighthouse reports it (TTFB, load delay, load time,
+    render delay), in ms."""
+    tables = (audits.get("largest-contentful-paint-element", {}).get("details") or {}).get("items", [])
+    return {row["phase"]: round(row["timing"]) for table in tables if isinstance(table, dict)
+            for row in table.get("items", []) if "phase" in row}
 
 
 def median_of(runs: list[dict]) -> dict:
@@ -234,7 +244,8 @@ def main() -> None:
     for side, pages in sides.items():
         for page in ("/", "configurator"):
             summary.append(bc.summary_row(f"{side}: {page} transferred", pages[page]["bytes"] / 1024, unit=" KiB"))
-    bc.save_results("lighthouse", summary, {"runs": runs, "load_average_before": load_before, "sides": sides},
+    bc.save_results("lighthouse", summary, {"runs": runs, "load_average_before": load_before,
+                                            "load_average_after": os.getloadavg()[0], "sides": sides},
                     quick=args.quick)
 
 
