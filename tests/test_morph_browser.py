@@ -19,7 +19,7 @@ from test_webapp_e2e import run_browser_script
 @pytest.mark.slow
 async def test_dragging_the_width_morphs_without_requests_then_the_exact_model_replaces_it(tmp_path, database):
     outcome = await run_browser_script(tmp_path, database, "morph.e2e.mjs", "morph", timeout=400,
-                                       env={"MORPH_TYPED": "2"})
+                                       env={"MORPH_TYPED": "2", "E2E_TIMEOUT_MS": "120000"})
     artifacts = outcome.pop("artifacts")
     with open(os.path.join(artifacts, "outcome.json"), "w") as handle:
         json.dump(outcome, handle, indent=1)

@@ -139,9 +139,17 @@ async function main() {
     page.on('websocket', (socket) => traffic.push(`WS ${new URL(socket.url()).pathname}`));
 
     await step('open cabinet', async () => {
-      await page.goto(`${APP}/`);
+      // A server that has just started may still be storing its samples: ask again until the
+      // cabinet is in the catalogue.
+      const link = page.getByRole('link', { name: PRODUCT }).first();
+      for (let started = Date.now(); ; ) {
+        await page.goto(`${APP}/`);
+        if (await link.waitFor({ timeout: 10000 }).then(() => true, () => false)) break;
+        if (Date.now() - started > 3 * TIMEOUT) throw new Error('no cabinet in the catalogue');
+        log('no cabinet in the catalogue yet: asking again');
+      }
       const since = await page.evaluate(() => performance.now());
-      await page.getByRole('link', { name: PRODUCT }).first().click();
+      await link.click();
       await page.waitForURL(/\/configure\//);
       await page.waitForFunction(() => window.__configurator?.modelUrl(), null, { timeout: TIMEOUT });
       const timings = await waitForExactModel(page, since);
