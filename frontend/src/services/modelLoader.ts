@@ -90,10 +90,64 @@ export function resourcePath(url: string): string {
 }
 
 /** The self-contained GLB of a model (textures embedded), for "Download GLB": the API
- * embeds them again (`?embedded=1` on the GLB's signed URL). */
+ * embeds them again (`?embedded=1` on the GLB's signed URL). A storage account that hands out
+ * its own URLs (Azure) does not know that query and answers the GLB as stored: its textures
+ * are then embedded here, from the HTTP cache that drew them. */
 export async function fetchEmbeddedGlb(model: LoadedModel): Promise<ArrayBuffer> {
   const url = resolveApiUrl(model.url);
-  return fetchBytes(`${url}${url.includes('?') ? '&' : '?'}embedded=1`);
+  return embedImages(await fetchBytes(`${url}${url.includes('?') ? '&' : '?'}embedded=1`), url);
+}
+
+interface GlbImage { uri?: string; bufferView?: number; mimeType?: string }
+interface GlbJson { images?: GlbImage[]; bufferViews?: object[]; buffers?: { byteLength: number }[] }
+
+/** `glb` with every image that is named by URI embedded: fetched relative to `url`, appended
+ * to the binary chunk (4-byte aligned) as a buffer view of its own. */
+export async function embedImages(glb: ArrayBuffer, url: string): Promise<ArrayBuffer> {
+  const view = new DataView(glb);
+  const jsonLength = view.getUint32(12, true);
+  const json = JSON.parse(new TextDecoder().decode(new Uint8Array(glb, 20, jsonLength))) as GlbJson;
+  const images = (json.images ?? []).filter((image) => image.uri !== undefined);
+  if (images.length === 0) return glb;
+  const binStart = 20 + jsonLength;
+  const binLength = binStart + 8 <= glb.byteLength ? view.getUint32(binStart, true) : 0;
+  const parts: Uint8Array[] = [new Uint8Array(glb, binStart + 8, binLength)];
+  let length = binLength;
+  const pad = () => {
+    const zeros = new Uint8Array((4 - (length % 4)) % 4);
+    parts.push(zeros);
+    length += zeros.length;
+  };
+  const views = (json.bufferViews ??= []);
+  for (const image of images) {
+    const data = new Uint8Array(await fetchBytes(new URL(image.uri!, resourcePath(url)).href));
+    pad();
+    views.push({ buffer: 0, byteOffset: length, byteLength: data.length });
+    image.bufferView = views.length - 1;
+    delete image.uri;
+    parts.push(data);
+    length += data.length;
+  }
+  pad();
+  (json.buffers ??= [{ byteLength: 0 }])[0].byteLength = length;
+  let text = new TextEncoder().encode(JSON.stringify(json));
+  text = Uint8Array.from([...text, ...new Uint8Array((4 - (text.length % 4)) % 4).fill(0x20)]);
+  const out = new Uint8Array(12 + 8 + text.length + 8 + length);
+  const header = new DataView(out.buffer);
+  header.setUint32(0, 0x46546c67, true);
+  header.setUint32(4, 2, true);
+  header.setUint32(8, out.length, true);
+  header.setUint32(12, text.length, true);
+  header.setUint32(16, 0x4e4f534a, true);
+  out.set(text, 20);
+  header.setUint32(20 + text.length, length, true);
+  header.setUint32(24 + text.length, 0x004e4942, true);
+  let offset = 28 + text.length;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out.buffer;
 }
 
 /** Free the GPU memory a model holds (call once it is no longer shown or cached). */
