@@ -4,7 +4,7 @@
 //   node e2e/view.e2e.mjs APP_URL [ARTIFACTS_DIR]
 //
 // On the range hood, at 1400, 375 and 320 px: the view is reached with Tab and shows a focus
-// ring (≥ 3:1), arrow keys turn it, + and − zoom it, 0 frames it again, Tab leaves it; a
+// ring (≥ 3:1; with forced colours emulated, an outline inside the stage), arrow keys turn it, + and − zoom it, 0 frames it again, Tab leaves it; a
 // chimney grown to 100 cm is refitted wholly into view (its box projected with the camera)
 // and one shrunk by 5 cm leaves the camera where it was; a plain wheel over the view scrolls
 // the page and shows how to zoom, Ctrl + wheel zooms and does not scroll. On a desktop there
@@ -112,6 +112,14 @@ async function viewAt(context, viewport) {
     const presses = await tabToView(page);
     const ring = await focusRing(page);
     if (ring.ratio < 3 || ring.width < 2 || ring.style !== 'solid') throw new Error(`focus ring ${JSON.stringify(ring)} (needs solid, ≥ 2 px, ≥ 3:1)`);
+    await page.emulateMedia({ forcedColors: 'active' });
+    const forced = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement);
+      return { style: s.outlineStyle, width: parseFloat(s.outlineWidth), offset: parseFloat(s.outlineOffset) };
+    });
+    await page.emulateMedia({ forcedColors: 'none' });
+    // Drawn inside the stage, which clips what reaches past it.
+    if (forced.style !== 'solid' || forced.width < 2 || forced.offset > -forced.width) throw new Error(`no visible ring in forced colours: ${JSON.stringify(forced)}`);
     const described = await page.evaluate(() => {
       const frame = document.activeElement;
       return {
@@ -125,7 +133,7 @@ async function viewAt(context, viewport) {
     if (viewport.width > 560 && (!hint.shown || !/arrow keys/i.test(hint.text))) throw new Error(`no visible keyboard hint: ${JSON.stringify(hint)}`);
     const arButtons = await page.locator('.ar-button').count();
     if (arButtons !== 0) throw new Error(`a desktop browser shows ${arButtons} AR button(s)`);
-    return { presses, ring, described, hint: hint.shown ? hint.text : null, screenshot: await screenshot(page, `${tag}-view-focused`) };
+    return { presses, ring, forced, described, hint: hint.shown ? hint.text : null, screenshot: await screenshot(page, `${tag}-view-focused`) };
   });
 
   await step(`${tag}: arrows turn, + and − zoom, 0 frames again, Tab leaves`, async () => {
