@@ -95,11 +95,15 @@ async function waitForSpeculation(page, before) {
     await page.waitForTimeout(3000);
     return page.evaluate(() => window.__configurator.speculation());
   }
-  await page.waitForFunction((previous) => {
+  // A dozen jobs behind whatever else the one worker has (the morph GLB, thumbnails of a
+  // server that has just started) take a while on a loaded machine.
+  const ended = await page.waitForFunction((previous) => {
     const report = window.__configurator?.speculation();
     return Boolean(report && report.of !== previous && report.ended !== null);
-  }, before, { timeout: TIMEOUT, polling: 200 });
-  return page.evaluate(() => window.__configurator.speculation());
+  }, before, { timeout: 4 * TIMEOUT, polling: 200 }).then(() => true, () => false);
+  const report = await page.evaluate(() => window.__configurator.speculation());
+  if (!ended) throw new Error(`the models ahead were not all made in time: ${JSON.stringify(report)}`);
+  return report;
 }
 
 /** Make one discrete change with `act`, and measure it. */
