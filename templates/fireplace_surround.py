@@ -214,15 +214,22 @@ def build_modern_shelf_tree():
     return t.finish(t.box_between(-half, half, -s["depth"], 0.0, 0.0, s["thickness"]))
 
 
+def surround_finish(name: str, color: str, roughness: float):
+    """Oak has grain, limestone a fine cloudy stone; the painted finishes are flat."""
+    group = "Surround Finish"
+    if name == "Oak":
+        return tb.wood_material(name, "#C99D68", "#9A6B3E", roughness, group=group, ring_scale=16.0)
+    if name == "Limestone":
+        return tb.stone_material(name, "#E2D9C8", "#BDB097", roughness, group=group, cell_scale=10.0)
+    return tb.principled_material(name, color, roughness, group=group)
+
+
 def build() -> tb.Product:
-    finishes = {
-        name: tb.principled_material(name, color, roughness, group="Surround Finish")
-        for name, (color, roughness) in SURROUND_FINISHES.items()
-    }
+    finishes = {name: surround_finish(name, color, roughness) for name, (color, roughness) in SURROUND_FINISHES.items()}
     finish = finishes["Painted White"]
     cast_iron = tb.principled_material("Cast Iron", "#1B1B1C", 0.75, 0.6)
-    slate = tb.principled_material("Honed Slate", "#3C4147", 0.7)
-    tile = tb.principled_material("Glazed Tile", TILE_COLOR.default, 0.2, color_attribute="tile_color")
+    slate = tb.stone_material("Honed Slate", "#545A61", "#2B2F34", 0.7, cell_scale=4.0)
+    tile = tb.glaze_material("Glazed Tile", TILE_COLOR.default, 0.2, color_attribute="tile_color")
 
     product = tb.new_product_collection(
         "Fireplace Surround", [OPENING_WIDTH, OPENING_HEIGHT, BORDER_WIDTH], private={"_template_revision": 1}

@@ -60,12 +60,17 @@ CARCASS_FINISHES = {  # name: (sRGB colour, roughness)
     "Walnut": ("#5B3A26", 0.5),
     "Sage Green": ("#8C9C80", 0.6),
     "Navy Blue": ("#2C3A52", 0.55),
+    "Red Lacquer": ("#8E1E1E", 0.3),
 }
+# Finishes that are more than a colour (the rest are painted: flat). Woods: (light, dark) grain.
+WOOD_GRAIN = {"Oak": ("#C99D68", "#9A6B3E"), "Walnut": ("#74503A", "#45291A")}
+LACQUERED = {"Red Lacquer"}  # a clear coat (KHR_materials_clearcoat)
 HANDLE_FINISHES = {  # name: (sRGB colour, roughness, metallic)
     "Brushed Steel": ("#C4C6C8", 0.35, 1.0),
     "Matte Black": ("#1C1C1C", 0.6, 0.3),
     "Brass": ("#C9A24E", 0.3, 1.0),
 }
+BRUSHED = {"Brushed Steel", "Brass"}  # fine brushing lines; matte black stays flat
 
 RULES = [
     {
@@ -107,7 +112,10 @@ def build_carcass_tree():
     front_rail = t.box_between(-inner, inner, -cd, RAIL_DEPTH - cd, h - PANEL, h)
     back_rail = t.box_between(-inner, inner, -BACK - RAIL_DEPTH, -BACK, h - PANEL, h)
     toe_kick = t.box_between(-inner, inner, kick_front, kick_front + PANEL, 0.0, TOE_KICK_HEIGHT)
-    return t.finish(t.join(left, right, bottom, back, front_rail, back_rail, toe_kick))
+    # Welded, not joined: boards that only touch would keep coincident faces at every joint
+    # and the bevel would round each board's own edges there, a groove along every joint
+    # that aliases into dotted seams (tests/test_materials.py checks the geometry).
+    return t.finish(t.union(left, right, bottom, back, front_rail, back_rail, toe_kick))
 
 
 def build_shelves_tree():
@@ -192,15 +200,27 @@ def build_handles_tree(style: str):
     return t.finish(t.repeat(handle, t["door_count"], (x0, 0.0, z), (DOOR_GAP + 2 * inset, 0.0, 0.0)))
 
 
+def carcass_finish(name: str, color: str, roughness: float):
+    group = "Carcass Finish"
+    if name in WOOD_GRAIN:
+        light, dark = WOOD_GRAIN[name]
+        return tb.wood_material(name, light, dark, roughness, group=group, ring_scale=16.0 if name == "Oak" else 11.0)
+    if name in LACQUERED:
+        return tb.lacquer_material(name, color, roughness, group=group)
+    return tb.principled_material(name, color, roughness, group=group)
+
+
+def handle_finish(name: str, color: str, roughness: float, metallic: float):
+    if name in BRUSHED:
+        return tb.brushed_metal_material(name, color, roughness, group="Handle Finish", tile_m=0.1)
+    return tb.principled_material(name, color, roughness, metallic, group="Handle Finish")
+
+
 def build() -> tb.Product:
-    carcass_finishes = {
-        name: tb.principled_material(name, color, roughness, group="Carcass Finish")
-        for name, (color, roughness) in CARCASS_FINISHES.items()
-    }
-    handle_finishes = {
-        name: tb.principled_material(name, color, roughness, metallic, group="Handle Finish")
-        for name, (color, roughness, metallic) in HANDLE_FINISHES.items()
-    }
+    carcass_finishes = {name: carcass_finish(name, color, roughness)
+                        for name, (color, roughness) in CARCASS_FINISHES.items()}
+    handle_finishes = {name: handle_finish(name, color, roughness, metallic)
+                       for name, (color, roughness, metallic) in HANDLE_FINISHES.items()}
     carcass_material = carcass_finishes["White Matte"]
     handle_material = handle_finishes["Brushed Steel"]
 
@@ -208,7 +228,9 @@ def build() -> tb.Product:
         "Kitchen Base Cabinet", [WIDTH, HEIGHT, DEPTH], private={"_template_revision": 1}
     )
     product["cfg_formats"] = {"handle_position": "percent"}  # a share of the door's height, read as %
-    tb.new_part("Carcass", product, build_carcass_tree(), carcass_material)
+    # Sharp board edges: a bevel of the welded carcass folds over itself where the toe-kick
+    # notch meets the bottom (edges closer than its width), which would z-fight again.
+    tb.new_part("Carcass", product, build_carcass_tree(), carcass_material, bevel_width=0.0)
     tb.new_part("Shelves", product, build_shelves_tree(), carcass_material)
 
     doors = tb.new_variant_set(product, "Door Style", ["Shaker", "Slab"], default="Shaker")

@@ -53,6 +53,7 @@ HOOD_FINISHES = {  # name: (sRGB colour, roughness, metallic)
     "Gloss White": ("#F3F3F1", 0.12, 0.0),
     "Copper": ("#B8733E", 0.3, 1.0),
 }
+BRUSHED = {"Stainless Steel", "Copper"}
 
 
 def build_canopy_tree(filter_material, led_material):
@@ -120,7 +121,10 @@ def build_chimney_tree():
 
 def build() -> tb.Product:
     for name, (color, roughness, metallic) in HOOD_FINISHES.items():
-        tb.principled_material(name, color, roughness, metallic, group="Hood Finish")
+        if name in BRUSHED:  # stainless and copper are brushed; black and white are painted, flat
+            tb.brushed_metal_material(name, color, roughness, group="Hood Finish")
+        else:
+            tb.principled_material(name, color, roughness, metallic, group="Hood Finish")
     filter_material = tb.principled_material("Baffle Filter", "#9EA2A6", 0.45, 1.0)
     led_material = tb.principled_material("LED Light", "#FFF1DC", 0.3, emission_strength=4.0)
 

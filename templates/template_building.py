@@ -1,4 +1,4 @@
-"""Shared bpy helpers for building Configurator product templates (template contract v1).
+"""Shared bpy helpers for building Configurator product templates (template contract v1.1).
 
 The product modules (`kitchen_base_cabinet.py`, `fireplace_surround.py`, `range_hood.py`)
 describe their parts with these helpers:
@@ -9,7 +9,9 @@ describe their parts with these helpers:
 * `GeometryTree` – builds a Geometry Nodes modifier group from Python expressions. Values
   are node sockets wrapped in `Value`, so `tree["width"] / 2 - 0.018` creates Math nodes.
   Only the declared parameters become group inputs; every constant is baked into nodes.
-* materials (`principled_material`), collections (`new_product_collection`,
+* materials (`principled_material`; procedural finishes baked at publish: `wood_material`,
+  `brushed_metal_material`, `stone_material`, `glaze_material`; `lacquer_material`),
+  collections (`new_product_collection`,
   `new_variant_set`), objects (`new_part`), drivers (`drive_from_product`), the rules
   text block (`write_rules`) and saving (`save_blend`).
 
@@ -136,6 +138,160 @@ def principled_material(
         material["cfg_group"] = group
         material.use_fake_user = True
     return material
+
+
+# Procedural finishes (contract v1.1: baked into packed images when the template is published)
+#
+# Each builder makes a Principled BSDF fed by Blender's procedural textures in Object
+# coordinates, in metres: the bake renders it on a tile of `cfg_bake_size` metres lying in
+# XY, and box-projected UVs put the tile's Y axis upright on fronts and sides. The viewport
+# colour is the finish's typical colour (the configurator's swatch before the bake is known).
+
+def _finish(name: str, swatch: str, roughness: float, metallic: float, group: str | None,
+            tile_m: float) -> tuple[bpy.types.Material, object, object, object]:
+    """A Principled material to feed; (material, nodes, links, Object coordinates socket)."""
+    material = principled_material(name, swatch, roughness, metallic, group=group)
+    material["cfg_bake_size"] = tile_m
+    nodes, links = material.node_tree.nodes, material.node_tree.links
+    coordinates = nodes.new("ShaderNodeTexCoord")
+    return material, nodes, links, coordinates.outputs["Object"]
+
+
+def _scaled(nodes, links, vector, scale: tuple[float, float, float]):
+    """`vector` stretched per axis (fine along one axis, long along another: grain, brushing)."""
+    node = nodes.new("ShaderNodeMapping")
+    node.inputs["Scale"].default_value = scale
+    links.new(vector, node.inputs["Vector"])
+    return node.outputs["Vector"]
+
+
+def _noise(nodes, links, vector, scale: float, detail: float = 4.0, roughness: float = 0.5):
+    node = nodes.new("ShaderNodeTexNoise")
+    node.inputs["Scale"].default_value = scale
+    node.inputs["Detail"].default_value = detail
+    node.inputs["Roughness"].default_value = roughness
+    links.new(vector, node.inputs["Vector"])
+    return node.outputs["Fac"]
+
+
+def _ramp(nodes, links, fac, low: str, high: str):
+    node = nodes.new("ShaderNodeValToRGB")
+    node.color_ramp.elements[0].color = hex_to_linear_rgba(low)
+    node.color_ramp.elements[1].color = hex_to_linear_rgba(high)
+    links.new(fac, node.inputs["Fac"])
+    return node.outputs["Color"]
+
+
+def _range(nodes, links, fac, low: float, high: float, from_low: float = 0.0, from_high: float = 1.0):
+    node = nodes.new("ShaderNodeMapRange")
+    node.inputs["From Min"].default_value, node.inputs["From Max"].default_value = from_low, from_high
+    node.inputs["To Min"].default_value, node.inputs["To Max"].default_value = low, high
+    links.new(fac, node.inputs["Value"])
+    return node.outputs["Result"]
+
+
+def _mix(nodes, links, a, b, factor: float):
+    node = nodes.new("ShaderNodeMix")
+    node.data_type = "FLOAT"
+    node.inputs["Factor"].default_value = factor
+    links.new(a, node.inputs["A"])
+    links.new(b, node.inputs["B"])
+    return node.outputs["Result"]
+
+
+def _bump(nodes, links, height, strength: float, distance: float = 0.001):
+    node = nodes.new("ShaderNodeBump")
+    node.inputs["Strength"].default_value = strength
+    node.inputs["Distance"].default_value = distance
+    links.new(height, node.inputs["Height"])
+    return node.outputs["Normal"]
+
+
+def _bsdf(material):
+    return next(n for n in material.node_tree.nodes if n.bl_idname == "ShaderNodeBsdfPrincipled")
+
+
+def wood_material(name: str, light: str, dark: str, roughness: float, group: str | None = None,
+                  ring_scale: float = 16.0) -> bpy.types.Material:
+    """Wood with grain along the tile's Y axis (upright on doors): distorted growth rings
+    (Wave bands across X) and fine streaks (noise stretched along Y) between `dark` and
+    `light`, slightly rougher in the dark grain, with a faint relief."""
+    material, nodes, links, vector = _finish(name, _average(light, dark), roughness, 0.0, group, 1.0)
+    rings = nodes.new("ShaderNodeTexWave")
+    rings.wave_type, rings.bands_direction = "BANDS", "X"
+    rings.inputs["Scale"].default_value = ring_scale
+    rings.inputs["Distortion"].default_value = 7.0
+    rings.inputs["Detail"].default_value = 2.0
+    rings.inputs["Detail Scale"].default_value = 1.5
+    links.new(_scaled(nodes, links, vector, (1.0, 0.15, 1.0)), rings.inputs["Vector"])
+    streaks = _noise(nodes, links, _scaled(nodes, links, vector, (70.0, 2.0, 70.0)), 1.0, detail=6.0)
+    grain = _mix(nodes, links, rings.outputs["Fac"], streaks, 0.35)
+    bsdf = _bsdf(material)
+    links.new(_ramp(nodes, links, grain, dark, light), bsdf.inputs["Base Color"])
+    links.new(_range(nodes, links, grain, roughness + 0.08, roughness - 0.06), bsdf.inputs["Roughness"])
+    links.new(_bump(nodes, links, grain, 0.12), bsdf.inputs["Normal"])
+    return material
+
+
+def brushed_metal_material(name: str, color: str, roughness: float, group: str | None = None,
+                           tile_m: float = 0.25, resolution: int = 256) -> bpy.types.Material:
+    """Brushed metal: fine lines along the tile's X axis (horizontal on fronts) in the
+    roughness only; the colour stays flat (a metal's colour is its reflection) and a relief
+    that fine would cost a normal map's bytes for nothing a shopper sees."""
+    material, nodes, links, vector = _finish(name, color, roughness, 1.0, group, tile_m)
+    material["cfg_bake_resolution"] = resolution
+    lines = _noise(nodes, links, _scaled(nodes, links, vector, (3.0, 600.0, 3.0)), 1.0, detail=3.0)
+    bsdf = _bsdf(material)
+    links.new(_range(nodes, links, lines, roughness - 0.1, roughness + 0.12, 0.3, 0.7), bsdf.inputs["Roughness"])
+    return material
+
+
+def stone_material(name: str, light: str, dark: str, roughness: float, group: str | None = None,
+                   cell_scale: float = 6.0, tile_m: float = 1.0) -> bpy.types.Material:
+    """Stone (slate, limestone): cloudy noise and Voronoi veining between `dark` and `light`,
+    rougher in the dark, with a relief that follows the veins."""
+    material, nodes, links, vector = _finish(name, _average(light, dark), roughness, 0.0, group, tile_m)
+    clouds = _noise(nodes, links, vector, cell_scale, detail=8.0, roughness=0.6)
+    veins = nodes.new("ShaderNodeTexVoronoi")
+    veins.feature = "DISTANCE_TO_EDGE"
+    veins.inputs["Scale"].default_value = cell_scale * 0.6
+    links.new(vector, veins.inputs["Vector"])
+    edge = _range(nodes, links, veins.outputs["Distance"], 0.0, 1.0, 0.0, 0.06)
+    stone = _mix(nodes, links, clouds, edge, 0.3)
+    bsdf = _bsdf(material)
+    links.new(_ramp(nodes, links, stone, dark, light), bsdf.inputs["Base Color"])
+    links.new(_range(nodes, links, stone, roughness + 0.1, roughness - 0.1), bsdf.inputs["Roughness"])
+    links.new(_bump(nodes, links, stone, 0.25, 0.002), bsdf.inputs["Normal"])
+    return material
+
+
+def glaze_material(name: str, color: str, roughness: float, color_attribute: str) -> bpy.types.Material:
+    """A glaze over a colour attribute (the tiles' colour stays a parameter): a gently wavy
+    surface and a sheen that varies, baked into roughness and normal maps only."""
+    material = principled_material(name, color, roughness, color_attribute=color_attribute)
+    material["cfg_bake_size"] = 0.5
+    nodes, links = material.node_tree.nodes, material.node_tree.links
+    vector = nodes.new("ShaderNodeTexCoord").outputs["Object"]
+    waves = _noise(nodes, links, vector, 9.0, detail=2.0)
+    bsdf = _bsdf(material)
+    links.new(_range(nodes, links, waves, roughness - 0.08, roughness + 0.12), bsdf.inputs["Roughness"])
+    links.new(_bump(nodes, links, waves, 0.15, 0.002), bsdf.inputs["Normal"])
+    return material
+
+
+def lacquer_material(name: str, color: str, roughness: float, group: str | None = None) -> bpy.types.Material:
+    """A lacquered finish: a clear coat over the colour (exported as KHR_materials_clearcoat);
+    flat, so no textures."""
+    material = principled_material(name, color, roughness, group=group)
+    bsdf = _bsdf(material)
+    bsdf.inputs["Coat Weight"].default_value = 1.0
+    bsdf.inputs["Coat Roughness"].default_value = 0.04
+    return material
+
+
+def _average(a: str, b: str) -> str:
+    mixed = [(int(a[i:i + 2], 16) + int(b[i:i + 2], 16)) // 2 for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02X}" for c in mixed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -428,6 +584,19 @@ class GeometryTree:
         for geometry in reversed(geometries):
             self.feed(node.inputs[0], geometry)
         return Value(self, node.outputs[0])
+
+    def union(self, *geometries) -> Value:
+        """The solids `geometries` welded into one (Mesh Boolean, union, exact solver): faces
+        where boards touch are removed and touching faces share their edges, so nothing at
+        a joint is coincident or meets at a T-junction, and a bevel rounds only the outside."""
+        node = self.node("GeometryNodeMeshBoolean", operation="UNION", solver="EXACT")
+        for geometry in reversed(geometries):
+            self.feed(node.inputs["Mesh 2"], geometry)
+        # The boolean's mesh has no material slot at all; one empty slot lets the object's own
+        # slot (the material group's choice) apply, as it does to a joined mesh (USD needs it).
+        slot = self.node("GeometryNodeSetMaterial")
+        self.feed(slot.inputs["Geometry"], Value(self, node.outputs["Mesh"]))
+        return Value(self, slot.outputs["Geometry"])
 
     def merge_by_distance(self, geometry: Value, distance: float = 1e-5) -> Value:
         node = self.node("GeometryNodeMergeByDistance")

@@ -4,10 +4,14 @@ procedural materials are baked once per template version at publish, and jobs lo
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import math
 import os
 import urllib.parse
+import zipfile
 
+import numpy as np
 import pytest
 
 import glb_geometry
@@ -111,3 +115,189 @@ async def test_a_procedural_template_is_baked_once_at_publish_and_jobs_load_the_
     assert "normalTexture" in material and len(grain["images"]) == 3
     assert "TEXCOORD_0" in _attributes(grain)
     assert "images" not in flat and "baseColorTexture" not in flat["materials"][0]["pbrMetallicRoughness"]
+
+
+# -- the samples, baked as a publish bakes them ------------------------------------------
+TEXTURED = {  # finish -> the textures its baked material carries
+    "Oak": {"baseColorTexture", "metallicRoughnessTexture", "normalTexture"},
+    "Walnut": {"baseColorTexture", "metallicRoughnessTexture", "normalTexture"},
+    "Brushed Steel": {"metallicRoughnessTexture"},
+    "Brass": {"metallicRoughnessTexture"},
+    "Limestone": {"baseColorTexture", "metallicRoughnessTexture", "normalTexture"},
+    "Honed Slate": {"baseColorTexture", "metallicRoughnessTexture", "normalTexture"},
+    "Glazed Tile": {"metallicRoughnessTexture", "normalTexture"},  # its colour stays the tiles' parameter
+    "Stainless Steel": {"metallicRoughnessTexture"},
+    "Copper": {"metallicRoughnessTexture"},
+}
+FLAT = {"White Matte", "Sage Green", "Navy Blue", "Red Lacquer", "Matte Black", "Painted White", "Charcoal",
+        "Cast Iron", "Gloss White", "Baffle Filter", "LED Light"}
+# Configurations that show every finish of the samples at least once.
+FINISH_CONFIGS = {
+    "kitchen_base_cabinet": [{"carcass_finish": c, "handle_finish": h} for c, h in (
+        ("Oak", "Brass"), ("Walnut", "Brushed Steel"), ("White Matte", "Matte Black"), ("Sage Green", "Brass"),
+        ("Navy Blue", "Matte Black"), ("Red Lacquer", "Brushed Steel"))],
+    "fireplace_surround": [{"surround_finish": f, "hearth": True} for f in ("Oak", "Limestone", "Painted White",
+                                                                          "Charcoal")],
+    "range_hood": [{"hood_finish": f} for f in ("Stainless Steel", "Copper", "Matte Black", "Gloss White")],
+}
+TEXTURE_KEYS = {"baseColorTexture", "metallicRoughnessTexture", "normalTexture", "occlusionTexture",
+                "emissiveTexture"}
+
+
+@pytest.fixture(scope="module")
+def baked_samples(sample_catalog, tmp_path_factory) -> dict[str, str]:
+    """slug -> the sample's baked template (the engine's `bake` in a process of its own, as a
+    publish runs it; 128 px tiles unless a material says, to keep the test short)."""
+    baked = {}
+    for sample in sample_catalog:
+        folder = tmp_path_factory.mktemp(f"bake-{sample['slug']}")
+        template = folder / "template.blend"
+        template.write_bytes(open(sample["path"], "rb").read())
+        run_python("server_entry.py", "bake", str(template), "--resolution=128", check=True)
+        baked[sample["slug"]] = str(folder / "baked.blend")
+    return baked
+
+
+def _textures_of(material: dict) -> set[str]:
+    found = {key for key in TEXTURE_KEYS if key in material}
+    return found | {key for key in TEXTURE_KEYS if key in material.get("pbrMetallicRoughness", {})}
+
+
+@pytest.mark.slow
+def test_every_sample_finish_validates_with_textures_where_it_has_grain_and_none_where_flat(engine, sample_catalog,
+                                                                                            baked_samples):
+    results = []
+    for sample in sample_catalog:
+        for config in FINISH_CONFIGS[sample["slug"]] + [e["config"] for e in sample["examples"]]:
+            results.append((sample["slug"], config, engine.generate(baked_samples[sample["slug"]], config).glb))
+    seen = set()
+    for slug, config, data in results:
+        document = _document(data)
+        for material in document["materials"]:
+            name = material["name"]
+            seen.add(name)
+            assert name in TEXTURED or name in FLAT, (slug, name)
+            assert _textures_of(material) == TEXTURED.get(name, set()), (slug, config, name)
+        if not {m["name"] for m in document["materials"]} & set(TEXTURED):
+            assert "images" not in document, (slug, config)  # flat finishes carry no image
+    assert seen == set(TEXTURED) | FLAT  # every finish was tried
+    lacquer = next(_document(d) for s, c, d in results if c.get("carcass_finish") == "Red Lacquer")
+    (coat,) = [m for m in lacquer["materials"] if m["name"] == "Red Lacquer"]
+    assert coat["extensions"]["KHR_materials_clearcoat"]["clearcoatFactor"] == 1
+    reports = validate_glbs([data for _, _, data in results])
+    for (slug, config, _), report in zip(results, reports, strict=True):
+        assert report["issues"]["numErrors"] == 0, (slug, config, report["issues"]["messages"][:5])
+
+
+def _array(document: dict, binary: bytes, index: int) -> np.ndarray:
+    accessor = document["accessors"][index]
+    view = document["bufferViews"][accessor["bufferView"]]
+    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[accessor["type"]]
+    kind = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}[accessor["componentType"]]
+    values = np.frombuffer(binary, dtype=kind, count=accessor["count"] * width,
+                           offset=view.get("byteOffset", 0) + accessor.get("byteOffset", 0))
+    return values.reshape(accessor["count"], width)
+
+
+def _triangles(data: bytes, node_prefix: str) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """(positions of each triangle's corners, their UVs or None) per primitive of the nodes
+    whose name starts with `node_prefix`."""
+    document, binary = glb.split_glb(data)
+    found = []
+    for node in document["nodes"]:
+        if "mesh" not in node or not node.get("name", "").startswith(node_prefix):
+            continue
+        for primitive in document["meshes"][node["mesh"]]["primitives"]:
+            corners = _array(document, binary, primitive["indices"]).reshape(-1)
+            positions = _array(document, binary, primitive["attributes"]["POSITION"])[corners].reshape(-1, 3, 3)
+            uv = primitive["attributes"].get("TEXCOORD_0")
+            uvs = _array(document, binary, uv)[corners].reshape(-1, 3, 2) if uv is not None else None
+            found.append((positions.astype(np.float64), None if uvs is None else uvs.astype(np.float64)))
+    return found
+
+
+def _texel_density(data: bytes, node_prefix: str) -> float:
+    """UV units per metre over a part's surface: sqrt(UV area / surface area)."""
+    uv_area = surface = 0.0
+    for positions, uvs in _triangles(data, node_prefix):
+        assert uvs is not None, node_prefix
+        surface += np.linalg.norm(np.cross(positions[:, 1] - positions[:, 0], positions[:, 2] - positions[:, 0]),
+                                  axis=1).sum() / 2
+        edges_u, edges_v = uvs[:, 1] - uvs[:, 0], uvs[:, 2] - uvs[:, 0]
+        uv_area += np.abs(edges_u[:, 0] * edges_v[:, 1] - edges_u[:, 1] * edges_v[:, 0]).sum() / 2
+    return math.sqrt(uv_area / surface)
+
+
+@pytest.mark.slow
+def test_texel_density_of_the_cabinets_doors_and_carcass_holds_from_width_0_3_to_1_2(engine, baked_samples):
+    cabinet = baked_samples["kitchen_base_cabinet"]
+    densities = {}
+    for width, doors in ((0.3, 1), (0.6, 1), (1.2, 2)):
+        data = engine.generate(cabinet, {"width": width, "door_count": doors, "carcass_finish": "Oak"}).glb
+        densities[width] = {part: _texel_density(data, part) for part in ("Carcass", "Doors")}
+    for part in ("Carcass", "Doors"):
+        values = [densities[width][part] for width in densities]
+        assert max(values) <= 1.1 * min(values), (part, densities)
+        assert 0.8 < values[0] < 1.2, (part, densities)  # UVs in metres: a tile is cfg_bake_size of them
+
+
+def _coincident_faces(data: bytes, node_prefix: str) -> list:
+    """Pairs of non-degenerate triangles of a part that lie in one plane and overlap: where
+    they do, a renderer draws both and they z-fight (the seams issue 13 saw)."""
+    pairs = []
+    for positions, _ in _triangles(data, node_prefix):
+        normals = np.cross(positions[:, 1] - positions[:, 0], positions[:, 2] - positions[:, 0])
+        areas = np.linalg.norm(normals, axis=1)
+        keep = areas > 1e-9
+        positions, normals = positions[keep], normals[keep] / areas[keep, None]
+        offsets = np.einsum("ij,ij->i", normals, positions[:, 0])
+        for i in range(len(positions)):
+            dots = normals[i + 1:] @ normals[i]
+            in_plane = np.abs(offsets[i + 1:] - np.sign(dots) * offsets[i]) < 1e-5
+            same_plane = (np.abs(np.abs(dots) - 1) < 1e-4) & in_plane
+            for j in np.nonzero(same_plane)[0] + i + 1:
+                if _overlap(positions[i], positions[j], int(np.argmax(np.abs(normals[i])))):
+                    pairs.append((positions[i].round(4).tolist(), positions[j].round(4).tolist()))
+    return pairs
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, axis: int) -> bool:
+    """Whether points well inside triangle `b` fall strictly inside `a` (both projected along `axis`)."""
+    keep = [k for k in range(3) if k != axis]
+    a, b = a[:, keep], b[:, keep]
+    probes = [b.mean(0)] + [0.6 * b[k] + 0.2 * b[(k + 1) % 3] + 0.2 * b[(k + 2) % 3] for k in range(3)]
+
+    def side(p, q, r):
+        return (p[0] - r[0]) * (q[1] - r[1]) - (q[0] - r[0]) * (p[1] - r[1])
+
+    for point in probes:
+        signs = [side(point, a[k], a[(k + 1) % 3]) for k in range(3)]
+        if all(s > 1e-12 for s in signs) or all(s < -1e-12 for s in signs):
+            return True
+    return False
+
+
+def test_the_cabinets_carcass_has_no_coincident_faces_at_its_joints(engine, sample_catalog):
+    """Issue 13's dotted seams: the carcass's boards were joined, not welded, so every joint held
+    faces in one plane (24 pairs at the defaults) and the bevel grooved each board's own edges
+    there. Welded (Mesh Boolean union), none is left at any width."""
+    cabinet = next(s["path"] for s in sample_catalog if s["slug"] == "kitchen_base_cabinet")
+    for width, doors in ((0.3, 1), (0.6, 1), (1.2, 2)):
+        data = engine.generate(cabinet, {"width": width, "door_count": doors}).glb
+        assert _coincident_faces(data, "Carcass") == [], width
+
+
+@pytest.mark.slow
+def test_ar_and_morph_exports_of_a_baked_finish_carry_its_textures(engine, baked_samples):
+    """Thumbnails, USDZ and morph GLBs load the same baked template as jobs; AR Quick Look
+    reads PNG and JPEG only, so the USDZ's textures are PNGs of the packed WebPs."""
+    cabinet = baked_samples["kitchen_base_cabinet"]
+    usdz = engine.generate(cabinet, {"carcass_finish": "Oak"}, file_format="usdz").glb
+    with zipfile.ZipFile(io.BytesIO(usdz)) as package:
+        textures = {name: package.read(name)[:8] for name in package.namelist() if name.startswith("textures/")}
+    assert {"textures/Oak_base_colour.png", "textures/Oak_metallic_roughness.png", "textures/Oak_normal.png"} <= set(
+        textures)
+    assert all(head == b"\x89PNG\r\n\x1a\n" for head in textures.values()), textures
+    morph = _document(engine.generate(cabinet, {"carcass_finish": "Walnut"}, morph=True).glb)
+    (walnut,) = [m for m in morph["materials"] if m["name"] == "Walnut"]
+    assert _textures_of(walnut) == TEXTURED["Walnut"]

@@ -39,13 +39,12 @@ PROCEDURAL_NODES = frozenset({
 RESOLUTION_PROP = "cfg_bake_resolution"
 SIZE_PROP = "cfg_bake_size"
 MIN_RESOLUTION, MAX_RESOLUTION = 64, 2048
-BAKE_SAMPLES = 4  # anti-aliasing of the tile; the values themselves need one sample
+BAKE_SAMPLES = 1  # emission is exact in one sample; fine patterns are sized to the tile's pixels
 WEBP_QUALITY = 90
 BOX_UV_GROUP = "cfg_box_uv"
 BOX_UV_MODIFIER = "cfg_box_uv"
 UV_NAME = "UVMap"
 BAKED_PROP = "cfg_baked"  # set on a material the bake made: a baked template is never baked again
-_EMITTED = ("Base Color", "Metallic", "Roughness")
 
 
 def is_procedural(material) -> bool:
@@ -160,31 +159,56 @@ class _BakeStage:
                 code="BAD_BAKE_SETTING", location=f"material '{material.name}'",
                 message="a procedural material is baked from a Principled BSDF connected to its Material Output")])
         pixels = {}
-        for name in _EMITTED:
-            socket = bsdf.inputs[name]
-            if socket.is_linked:
-                pixels[name] = self._emitted(tree, output, socket, resolution, colour=name == "Base Color")
-        if bsdf.inputs["Normal"].is_linked:
+        base = bsdf.inputs["Base Color"]
+        if _fed_by_procedural(base):
+            pixels["Base Color"] = self._emitted(tree, output, [base.links[0].from_socket], resolution, colour=True)
+        # One pass for the data: height of a Bump node in red, roughness in green, metallic in blue.
+        bump = _simple_bump(bsdf.inputs["Normal"])
+        sources = [bump.inputs["Height"].links[0].from_socket if bump is not None else None]
+        sources += [bsdf.inputs[name].links[0].from_socket if _fed_by_procedural(bsdf.inputs[name]) else None
+                    for name in ("Roughness", "Metallic")]
+        if any(source is not None for source in sources):
+            data = self._emitted(tree, output, sources, resolution, colour=False)
+            for channel, name in ((1, "Roughness"), (2, "Metallic")):
+                if sources[channel] is not None:
+                    pixels[name] = data[..., channel]
+            if bump is not None:
+                pixels["Normal"] = normal_from_height(data[..., 0], bump, size / resolution)
+        if bump is None and _fed_by_procedural(bsdf.inputs["Normal"]):
             pixels["Normal"] = self._render(tree, "NORMAL", resolution, colour=False)
         return _replace_nodes(material, bsdf, output, pixels, resolution, size, scratch)
 
-    def _emitted(self, tree, output, socket, resolution: int, colour: bool):
-        """The value linked into `socket`, rendered as emission (no light, no shading)."""
-        source = socket.links[0].from_socket
+    def _emitted(self, tree, output, sources: list, resolution: int, colour: bool):
+        """`sources` (one colour, or up to three values as red, green and blue; None is 0)
+        rendered as emission: exact values, no light, no shading. Data go into a float image
+        (a height's gradient needs more than 8 bits), colours into an sRGB one."""
         surface = output.inputs["Surface"]
         previous = surface.links[0].from_socket
         emission = tree.nodes.new("ShaderNodeEmission")
+        added = [emission]
         try:
-            tree.links.new(source, emission.inputs["Color"])
+            if len(sources) == 1:
+                tree.links.new(sources[0], emission.inputs["Color"])
+            else:
+                combine = tree.nodes.new("ShaderNodeCombineColor")
+                added.append(combine)
+                for index, source in enumerate(sources):
+                    if source is not None:
+                        tree.links.new(source, combine.inputs[index])
+                    else:
+                        combine.inputs[index].default_value = 0.0
+                tree.links.new(combine.outputs["Color"], emission.inputs["Color"])
             tree.links.new(emission.outputs["Emission"], surface)
             return self._render(tree, "EMIT", resolution, colour)
         finally:
             tree.links.new(previous, surface)
-            tree.nodes.remove(emission)
+            for node in added:
+                tree.nodes.remove(node)
 
     def _render(self, tree, kind: str, resolution: int, colour: bool):
         """Bake `kind` into a new image; its pixels as a float array (height, width, 4)."""
-        image = bpy.data.images.new("cfg_bake_target", resolution, resolution, alpha=False)
+        image = bpy.data.images.new("cfg_bake_target", resolution, resolution, alpha=False,
+                                    float_buffer=not colour)
         image.colorspace_settings.name = "sRGB" if colour else "Non-Color"
         target = tree.nodes.new("ShaderNodeTexImage")
         target.image = image
@@ -207,6 +231,59 @@ class _BakeStage:
             bpy.data.images.remove(image)
 
 
+def _upstream(socket) -> list:
+    """Every node whose output reaches `socket`."""
+    found, stack = {}, [link.from_node for link in socket.links]
+    while stack:
+        node = stack.pop()
+        if node.as_pointer() in found:
+            continue
+        found[node.as_pointer()] = node
+        stack.extend(link.from_node for entry in node.inputs for link in entry.links)
+    return list(found.values())
+
+
+def _fed_by_procedural(socket) -> bool:
+    """Whether a procedural texture (or a group holding one) feeds `socket`: only those inputs
+    are baked; others (a colour attribute, a packed image) stay as they are."""
+    return any(node.bl_idname in PROCEDURAL_NODES
+               or (node.bl_idname == "ShaderNodeGroup" and node.node_tree is not None
+                   and _tree_has_procedural(node.node_tree, set()))
+               for node in _upstream(socket))
+
+
+def _simple_bump(socket):
+    """The Bump node feeding `socket` directly, if its height is linked and nothing feeds its
+    own normal (then its normal map is computed from the baked height, no render of its own)."""
+    if not socket.is_linked:
+        return None
+    node = socket.links[0].from_node
+    if (node.bl_idname == "ShaderNodeBump" and node.inputs["Height"].is_linked
+            and not node.inputs["Normal"].is_linked and not node.inputs["Strength"].is_linked
+            and not node.inputs["Distance"].is_linked):
+        return node
+    return None
+
+
+def normal_from_height(height: np.ndarray, bump, pixel_m: float) -> np.ndarray:
+    """A tangent-space normal map (RGB in 0-1, +Y up as glTF's) of the Bump node `bump` over
+    the (seamless) `height`, `pixel_m` metres per pixel: the surface tilted against the
+    height's gradient by the node's Distance, then mixed with the flat normal by its Strength,
+    as Cycles' Bump node does."""
+    distance = bump.inputs["Distance"].default_value * (-1.0 if bump.invert else 1.0)
+    strength = bump.inputs["Strength"].default_value
+    # Rows are V (image bottom first), columns U; the tile repeats, so differences wrap.
+    du = (np.roll(height, -1, axis=1) - np.roll(height, 1, axis=1)) / (2.0 * pixel_m)
+    dv = (np.roll(height, -1, axis=0) - np.roll(height, 1, axis=0)) / (2.0 * pixel_m)
+    tilted = np.stack([-distance * du, -distance * dv, np.ones_like(height)], axis=-1)
+    tilted /= np.linalg.norm(tilted, axis=-1, keepdims=True)
+    mixed = strength * tilted + (1.0 - strength) * np.array([0.0, 0.0, 1.0])
+    mixed /= np.maximum(np.linalg.norm(mixed, axis=-1, keepdims=True), 1e-6)
+    rgba = np.ones(height.shape + (4,), dtype=np.float32)
+    rgba[..., :3] = mixed * 0.5 + 0.5
+    return rgba
+
+
 def seamless(pixels: np.ndarray, normal: bool = False) -> np.ndarray:
     """The tile blended with itself shifted by half a tile, the shifted copy weighing most at
     the edges: opposite edges then match (the shifted copy is continuous across them) and the
@@ -221,7 +298,7 @@ def seamless(pixels: np.ndarray, normal: bool = False) -> np.ndarray:
         vectors /= np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-6)
         blended[..., :3] = vectors * 0.5 + 0.5
     blended[..., 3] = 1.0
-    return np.clip(blended, 0.0, 1.0)
+    return blended
 
 
 def _packed_image(name: str, pixels: np.ndarray, colour: bool, file_format: str, scratch: str):
@@ -229,7 +306,7 @@ def _packed_image(name: str, pixels: np.ndarray, colour: bool, file_format: str,
     size = pixels.shape[0]
     image = bpy.data.images.new(name, size, size, alpha=False)
     image.colorspace_settings.name = "sRGB" if colour else "Non-Color"
-    image.pixels.foreach_set(pixels.astype(np.float32).ravel())
+    image.pixels.foreach_set(np.clip(pixels, 0.0, 1.0).astype(np.float32).ravel())
     extension = "webp" if file_format == "WEBP" else "png"
     path = os.path.join(scratch, f"{bpy.path.clean_name(name)}.{extension}")
     image.filepath_raw = path
@@ -242,10 +319,14 @@ def _packed_image(name: str, pixels: np.ndarray, colour: bool, file_format: str,
 
 
 def _replace_nodes(material, bsdf, output, pixels: dict, resolution: int, size: float, scratch: str) -> dict:
-    """Keep the Principled BSDF (its unlinked values) and the output, drop the rest, and feed
-    the baked inputs from packed images through one UV mapping."""
+    """Keep the Principled BSDF (its unlinked values), the output and what feeds the inputs
+    that were not baked, drop the rest, and feed the baked inputs from packed images through
+    one UV mapping."""
     tree = material.node_tree
-    for node in [n for n in tree.nodes if n not in (bsdf, output)]:
+    baked_sockets = {"Base Color", "Roughness", "Metallic", "Normal"} & set(pixels)
+    kept = {n.as_pointer() for entry in bsdf.inputs if entry.is_linked and entry.name not in baked_sockets
+            for n in _upstream(entry)}
+    for node in [n for n in tree.nodes if n not in (bsdf, output) and n.as_pointer() not in kept]:
         tree.nodes.remove(node)
     links = tree.links
     uv = tree.nodes.new("ShaderNodeUVMap")
@@ -270,7 +351,9 @@ def _replace_nodes(material, bsdf, output, pixels: dict, resolution: int, size: 
     name = material.name
     if "Base Color" in pixels:
         images["base_color"] = _packed_image(f"{name} base colour", pixels["Base Color"], True, "WEBP", scratch)
-        links.new(texture(images["base_color"]).outputs["Color"], bsdf.inputs["Base Color"])
+        colour = texture(images["base_color"])
+        links.new(colour.outputs["Color"], bsdf.inputs["Base Color"])
+        tree.nodes.active = colour  # what Workbench's texture colour (the thumbnails) shows
         # The swatch and the viewport (Workbench thumbnails) show the texture's mean colour.
         mean = pixels["Base Color"][..., :3].mean(axis=(0, 1))  # as stored: sRGB
         material.diffuse_color = (*(_srgb_to_linear(float(c)) for c in mean), 1.0)
@@ -278,7 +361,7 @@ def _replace_nodes(material, bsdf, output, pixels: dict, resolution: int, size: 
         # glTF's one metallic-roughness texture: roughness in green, metallic in blue.
         combined = np.ones((resolution, resolution, 4), dtype=np.float32)
         for channel, socket in ((1, "Roughness"), (2, "Metallic")):
-            combined[..., channel] = pixels[socket][..., 0] if socket in pixels else bsdf.inputs[socket].default_value
+            combined[..., channel] = pixels[socket] if socket in pixels else bsdf.inputs[socket].default_value
         images["metallic_roughness"] = _packed_image(f"{name} metallic roughness", combined, False, "WEBP",
                                                      scratch)
         channels = tree.nodes.new("ShaderNodeSeparateColor")

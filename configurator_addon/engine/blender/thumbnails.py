@@ -99,6 +99,11 @@ def _copy_base_colours_to_viewport() -> None:
                 base = node.inputs["Base Color"]
                 if not base.is_linked:
                     material.diffuse_color = tuple(base.default_value)
+                colour = base.links[0].from_node if base.is_linked else None
+                # Workbench draws a material's image as its colour: keep only a base colour image
+                # (a baked metal's roughness map would draw as a purple handle).
+                for image in [n for n in material.node_tree.nodes if n.type == "TEX_IMAGE" and n != colour]:
+                    material.node_tree.nodes.remove(image)
                 # Studio light on a fully metallic surface reads as black: keep a hint of it.
                 material.metallic = min(node.inputs["Metallic"].default_value, 0.35)
                 material.roughness = node.inputs["Roughness"].default_value
@@ -171,7 +176,7 @@ def _configure(scene, engine: str) -> None:
     if engine == "BLENDER_WORKBENCH":
         shading = scene.display.shading
         shading.light = "STUDIO"
-        shading.color_type = "MATERIAL"
+        shading.color_type = "TEXTURE"  # a baked finish's base colour image; others their colour
         shading.show_cavity = True
         shading.show_shadows = False
         shading.show_specular_highlight = True

@@ -1,7 +1,7 @@
 """The one place that calls Blender's USD exporter: a USDZ of the current configuration for
 AR (iOS AR Quick Look opens it from a link; Android's Scene Viewer takes the GLB instead).
 
-The USD exporter differs from the glTF one in four ways this module makes up for:
+The USD exporter differs from the glTF one in five ways this module makes up for:
 
 - it evaluates for *render* (so Geometry Nodes use their render settings, as the GLB's
   applied modifiers do) and so obeys `hide_render`, while a variant choice sets
@@ -12,6 +12,8 @@ The USD exporter differs from the glTF one in four ways this module makes up for
 - it names prims after the datablocks' current names, which carry the loader's per-load
   prefix ("~3~Door"): the exported objects, their meshes and their materials take their
   authored names for the export and get their prefixed names back afterwards;
+- it copies a packed image's bytes as they are, and AR Quick Look reads no WebP: packed WebP
+  textures (baked finishes) go out as PNG twins made for the export;
 - it writes the `.usdz` itself (a `.usdc` packed with its textures into an uncompressed
   zip, as AR Quick Look requires) through a temporary folder, which in a confined engine
   process must lie inside its scratch folder.
@@ -25,6 +27,7 @@ import tempfile
 from contextlib import contextmanager
 
 import bpy
+import numpy as np
 
 from ...errors import GenerationError
 from .exporting import _SCRATCH_DIR
@@ -77,7 +80,8 @@ def export_scene_usdz(scene, *, names: dict[str, str], scene_name: str) -> bytes
     path = os.path.join(folder, usd_identifier(scene_name) + ".usdz")
     try:
         with _hidden_for_render_as_in_viewport(scene), _slots_for_geometry_nodes_materials(scene), \
-                _authored_names(scene, names), bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
+                _png_for_webp(scene, folder), _authored_names(scene, names), \
+                bpy.context.temp_override(scene=scene, view_layer=scene.view_layers[0]):
             result = bpy.ops.wm.usd_export(filepath=path, root_prim_path="/" + usd_identifier(scene_name),
                                            **_EXPORT_SETTINGS)
         if "FINISHED" not in result:
@@ -159,6 +163,52 @@ def _materials_in_use(scene, view_layer):
                 original = material.original
                 found[original.as_pointer()] = original
     return list(found.values())
+
+
+@contextmanager
+def _png_for_webp(scene, folder: str):
+    """AR Quick Look reads PNG and JPEG textures only, and the exporter copies a packed image's
+    bytes as they are: for the export, the materials in use show a PNG twin of each packed
+    WebP (a baked finish's base colour or metallic-roughness map), written into the export's
+    folder and removed afterwards."""
+    swapped, twins = [], {}
+    for material in _materials_in_use(scene, scene.view_layers[0]):
+        for node in material.node_tree.nodes if material.node_tree is not None else ():
+            image = getattr(node, "image", None) if node.type == "TEX_IMAGE" else None
+            if image is None or image.packed_file is None or image.packed_file.data[8:12] != b"WEBP":
+                continue
+            if image.as_pointer() not in twins:
+                twins[image.as_pointer()] = _png_twin(image, folder, len(twins))
+            swapped.append((node, image))
+            node.image = twins[image.as_pointer()]
+    try:
+        yield
+    finally:
+        for node, image in swapped:
+            node.image = image
+        for twin in twins.values():
+            bpy.data.images.remove(twin)
+
+
+def _png_twin(image, folder: str, number: int):
+    """`image` decoded and saved as a PNG file named as its packed file was, loaded back."""
+    pixels = np.empty(image.size[0] * image.size[1] * 4, dtype=np.float32)
+    image.pixels.foreach_get(pixels)
+    stem = os.path.splitext(os.path.basename(image.filepath_raw))[0] or f"texture_{number}"
+    os.makedirs(os.path.join(folder, "png"), exist_ok=True)
+    path = os.path.join(folder, "png", f"{stem}.png")
+    encoder = bpy.data.images.new("cfg_png_twin", *image.size, alpha=False)
+    try:
+        encoder.colorspace_settings.name = image.colorspace_settings.name
+        encoder.pixels.foreach_set(pixels)
+        encoder.filepath_raw = path
+        encoder.file_format = "PNG"
+        encoder.save()
+    finally:
+        bpy.data.images.remove(encoder)
+    twin = bpy.data.images.load(path)
+    twin.colorspace_settings.name = image.colorspace_settings.name
+    return twin
 
 
 @contextmanager
