@@ -13,11 +13,13 @@
 // viewer) vary: their luminance's standard deviation is above MIN_STDDEV and several times
 // that of the flat finish. A new width then loads a new GLB whose texture comes from the
 // browser's HTTP cache: the texture is fetched from the network once in all (Chromium's own
-// network events say which answers came from its cache).
+// network events say which answers came from its cache). Download GLB saves the GLB with its
+// texture embedded (no image URI left).
 //
 // Prints one final JSON line {"ok", "textured_stddev", "flat_stddev", "texture_fetches",
 // "steps": [...]}; exits 1 on failure. Environment: CHROMIUM (default /usr/bin/chromium),
 // E2E_TIMEOUT_MS (default 60000).
+import fs from 'node:fs';
 import path from 'node:path';
 
 import { cancelRace, launch, recorder } from './harness.mjs';
@@ -169,6 +171,20 @@ async function main() {
       result.texture_fetches = shown.filter((r) => !r.cached).length;
       return { url, requests: requests.length, from_network: fromNetwork.length, shown_requests: shown.length,
         stddev: await panelStddev(page) };
+    });
+
+    await step('Download GLB gives the textures embedded', async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: /download glb/i }).click(),
+      ]);
+      const file = path.join(ARTIFACTS, download.suggestedFilename());
+      await download.saveAs(file);
+      const { images } = split(fs.readFileSync(file));
+      if (images.length !== 1 || 'uri' in images[0] || !('bufferView' in images[0])) {
+        throw new Error(`the downloaded GLB's images: ${JSON.stringify(images)}`);
+      }
+      return { file: path.basename(file), bytes: fs.statSync(file).size };
     });
 
     const flat = await step('the flat finish for comparison', async () => {
