@@ -72,7 +72,9 @@ interface ActiveJob {
   terminal: boolean;
 }
 
-const MEMORY_SIZE = 24;
+/** Models kept, least recently shown first out: the shopper's recent ones and two rounds of
+ * models made ahead (./speculation, at most 16 each), so going back a step stays a hit. */
+const MEMORY_SIZE = 40;
 /** Morph GLBs kept: the one of the configuration shown, and a few before it to morph from
  * while the next one is made. */
 const MORPH_MEMORY_SIZE = 4;

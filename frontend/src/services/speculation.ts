@@ -26,9 +26,10 @@ import { disposeModel, loadModel, type LoadedModel } from './modelLoader';
 export const IDLE_MS = 1000;
 /** Speculative jobs in flight at once. */
 export const CONCURRENCY = 2;
-/** At most this many per configuration: the preview's memory keeps 24 models, and the ones
- * made ahead must not push out the configuration on screen and the shopper's recent ones. */
-export const MAX_PER_CONFIGURATION = 12;
+/** At most this many per configuration (the cabinet has 12-13 neighbours): the preview's
+ * memory keeps 40 models, and two rounds of models made ahead must not push out the
+ * configuration on screen and the one before it. */
+export const MAX_PER_CONFIGURATION = 16;
 
 /** Where speculation keeps what it makes: the live preview's memory (LivePreview). Values are
  * the changed ones (`nonDefaultValues`), as the preview is asked for them. */
