@@ -35,6 +35,7 @@ const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const REPORT_ONLY = process.env.E2E_AXE_REPORT === '1';
 const WIDTHS = [320, 1400];
+const PICTURE_TIMEOUT = Number(process.env.E2E_PICTURE_TIMEOUT_MS ?? 300000);
 // Evaluated through the DevTools protocol, not a <script>: the app's CSP (script-src 'self')
 // stays on, as a shopper's browser has it.
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -108,7 +109,12 @@ async function main() {
       await p.locator('section.preview[aria-busy="false"]').waitFor({ timeout: TIMEOUT * 3 });
     };
 
-    await step('catalogue', () => audit('/', 'catalogue', (p) => p.locator('.product-card img').first().waitFor()));
+    // The catalogue as a shopper meets it once its pictures are made (seconds to minutes after
+    // a server starts, as it renders the samples' in the background; the page looks again).
+    await step('catalogue', () => audit('/', 'catalogue', (p) => p.waitForFunction(() => {
+      const cards = document.querySelectorAll('.product-card');
+      return cards.length > 0 && [...cards].every((card) => card.querySelector('img'));
+    }, null, { timeout: PICTURE_TIMEOUT })));
     await step('configurator', () => audit(`/configure/${cabinet}`, 'configurator', configuratorReady));
     await step('configurator: the Save dialog', async () => {
       const detail = await audit(null, 'configurator save dialog', async (p) => {

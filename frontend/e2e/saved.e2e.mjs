@@ -11,7 +11,8 @@
 // refused at the field (aria-invalid, the message tied to it, focus kept there) with a free
 // name one press away, which is then accepted; the card keeps its height while the form is
 // open, at 1400 and at 375 px, and its Rename button, in use meanwhile, stays readable (text
-// ≥ 4.5:1). Saving from the configurator under a name already used is refused at its field.
+// ≥ 4.5:1). Saving from the configurator under a name already used is refused at its field,
+// whose free name is then saved.
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
@@ -30,7 +31,7 @@ const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
 const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const RUN = Date.now().toString(36);
 // A picture is rendered in a child Blender a few seconds after the save, one at a time.
-const PICTURE_TIMEOUT = Number(process.env.E2E_PICTURE_TIMEOUT_MS ?? 180000);
+const PICTURE_TIMEOUT = Number(process.env.E2E_PICTURE_TIMEOUT_MS ?? 300000);
 
 const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
@@ -207,8 +208,20 @@ async function main() {
       await error.waitFor();
       const text = await error.textContent();
       if (!/taken/i.test(text)) throw new Error(`the field says "${text}"`);
-      if ((await dialog.getByLabel('Name').getAttribute('aria-describedby')) !== 'save-error') throw new Error('the message is not tied to the field');
-      return { message: text, screenshot: await screenshot(page, 'save-taken') };
+      const field = dialog.getByLabel('Name');
+      if ((await field.getAttribute('aria-describedby')) !== 'save-error') throw new Error('the message is not tied to the field');
+      if ((await field.getAttribute('aria-invalid')) !== 'true') throw new Error('the field is not marked invalid');
+      const shot = await screenshot(page, 'save-taken');
+      const offer = dialog.getByRole('button', { name: /^Use “/ });
+      const suggestion = (await offer.textContent()).match(/^Use “(.+)”$/)[1];
+      await offer.click();
+      if ((await field.inputValue()) !== suggestion) throw new Error(`the field holds ${await field.inputValue()}, not ${suggestion}`);
+      const [saved] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/configurations' && r.request().method() === 'POST'),
+        dialog.getByRole('button', { name: /^save$/i }).click(),
+      ]);
+      if (saved.status() !== 201) throw new Error(`saving under the free name answered ${saved.status()}`);
+      return { message: text, suggestion, screenshot: shot };
     });
 
     if (problems.length) throw new Error(`the pages reported problems: ${problems.join('; ')}`);

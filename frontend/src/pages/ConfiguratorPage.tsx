@@ -12,6 +12,7 @@ import { ConfiguratorProvider, useConfigActions, useConfiguredProduct, useConfig
 import { useToast } from '../context/ToastContext';
 import { useProductPage } from '../hooks/useProductPage';
 import { rememberLocalSaved } from '../lib/localSaved';
+import { nameTaken } from '../lib/nameTaken';
 import { metresInUnits } from '../lib/rules';
 import { ruleProblemText, serverProblemText } from '../lib/saveProblems';
 import { configuratorPath } from '../lib/shareLink';
@@ -150,11 +151,14 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  /** The free name the server offered when the one given is taken (lib/nameTaken). */
+  const [freeName, setFreeName] = useState<string | null>(null);
 
   useEffect(() => {
     if (open) {
       setName(`${product.name}, ${new Date().toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}`);
       setError(null);
+      setFreeName(null);
     }
   }, [open, product.name]);
 
@@ -181,6 +185,7 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
       notify(status === 'authenticated' ? `Saved “${trimmed}”.` : `Saved “${trimmed}” in this browser.`,
         { action: { label: 'View saved', to: '/saved' } });
     } catch (err) {
+      setFreeName(nameTaken(err)?.suggestion ?? null);
       setError(err instanceof ApiError ? describeSaveError(err) : (err as Error).message);
     } finally {
       setBusy(false);
@@ -210,9 +215,15 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
     >
       <label className="field-label" htmlFor="save-name">Name</label>
       <input id="save-name" className="text-field" value={name} maxLength={200} autoFocus
-        aria-invalid={error === NAME_MISSING} aria-describedby={shownError ? 'save-error' : status !== 'authenticated' ? 'save-hint' : undefined}
-        onChange={(event) => setName(event.target.value)} />
+        aria-invalid={error === NAME_MISSING || freeName !== null} aria-describedby={shownError ? 'save-error' : status !== 'authenticated' ? 'save-hint' : undefined}
+        onChange={(event) => { setName(event.target.value); setFreeName(null); }} />
       {shownError && <p className="field-error" id="save-error" role="alert">{shownError}</p>}
+      {freeName && (
+        <button type="button" className="link-button"
+          onClick={() => { setName(freeName); setFreeName(null); setError(null); document.getElementById('save-name')?.focus(); }}>
+          Use “{freeName}”
+        </button>
+      )}
       {!shownError && status !== 'authenticated' && (
         <p className="field-hint" id="save-hint">Kept in this browser. Log in to keep your configurations with your account.</p>
       )}

@@ -30,7 +30,7 @@ const LIMIT = 100;
 const THUMBNAIL_POLL_MS = 3000;
 /** A configuration saved or changed longer ago than this without a picture will not get one
  * soon (its render failed, or the server restarted meanwhile): the list stops looking. */
-const THUMBNAIL_WAIT_MS = 120_000;
+const THUMBNAIL_WAIT_MS = 600_000;
 /** The picture's box on the card (CSS `.saved-thumbnail`), for `sizes`. */
 const THUMBNAIL_SIZES = '96px';
 
