@@ -3,7 +3,7 @@
 inches) reaches the fields, the W×H×D read-out and the rule messages and survives a reload; a
 share link whose configuration breaks a rule shows its values, the rule with its fix and a
 model marked as the nearest valid configuration; the save dialog lists every option in words
-with units and the model's dimensions."""
+with units and the model's dimensions, and /saved words the saved changes in the same unit."""
 from __future__ import annotations
 
 import pytest
@@ -26,3 +26,5 @@ async def test_units_summary_and_a_share_link_that_breaks_a_rule(tmp_path, datab
         summary = seen["summary"]["summary"]
         assert summary["Width"] == "39.37 in" and summary["Handle position"] == "100%", (width, summary)
         assert summary["Dimensions"] == "W 39.4 × H 34.3 × D 22.8 in"
+    # Saved once (at 1400 px): /saved words the changes in the shopper's unit too.
+    assert {"Width: 39.37 in", "Door count: 2"} <= set(outcome["widths"]["1400"]["summary"]["saved"])

@@ -9,7 +9,8 @@
 // the fields, the rule explained with its fix, and a model in the viewer marked as the
 // nearest valid configuration (never an empty viewer); the fix makes the model the shown
 // configuration's own; the save dialog lists every option in words with units and the
-// model's dimensions. The page never scrolls sideways. Screenshots of each step go to
+// model's dimensions, and /saved words the saved changes in the same unit. The page never
+// scrolls sideways. Screenshots of each step go to
 // ARTIFACTS_DIR. Prints one final JSON line {"ok", "widths": {...}, "steps": [...]}; exits 1
 // on failure.
 //
@@ -193,9 +194,24 @@ async function atWidth(context, productPath, width) {
       }
       await noSidewaysScroll(page, 'the save dialog');
       const shot = await screenshot(page, `${width}-summary`);
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      if (width !== WIDTHS[0]) {
+        await dialog.getByRole('button', { name: 'Cancel' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        return { summary, screenshot: shot };
+      }
+      // Once, saved for real: /saved words its changes in the same unit.
+      await dialog.getByLabel('Name').fill(`Wide cabinet in inches ${Date.now()}`);
+      await dialog.getByRole('button', { name: 'Save', exact: true }).click();
       await dialog.waitFor({ state: 'hidden' });
-      return { summary, screenshot: shot };
+      const configurator = page.url();
+      await page.goto(`${APP}/saved`);
+      const chips = page.locator('.chips').first();
+      await chips.waitFor();
+      const saved = await chips.locator('li').allTextContents();
+      if (!saved.includes('Width: 39.37 in') || !saved.includes('Door count: 2')) throw new Error(`/saved says ${JSON.stringify(saved)}`);
+      await page.goto(configurator);
+      await waitForModel(page);
+      return { summary, saved, screenshot: shot };
     });
 
     await step(`${width}px: back to cm`, async () => {

@@ -17,11 +17,13 @@ import { useAsync, type AsyncState } from '../hooks/useAsync';
 import { useConfirm } from '../hooks/useConfirm';
 import { useFocusRequest } from '../hooks/useFocusRequest';
 import { useDocumentTitle } from '../hooks/useDocumentTitle';
+import { useLengthUnit } from '../hooks/useLengthUnit';
 import { forgetLocalSaved, localSavedIds } from '../lib/localSaved';
 import { nameTaken, type NameTaken } from '../lib/nameTaken';
 import { loginPath } from '../lib/nextPath';
 import { controlsFromSchema, formatValue } from '../lib/schemaControls';
 import { configuratorPath } from '../lib/shareLink';
+import type { LengthUnit } from '../lib/units';
 import { nonDefaultValues } from '../lib/values';
 import { api, ApiError } from '../services/api';
 import type { Configuration, Product } from '../types/api';
@@ -238,6 +240,7 @@ interface SavedItemProps extends ItemActions {
 
 function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps) {
   const { notify } = useToast();
+  const lengthUnit = useLengthUnit();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(configuration.name);
   const [busy, setBusy] = useState(false);
@@ -289,7 +292,7 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
     }
   };
 
-  const summary = product ? describe(product, configuration) : [];
+  const summary = product ? describe(product, configuration, lengthUnit) : [];
   const href = product
     ? configuratorPath(product.id, product.config_schema, configuration.config_data)
     : `/configure/${configuration.product_id}`;
@@ -376,10 +379,10 @@ function SavedThumbnail({ configuration }: { configuration: Configuration }) {
   );
 }
 
-/** "Width: 80 cm", one per value that differs from the product's defaults. */
-function describe(product: Product, configuration: Configuration): string[] {
+/** "Width: 80 cm", one per value that differs from the product's defaults, lengths in the shopper's unit. */
+function describe(product: Product, configuration: Configuration, lengthUnit: LengthUnit): string[] {
   const changed = nonDefaultValues(product.config_schema, configuration.config_data);
-  return controlsFromSchema(product.config_schema)
+  return controlsFromSchema(product.config_schema, lengthUnit)
     .filter((control) => control.key in changed)
     .map((control) => `${control.label}: ${formatValue(control, changed[control.key])}`);
 }
