@@ -9,8 +9,8 @@
 // and one shrunk by 5 cm leaves the camera where it was; a plain wheel over the view scrolls
 // the page and shows how to zoom, Ctrl + wheel zooms and does not scroll. On a desktop there
 // is no AR button. As an iPhone (its user agent, and `relList.supports('ar')` as WebKit
-// answers it) the AR link is a Quick Look link (`rel="ar"`, an <img> first) to the USDZ of
-// the configuration on screen, which downloads without the page's cookies as
+// answers it) the AR button tapped before its USDZ is made opens it once it is, and then is a
+// Quick Look link (`rel="ar"`, an <img> first) to the USDZ of the configuration on screen, which downloads without the page's cookies as
 // model/vnd.usdz+zip (saved as ar-quick-look.usdz for the caller's ARKit checker); as an
 // Android phone the link is a Scene Viewer intent holding the absolute URL of the GLB on
 // screen, which downloads without cookies. Prints one final JSON line {"ok", "steps", …}.
@@ -253,6 +253,11 @@ async function main() {
       phones.push(iphone);
       const { page } = await openHood(iphone.context, null, 'iphone');
       const model = await configureForAr(page);
+      // Tapped at once, before the USDZ is there: it is opened as soon as it is (a browser
+      // without Quick Look downloads it).
+      const [opened] = await Promise.all([page.waitForEvent('download', { timeout: TIMEOUT }), page.locator('.ar-button').click()]);
+      const openedName = opened.suggestedFilename();
+      if (!openedName.endsWith('.usdz')) throw new Error(`the AR button opened ${openedName}, not a USDZ`);
       const link = page.locator('a.ar-button[rel="ar"]');
       await link.waitFor({ timeout: TIMEOUT });
       const shape = await link.evaluate((a) => ({ href: a.href, first: a.firstElementChild?.tagName, name: a.getAttribute('aria-label') }));
@@ -272,7 +277,7 @@ async function main() {
       if (boxes.ar_right > boxes.tools_left || boxes.overflow > 0) throw new Error(`at 320 px the AR button does not fit beside the tools: ${JSON.stringify(boxes)}`);
       const file = await screenshot(page, 'iphone-ar-button');
       await page.close();
-      return { href: shape.href, name: shape.name, boxes, content_type: type, bytes: bytes.length, model_size: model.size, file: 'ar-quick-look.usdz', screenshot: file };
+      return { opened_when_ready: openedName, href: shape.href, name: shape.name, boxes, content_type: type, bytes: bytes.length, model_size: model.size, file: 'ar-quick-look.usdz', screenshot: file };
     });
 
     result.scene_viewer = await step('Android: Scene Viewer intent with the absolute URL of the GLB on screen', async () => {
