@@ -117,6 +117,20 @@ def test_errors_say_what_is_wrong_and_what_is_allowed(engine, format_templates):
     assert "'shelf_count' is int" in error.message and "float" in error.message
 
 
+def test_a_new_version_that_changes_a_format_says_so_and_breaks_nothing():
+    from configurator_addon.services.schema_diff import diff_schemas, is_breaking
+
+    share = {"type": "number", "title": "Handle Height", "minimum": 0.0, "maximum": 1.0, "default": 0.5,
+             "x-kind": "float"}
+    before = {"type": "object", "properties": {"handle_height": share}}
+    after = {"type": "object", "properties": {"handle_height": {**share, "x-format": "percent"}}}
+    (change,) = diff_schemas(before, after)
+    assert (change["kind"], change["key"], change["from"], change["to"]) == (
+        "format_changed", "handle_height", None, "percent")
+    assert not is_breaking([change]) and "saved values are kept" in change["message"]
+    assert diff_schemas(after, after) == []
+
+
 @pytest.mark.slow
 def test_the_cabinets_handle_position_reads_as_a_percentage(engine, sample_catalog):
     cabinet = next(s for s in sample_catalog if s["slug"] == "kitchen_base_cabinet")

@@ -346,7 +346,8 @@ class ProductVersionList(BaseModel):
 
 
 SchemaChangeKind = Literal["added", "removed", "renamed", "type_changed", "range_narrowed", "range_widened",
-                           "options_removed", "options_added", "default_changed", "rules_changed", "unit_changed"]
+                           "options_removed", "options_added", "default_changed", "rules_changed", "unit_changed",
+                           "format_changed"]
 
 
 class SchemaChange(BaseModel):

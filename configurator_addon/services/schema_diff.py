@@ -20,6 +20,7 @@ and `to` are the changed aspect before and after. The kinds:
 - `options_removed` (breaking), `options_added`: old enum → new enum (order does not count).
 - `default_changed`: old default → new; not breaking (saved configurations hold their values).
 - `unit_changed`: old `x-unit` → new; not breaking (no value is refused; the message says so).
+- `format_changed`: old `x-format` → new; not breaking (values are the same, shown otherwise).
 - `rules_changed` (key null): old `allOf` → new `allOf`; breaking when a rule is added or
   changed, not when rules are only removed (order does not count).
 
@@ -51,7 +52,7 @@ from collections import Counter
 from typing import Any
 
 KINDS = ("added", "removed", "renamed", "type_changed", "range_narrowed", "range_widened", "options_removed",
-         "options_added", "default_changed", "rules_changed", "unit_changed")
+         "options_added", "default_changed", "rules_changed", "unit_changed", "format_changed")
 BOUND_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _COLOR_PATTERN = "^#[0-9a-fA-F]{6}$"  # as engine/parameters.py writes it for colours
 _MISSING = object()
@@ -205,6 +206,10 @@ def _property_changes(key: str, old: dict, new: dict) -> list[dict]:
         changes.append(_change("unit_changed", key, old.get("x-unit"), new.get("x-unit"), False,
                                f"'{key}' unit {old.get('x-unit') or 'none'} → {new.get('x-unit') or 'none'}: "
                                "saved values are kept as numbers, now read in the new unit"))
+    if old.get("x-format") != new.get("x-format"):
+        changes.append(_change("format_changed", key, old.get("x-format"), new.get("x-format"), False,
+                               f"'{key}' shown as {old.get('x-format') or 'a plain number'} → "
+                               f"{new.get('x-format') or 'a plain number'}: saved values are kept"))
     return changes
 
 

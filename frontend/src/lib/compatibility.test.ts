@@ -41,7 +41,7 @@ describe('compatibility report: changes', () => {
 
   it('labels every kind and makes the server\'s message a sentence', () => {
     expect(Object.keys(CHANGE_LABELS).sort()).toEqual([
-      'added', 'default_changed', 'options_added', 'options_removed', 'range_narrowed', 'range_widened', 'removed', 'renamed',
+      'added', 'default_changed', 'format_changed', 'options_added', 'options_removed', 'range_narrowed', 'range_widened', 'removed', 'renamed',
       'rules_changed', 'type_changed', 'unit_changed',
     ]);
     const [line] = changeLines([change('range_narrowed', 'width', true, "'width' (Width): 0–10 is now 0–5")]);

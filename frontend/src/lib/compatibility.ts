@@ -17,6 +17,7 @@ export const CHANGE_LABELS: Record<SchemaChangeKind, string> = {
   options_added: 'Options added',
   default_changed: 'Default changed',
   unit_changed: 'Unit changed',
+  format_changed: 'Format changed',
   rules_changed: 'Rules changed',
 };
 

@@ -1218,7 +1218,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "added" | "removed" | "renamed" | "type_changed" | "range_narrowed" | "range_widened" | "options_removed" | "options_added" | "default_changed" | "rules_changed" | "unit_changed";
+            kind: "added" | "removed" | "renamed" | "type_changed" | "range_narrowed" | "range_widened" | "options_removed" | "options_added" | "default_changed" | "rules_changed" | "unit_changed" | "format_changed";
             /**
              * Key
              * @description The parameter (its new key when renamed); null for rules_changed
