@@ -277,7 +277,7 @@ async function main() {
       if (boxes.ar_right > boxes.tools_left || boxes.overflow > 0) throw new Error(`at 320 px the AR button does not fit beside the tools: ${JSON.stringify(boxes)}`);
       const file = await screenshot(page, 'iphone-ar-button');
       await page.close();
-      return { opened_when_ready: openedName, href: shape.href, name: shape.name, boxes, content_type: type, bytes: bytes.length, model_size: model.size, file: 'ar-quick-look.usdz', screenshot: file };
+      return { opened_when_ready: openedName, href: shape.href, accessible_name: shape.name, boxes, content_type: type, bytes: bytes.length, model_size: model.size, file: 'ar-quick-look.usdz', screenshot: file };
     });
 
     result.scene_viewer = await step('Android: Scene Viewer intent with the absolute URL of the GLB on screen', async () => {
