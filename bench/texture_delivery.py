@@ -1,9 +1,9 @@
 """Texture delivery: bytes a browser transfers for the cabinet's first configuration and for a
 new one after it (its textures cached), beside today's untextured GLB of that new one.
 
-A real `serve` (one worker) publishes the current cabinet sample (textured finishes, baked at
-publish) and the cabinet as it was before textures (`--baseline`, default 27e0929: its
-template script built from that commit). A browser is played with one HTTP session: the GLB
+A real `serve` (one worker) publishes the cabinet sample of `--revision` (default HEAD: textured
+finishes, baked at publish) and the cabinet as it was before textures (`--baseline`, default
+27e0929), each built by its commit's template scripts. A browser is played with one HTTP session: the GLB
 of a configuration, then every texture its URIs name that it has not fetched yet (immutable
 blobs, so a browser's cache keeps them). Bytes are counted on the wire, as a browser that
 accepts gzip receives them (GLBs gzipped, textures as they are), and in identity too.
@@ -31,9 +31,10 @@ from configurator_addon.engine.glb import split_glb
 
 BASELINE_REVISION = "27e0929"
 TARGET_RATIO = 1.10
+FINISH = "Oak"
 
 
-def build_baseline_cabinet(revision: str, out_dir: str) -> str:
+def build_cabinet(revision: str, out_dir: str) -> str:
     """The cabinet template as `revision`'s template scripts built it."""
     archive = subprocess.run(["git", "archive", revision, "templates"], cwd=bc.ROOT, capture_output=True,
                              check=True, timeout=120).stdout
@@ -80,14 +81,17 @@ class Browser:
                 "images_by_uri": len(uris), "images_embedded": embedded}
 
 
-async def measure(baseline: str) -> dict:
+async def measure(current: str, baseline: str) -> dict:
     async with sc.running_service("--workers", "1") as service:
         api = sc.Api(service.url, service.admin_key())
         try:
-            cabinet = await api.product(sc.CABINET)
+            cabinet = await api.upload(current, "Kitchen base cabinet (textured)")  # baked at publish
             before = await api.upload(baseline, "Kitchen base cabinet (before textures)")
             first, second = sc.cabinet_configs(cabinet["config_schema"], 2, start_mm=600)
-            second = {**second, "door_style": first["door_style"]}  # the same finishes: textures shared
+            # Oak (wood grain since the samples are textured, a flat brown before) on both: the
+            # same finishes, so the new configuration's textures are the first one's.
+            first, second = ({**config, "door_style": first["door_style"], "carcass_finish": FINISH}
+                             for config in (first, second))
             browser = Browser(api)
             textured_first = await browser.configuration(cabinet["id"], first)
             textured_second = await browser.configuration(cabinet["id"], second)
@@ -106,11 +110,14 @@ async def measure(baseline: str) -> dict:
             "split_ms_p50": bc.p50(times)}
 
 
-def run(baseline_revision: str, quick: bool = False) -> dict:
+def run(revision: str, baseline_revision: str, quick: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="texture-bench-") as scratch:
-        bc.log(f"texture_delivery: building the cabinet of {baseline_revision}")
-        baseline = build_baseline_cabinet(baseline_revision, scratch)
-        measured = asyncio.run(measure(baseline))
+        built = {}
+        for name, commit in (("current", revision), ("baseline", baseline_revision)):
+            bc.log(f"texture_delivery: building the cabinet of {commit}")
+            os.makedirs(os.path.join(scratch, name))
+            built[name] = build_cabinet(commit, os.path.join(scratch, name))
+        measured = asyncio.run(measure(built["current"], built["baseline"]))
     first, second, before = measured["first"], measured["second"], measured["untextured_second"]
     wire_ratio = second["wire_bytes"] / before["wire_bytes"]
     identity_ratio = second["identity_bytes"] / before["identity_bytes"]
@@ -130,14 +137,17 @@ def run(baseline_revision: str, quick: bool = False) -> dict:
         bc.summary_row("splitting a GLB's images out, p50", measured["split_ms_p50"], unit=" ms"),
     ]
     return bc.save_results("texture_delivery", summary,
-                           {"baseline_revision": baseline_revision, **measured,
+                           {"revision": revision, "baseline_revision": baseline_revision, **measured,
                             "wire_ratio": wire_ratio, "identity_ratio": identity_ratio}, quick=quick)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="no effect: one measurement either way")
+    parser.add_argument("--revision", default="HEAD", help="the commit of the textured cabinet")
     parser.add_argument("--baseline", default=BASELINE_REVISION, help="the commit of the untextured cabinet")
     arguments = parser.parse_args()
-    print(json.dumps({"baseline": arguments.baseline}))
-    run(arguments.baseline, arguments.quick)
+    revision = subprocess.run(["git", "rev-parse", "--short", arguments.revision], cwd=bc.ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    print(json.dumps({"revision": revision, "baseline": arguments.baseline}))
+    run(revision, arguments.baseline, arguments.quick)
