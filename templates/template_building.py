@@ -251,7 +251,8 @@ def stone_material(name: str, light: str, dark: str, roughness: float, group: st
     """Stone (slate, limestone): cloudy noise and Voronoi veining between `dark` and `light`,
     rougher in the dark, with a relief that follows the veins."""
     material, nodes, links, vector = _finish(name, _average(light, dark), roughness, 0.0, group, tile_m)
-    clouds = _noise(nodes, links, vector, cell_scale, detail=8.0, roughness=0.6)
+    material["cfg_bake_resolution"] = 256  # 4 mm a pixel: stone's fine noise costs normal-map bytes, not looks
+    clouds = _noise(nodes, links, vector, cell_scale, detail=5.0, roughness=0.55)
     veins = nodes.new("ShaderNodeTexVoronoi")
     veins.feature = "DISTANCE_TO_EDGE"
     veins.inputs["Scale"].default_value = cell_scale * 0.6
@@ -270,6 +271,7 @@ def glaze_material(name: str, color: str, roughness: float, color_attribute: str
     surface and a sheen that varies, baked into roughness and normal maps only."""
     material = principled_material(name, color, roughness, color_attribute=color_attribute)
     material["cfg_bake_size"] = 0.5
+    material["cfg_bake_resolution"] = 256  # 2 mm a pixel over a gentle wave: enough
     nodes, links = material.node_tree.nodes, material.node_tree.links
     vector = nodes.new("ShaderNodeTexCoord").outputs["Object"]
     waves = _noise(nodes, links, vector, 9.0, detail=2.0)
