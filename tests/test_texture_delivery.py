@@ -286,3 +286,66 @@ async def test_with_azure_storage_textures_resolve_beside_the_glb_on_azure(api, 
         # Without its SAS Azure refuses it: the container stays private.
         status, _, _ = await get(urljoin(first["result_url"], image["uri"].split("?")[0]))
         assert status in (403, 404)
+
+
+@pytest.fixture(scope="module")
+def baked_cabinet(sample_catalog, tmp_path_factory) -> str:
+    """The cabinet sample baked as a publish bakes it (128 px tiles, to keep the test short)."""
+    sample = next(s for s in sample_catalog if s["slug"] == "kitchen_base_cabinet")
+    folder = tmp_path_factory.mktemp("bake-cabinet")
+    template = folder / "template.blend"
+    template.write_bytes(open(sample["path"], "rb").read())
+    run_python("server_entry.py", "bake", str(template), "--resolution=128", check=True)
+    return str(folder / "baked.blend")
+
+
+def test_a_sample_finish_split_and_embedded_again_passes_the_validator(engine, baked_cabinet, tmp_path):
+    """The cabinet in oak: WebP (EXT_texture_webp) and PNG textures with texture transforms."""
+    exported = engine.generate(baked_cabinet, {"carcass_finish": "Oak", "width": 0.9, "door_count": 2}).glb
+    textures = embedded_textures(exported)
+    assert {t.mime_type for t in textures} >= {"image/webp"}
+    split, taken = externalize(exported, lambda t: f"../textures/{t.digest}.{t.extension}?signature=s")
+    assert taken == textures and all("bufferView" not in image for image in images_of(split))
+    assert len(split) < len(exported) - sum(len(t.data) for t in textures) + 100 * len(textures)
+
+    report = validate_with_resources(split, {f"{t.digest}.{t.extension}": t.data for t in textures}, tmp_path)
+    assert report["issues"]["numErrors"] == 0, report["issues"]["messages"]
+    external = [r for r in report["info"]["resources"] if r.get("storage") == "external"]
+    assert len(external) == len({i["uri"] for i in images_of(split)}) and all("image" in r for r in external)
+
+    by_uri = {f"../textures/{t.digest}.{t.extension}?signature=s": t.data for t in textures}
+    embedded = embed(split, by_uri.__getitem__)
+    assert validate_glb(embedded)["issues"]["numErrors"] == 0
+    assert [t.data for t in embedded_textures(embedded)] == [t.data for t in textures]
+
+
+def test_splitting_keeps_every_other_view_aligned_and_renumbered():
+    """An odd-sized view before the image and a float view after it: the float view keeps its
+    offset modulo 4 (its accessor stays aligned) and every index that named it follows."""
+    from configurator_addon.engine.glb import join_glb
+
+    indices, image, floats = b"\x00\x01\x02", b"\x89PNG\x07", bytes(range(12))
+    binary = indices + b"\0" + image + b"\0" * 3 + floats
+    document = {
+        "asset": {"version": "2.0"},
+        "buffers": [{"byteLength": len(binary)}],
+        "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 3},
+                        {"buffer": 0, "byteOffset": 4, "byteLength": 5},
+                        {"buffer": 0, "byteOffset": 12, "byteLength": 12}],
+        "accessors": [{"bufferView": 0, "componentType": 5121, "count": 3, "type": "SCALAR"},
+                      {"bufferView": 2, "componentType": 5126, "count": 1, "type": "VEC3"},
+                      {"sparse": {"count": 1, "indices": {"bufferView": 0, "componentType": 5121},
+                                  "values": {"bufferView": 2}}, "componentType": 5126, "count": 1, "type": "VEC3"}],
+        "images": [{"bufferView": 1, "mimeType": "image/png"}],
+    }
+    split, (texture,) = externalize(join_glb(document, binary), lambda t: "../textures/x.png")
+    assert texture.data == image
+    after, packed = split_glb(split)
+    views = after["bufferViews"]
+    assert len(views) == 2 and views[1]["byteOffset"] % 4 == 0
+    assert packed[views[0]["byteOffset"]:][:3] == indices and packed[views[1]["byteOffset"]:][:12] == floats
+    assert [a.get("bufferView") for a in after["accessors"]] == [0, 1, None]
+    assert after["accessors"][2]["sparse"]["values"]["bufferView"] == 1
+    assert after["accessors"][2]["sparse"]["indices"]["bufferView"] == 0
+    assert after["images"] == [{"mimeType": "image/png", "uri": "../textures/x.png"}]
+    assert after["buffers"][0]["byteLength"] == len(packed)
