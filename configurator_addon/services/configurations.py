@@ -182,6 +182,9 @@ class ConfigurationService:
             if source is None:
                 return None
             template = await store.get(source["template_blob_path"])
+            # As jobs see it: its procedural materials baked at publish (services/template_bakes.py).
+            template = await self.products.bakes.template_for(client_id, source["template_version"],
+                                                              template) or template
             rendered = await inspector.render_thumbnails(template, THUMBNAIL_WIDTHS, source["config_data"])
             thumbnails = []
             for width, image in sorted(rendered["images"].items()):
