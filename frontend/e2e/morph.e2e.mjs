@@ -12,7 +12,8 @@
 // `Mesh.getVertexPosition`, through its world matrix, ±1 mm), and the W × H × D read-out says
 // it. Every frame the viewer reports drawn during the drag is checked the same way. After
 // the release the exact GLB of 85 cm arrives and replaces the morphed one: every mesh's
-// box agrees with the morphed one's within 0.1 mm (no jump).
+// box agrees with the morphed one's within 0.1 mm (no jump). A second drag, released with the
+// pointer off the slider, gets its exact model all the same.
 //
 // With MORPH_TYPED=N, N widths are then typed into the numeric field (each within the morph
 // range, each new to the server): each is drawn morphed at once and then exact, and both
@@ -37,6 +38,7 @@ const TYPED = Number(process.env.MORPH_TYPED ?? 0);
 const PRODUCT = /cabinet/i;
 const FROM_CM = 60;
 const TO_CM = 85;
+const OFF_CM = 75;
 const MORPH_TOLERANCE_M = 0.001;
 const EXACT_TOLERANCE_M = 0.0001;
 const THUMB_PX = 22; // .slider::-webkit-slider-thumb
@@ -246,16 +248,33 @@ async function main() {
     });
     result.drag = drag;
 
+    await step('drag released off the slider: the exact model all the same', async () => {
+      const before = traffic.length;
+      await page.mouse.move(xOf(TO_CM), y);
+      await page.mouse.down();
+      await page.mouse.move(xOf(OFF_CM), y, { steps: 4 });
+      await page.mouse.move(xOf(OFF_CM), y + 240, { steps: 4 }); // down, off the slider: the value stays
+      const value = await sliderValue();
+      if (Math.abs(value - OFF_CM) > 2) throw new Error(`the slider is at ${value} cm, not about ${OFF_CM}`);
+      if (traffic.length !== before) throw new Error(`requests during the drag: ${traffic.slice(before).join(', ')}`);
+      const since = await page.evaluate(() => performance.now());
+      await page.mouse.up();
+      await waitForExactModel(page, since);
+      const exact = await page.evaluate(() => window.__morphProbe.measure());
+      if (Math.abs(exact.width - value / 100) > EXACT_TOLERANCE_M) throw new Error(`the exact model is ${exact.width} m wide`);
+      return { slider_cm: value, width_m: round(exact.width, 5) };
+    });
+
     if (TYPED > 0) {
       await step(`${TYPED} typed widths, morphed then exact`, async () => {
         const field = page.locator('#param-width');
         const typed = [];
         const seed = Math.floor(Date.now() / 1000) % 260;
         for (let i = 0, n = 0; i < TYPED; n++) {
-          // Widths from 62 to 87.9 cm in a scattered order, each new to the server (not the
-          // 60 and 85 cm asked before) and within the morph range of the default width.
+          // Widths from 62 to 87.9 cm in a scattered order, each new to the server (not a whole
+          // centimetre, as the drags asked for) and within the morph range of the default width.
           const cm = round(62 + ((seed + n * 119) % 260) / 10, 1);
-          if (cm === FROM_CM || cm === TO_CM) continue;
+          if (Number.isInteger(cm)) continue;
           i++;
           await waitForMorph(page, {}); // the morph job of the width shown is done: the worker is free
           const before = await page.evaluate(() => window.__morphProbe.frames.length);

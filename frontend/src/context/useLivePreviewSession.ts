@@ -122,6 +122,17 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     if (values) previewRef.current?.request(values);
     else debouncer.flush();
   }, [debouncer]);
+  // A touch drag the browser takes over (to scroll) ends in pointercancel, which the slider
+  // does not handle: a morphed change is sent when any pointer is released or cancelled.
+  useEffect(() => {
+    const released = () => { if (unsent.current) flush(); };
+    window.addEventListener('pointerup', released);
+    window.addEventListener('pointercancel', released);
+    return () => {
+      window.removeEventListener('pointerup', released);
+      window.removeEventListener('pointercancel', released);
+    };
+  }, [flush]);
   const retryPreview = useCallback(() => previewRef.current?.retry(), []);
   const modelDrawn = useCallback((model: LoadedModel) => {
     previewRef.current?.markDrawn(model);
