@@ -587,19 +587,6 @@ class GeometryTree:
             self.feed(node.inputs[0], geometry)
         return Value(self, node.outputs[0])
 
-    def union(self, *geometries) -> Value:
-        """The solids `geometries` welded into one (Mesh Boolean, union, exact solver): faces
-        where boards touch are removed and touching faces share their edges, so nothing at
-        a joint is coincident or meets at a T-junction, and a bevel rounds only the outside."""
-        node = self.node("GeometryNodeMeshBoolean", operation="UNION", solver="EXACT")
-        for geometry in reversed(geometries):
-            self.feed(node.inputs["Mesh 2"], geometry)
-        # The boolean's mesh has no material slot at all; one empty slot lets the object's own
-        # slot (the material group's choice) apply, as it does to a joined mesh (USD needs it).
-        slot = self.node("GeometryNodeSetMaterial")
-        self.feed(slot.inputs["Geometry"], Value(self, node.outputs["Mesh"]))
-        return Value(self, slot.outputs["Geometry"])
-
     def merge_by_distance(self, geometry: Value, distance: float = 1e-5) -> Value:
         node = self.node("GeometryNodeMergeByDistance")
         self.feed(node.inputs["Geometry"], geometry)
