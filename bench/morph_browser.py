@@ -62,6 +62,7 @@ def main() -> None:
         "morphed (slider drag)": morph_drag,
         "morphed (typed)": morph_typed,
         "exact GLB (typed)": exact,
+        "drag: input → pose set (part of the morphed frame)": outcome.get("pose_ms", []),
     }
     bc.print_table("input → frame drawn (ms, Chromium, software WebGL)", ["path", "n", "p50", "p95"],
                    [[name, len(v), bc.fmt(bc.p50(v)), bc.fmt(bc.p95(v))] for name, v in paths.items()])

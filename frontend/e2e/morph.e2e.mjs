@@ -84,8 +84,12 @@ function installProbe(page) {
     const frames = [];
     const stop = hooks.onDrawn(() => {
       const box = measure();
-      frames.push({ slider_cm: Number(slider.value), width_m: box?.width ?? null, source: hooks.lastTimings?.source ?? null,
-        morph_ms: hooks.lastTimings?.source === 'morph' ? hooks.lastTimings.totalMs : null });
+      const t = hooks.lastTimings;
+      const morphed = t?.source === 'morph';
+      frames.push({ slider_cm: Number(slider.value), width_m: box?.width ?? null, source: t?.source ?? null,
+        morph_ms: morphed ? t.totalMs : null,
+        // input → influences set and the model placed (before React renders and the frame is drawn)
+        pose_ms: morphed ? Math.round((t.loadedAt - t.inputAt) * 10) / 10 : null });
     });
     window.__morphProbe = { measure, readout, frames, stop, slider };
     return { min: Number(slider.min), max: Number(slider.max), step: Number(slider.step) };
@@ -226,6 +230,7 @@ async function main() {
       if (off.length) throw new Error(`frames drawn during the drag that do not show the slider's width: ${JSON.stringify(off.slice(0, 5))}`);
       const values = new Set(checked);
       result.morph_ms.push(...frames.map((f) => f.morph_ms).filter((ms) => ms !== null));
+      result.pose_ms = frames.map((f) => f.pose_ms).filter((ms) => ms !== null);
       return {
         moves: checked.length, values: values.size, frames_drawn: frames.length, requests: during.length,
         morph_ms_max: Math.max(...frames.map((f) => f.morph_ms ?? 0)), screenshot: await screenshot(page, 'morphed-85cm'),
