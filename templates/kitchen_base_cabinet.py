@@ -26,7 +26,7 @@ DOOR_BUMPER_GAP = 0.002  # carcass front to door back
 DOOR_GAP = 0.003  # reveal around and between doors
 HANDLE_PROJECTION = 0.032  # door front to handle front (bar pull and knob alike)
 SHELF_SETBACK = 0.02
-JOINT_GAP = 0.0001  # between carcass boards that meet (0.1 mm: no coincident faces, never seen)
+JOINT_GAP = 0.0001  # carcass boards overlap the boards they meet by 0.1 mm: no coincident faces
 # Carcass depth = depth - FRONT_ALLOWANCE.
 FRONT_ALLOWANCE = DOOR_BUMPER_GAP + DOOR_THICKNESS + HANDLE_PROJECTION
 
@@ -108,18 +108,18 @@ def build_carcass_tree():
     side = t.prism(side_profile, PANEL, axis="X")
     left = t.translate(side, (w * -0.5, 0.0, 0.0))
     right = t.translate(side, (inner, 0.0, 0.0))
-    # Boards between the sides stop JOINT_GAP short of the boards they meet: butted exactly,
-    # each joint held two faces in one plane that z-fight wherever both are drawn, and the
-    # bevel grooved every board's own edges there — dotted seams along every joint (issue 13;
-    # tests/test_materials.py checks the geometry). Welding them (Mesh Boolean) also works but
-    # costs 70 ms a job; a gap far below a pixel costs nothing and shows the same board behind.
-    between = inner - JOINT_GAP
-    front_of_back = -BACK - JOINT_GAP
+    # Boards between the sides reach JOINT_GAP into the boards they meet: butted exactly, each
+    # joint held two faces in one plane that z-fight wherever both are drawn, and the bevel
+    # grooved every board's own edges there — dotted seams along every joint (issue 13;
+    # tests/test_materials.py checks the geometry). A gap instead shows as a dotted slit;
+    # welding (an exact Mesh Boolean) is clean too but costs 70 ms a job, this nothing.
+    between = inner + JOINT_GAP
+    front_of_back = -BACK + JOINT_GAP
     bottom = t.box_between(-between, between, -cd, front_of_back, TOE_KICK_HEIGHT, TOE_KICK_HEIGHT + PANEL)
     back = t.box_between(-between, between, -BACK, 0.0, TOE_KICK_HEIGHT, h)
     front_rail = t.box_between(-between, between, -cd, RAIL_DEPTH - cd, h - PANEL, h)
     back_rail = t.box_between(-between, between, front_of_back - RAIL_DEPTH, front_of_back, h - PANEL, h)
-    toe_kick = t.box_between(-between, between, kick_front, kick_front + PANEL, 0.0, TOE_KICK_HEIGHT - JOINT_GAP)
+    toe_kick = t.box_between(-between, between, kick_front, kick_front + PANEL, 0.0, TOE_KICK_HEIGHT + JOINT_GAP)
     return t.finish(t.join(left, right, bottom, back, front_rail, back_rail, toe_kick))
 
 
