@@ -135,10 +135,16 @@ export class LivePreview {
   }
 
   /** Show `values` (the changed ones, as for `request`) morphed from a morph GLB that covers
-   * them, at once and without a request; false when none does (then `request` them). Work
-   * on older requests stops: their results would replace newer geometry. */
+   * them (or their exact model, when it is in memory), at once and without a request; false
+   * when none does (then `request` them). Work on older requests stops: their results would
+   * replace newer geometry. */
   morph(values: ConfigData, inputAt: number = performance.now()): boolean {
     if (this.disposed || !this.options.morph) return false;
+    if (this.memory.has(configKey(values))) {
+      // The exact model is at hand: better than a pose, and as quick.
+      this.request(values, inputAt);
+      return true;
+    }
     const complete = { ...this.options.defaults, ...values };
     const source = this.morphSourceFor(complete);
     if (!source) return false;

@@ -217,6 +217,17 @@ describe('LivePreview with morphing', () => {
     expect(submitted[4]).toMatchObject({ config: { width: 0.8 }, options: { morph: true } });
   });
 
+  it('shows a configuration in memory as it is rather than posed, and reports it drawn at once', async () => {
+    const preview = await previewWithMorph();
+    submitted[1].resolve({ id: 'm', status: 'COMPLETED', progress: 100, result_url: '/blobs/morph.glb' });
+    await settle();
+    preview.block(); // a rule broken: the exact model of the defaults stays on screen
+    expect(preview.morph({}, 20)).toBe(true); // back to the values on screen
+    expect(preview.getState()).toMatchObject({ phase: 'ready', model: { url: '/blobs/exact.glb' }, morph: null });
+    expect(preview.lastTimings).toMatchObject({ source: 'memory', inputAt: 20 });
+    expect(submitted).toHaveLength(2);
+  });
+
   it('fetches nothing without the option', async () => {
     const preview = new LivePreview('p', () => undefined, { defaults });
     preview.request({});
