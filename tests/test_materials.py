@@ -20,7 +20,7 @@ from configurator_addon.errors import TemplateContractError
 from configurator_addon.jobs.template_files import bake_blob_path, bake_record_path
 from configurator_addon.server import keys
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
-from fixtures_api import run_queued_jobs, upload_product
+from fixtures_api import new_client, run_queued_jobs, upload_product
 from gltf_validation import validate_glbs
 from processes import ROOT, last_json_line, run_python
 
@@ -304,3 +304,28 @@ def test_ar_and_morph_exports_of_a_baked_finish_carry_its_textures(engine, baked
     morph = _document(engine.generate(cabinet, {"carcass_finish": "Walnut"}, morph=True).glb)
     (walnut,) = [m for m in morph["materials"] if m["name"] == "Walnut"]
     assert _textures_of(walnut) == TEXTURED["Walnut"]
+
+
+@pytest.mark.slow
+@pytest.mark.real_inspector
+async def test_seeding_takes_the_samples_bakes_from_their_build_and_bakes_nothing(api):
+    """The samples' build bakes them (templates/build_templates.py); seeding hands those bakes
+    to the cache, so a fresh server's publish of its samples runs no bake, and jobs get the
+    baked bytes. A bake made at another resolution than the server's is not taken."""
+    from configurator_addon.engine.result_keys import template_version
+    from configurator_addon.services.seeding import TEMPLATES_DIR, seed_samples
+
+    resources = api.server.app[keys.RESOURCES]
+    assert len(await seed_samples(resources, DEMO_CLIENT_ID)) == 3
+    assert resources.products.bakes.bakes_run == 0
+    with open(os.path.join(TEMPLATES_DIR, "kitchen_base_cabinet.blend"), "rb") as handle:
+        cabinet = handle.read()
+    with open(os.path.join(TEMPLATES_DIR, "kitchen_base_cabinet.baked.blend"), "rb") as handle:
+        built = handle.read()
+    version = template_version(cabinet)
+    assert await resources.products.bakes.template_for(DEMO_CLIENT_ID, version, cabinet) == built
+
+    other = await new_client(api)
+    record = {"template_version": version, "resolution": 1024, "baked": [{"material": "Oak"}], "bake_ms": 1}
+    assert await resources.products.bakes.adopt(other, version, built, record) is False
+    assert await resources.products.bakes.template_for(other, version, cabinet) is None

@@ -11,6 +11,7 @@ import sys
 import uuid
 
 from ..accounts import storefront
+from ..engine.result_keys import template_version
 
 log = logging.getLogger("configurator.seed")
 # The demo client and its admin, created by the first migration.
@@ -40,12 +41,34 @@ async def seed_samples(services, client_id, directory: str = TEMPLATES_DIR) -> l
             continue
         with open(os.path.join(directory, sample["blend"]), "rb") as handle:
             template = handle.read()
+        await _adopt_sample_bake(services, client_id, directory, sample, template)
         product = await services.products.create(client_id, sample["name"], sample.get("description", ""), template,
                                                  render_thumbnails=False)
         await services.jobs.submit(client_id, None, product_id=product["id"], config_data={})
         created.append(sample["name"])
         log.info("seeded sample product", extra={"product": sample["name"]})
     return created
+
+
+def _bake_record(directory: str, sample: dict) -> str:
+    return os.path.join(directory, f"{sample['slug']}.bake.json")
+
+
+async def _adopt_sample_bake(services, client_id, directory: str, sample: dict, template: bytes) -> None:
+    """The bake the samples' build made of this very file (templates/build_templates.py), given
+    to the bake cache so that publishing the sample bakes nothing; without one (a folder of
+    other samples, another resolution) the sample is baked as any upload is."""
+    try:
+        with open(_bake_record(directory, sample), encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return
+    baked_path = os.path.join(directory, f"{sample['slug']}.baked.blend")
+    baked = None
+    if record.get("baked"):
+        with open(baked_path, "rb") as handle:
+            baked = handle.read()
+    await services.products.bakes.adopt(client_id, template_version(template), baked, record)
 
 
 async def seed_demo_access(pool) -> str | None:

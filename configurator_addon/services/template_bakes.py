@@ -55,6 +55,21 @@ class TemplateBakes:
                                               "materials": [b["material"] for b in record["baked"]]})
         return inspection
 
+    async def adopt(self, client_id, version: str, baked: bytes | None, record: dict) -> bool:
+        """Take a bake made of these exact bytes outside a publish (the samples' build:
+        templates/build_templates.py) as this version's, unless it already has one or the bake
+        was made at another resolution than this server's; whether it was taken."""
+        resolution = getattr(getattr(self.inspector, "settings", None), "bake_resolution", None)
+        if (record.get("template_version") != version or record.get("resolution") != resolution
+                or await self._record(client_id, version) is not None):
+            return False
+        if baked is not None:
+            await self.store.put(bake_blob_path(client_id, version), baked, "application/x-blender")
+        kept = {"sha256": hashlib.sha256(baked).hexdigest() if baked is not None else None,
+                "baked": record.get("baked", []), "bake_ms": record.get("bake_ms")}
+        await self.store.put(bake_record_path(client_id, version), json.dumps(kept).encode(), "application/json")
+        return True
+
     async def template_for(self, client_id, version: str, template: bytes) -> bytes | None:
         """What a recorded bake says jobs load (the baked bytes, or `template` when the bake
         found nothing), or None when the version has no record."""
