@@ -20,7 +20,6 @@ recorded only while the configuration still holds the values drawn; until then t
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -34,7 +33,8 @@ from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
 from ..errors import DuplicateNameError, ErrorDetail
 from ..storage import thumbnail_blob_path
-from .products import RENDER_STOP_SECONDS, THUMBNAIL_WIDTHS
+from .background import BackgroundTasks
+from .products import THUMBNAIL_WIDTHS
 from .rows import found
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "configurations.sql"))
@@ -70,7 +70,7 @@ class ConfigurationService:
     def __init__(self, pool, products):
         self.pool = pool
         self.products = products
-        self._renders: set[asyncio.Task] = set()
+        self._renders = BackgroundTasks()
 
     async def list(self, client_id, product_id, limit: int, offset: int, visible: Visibility = EVERY):
         scope = (client_id, visible.user_id, visible.api_key_id, product_id)
@@ -153,24 +153,16 @@ class ConfigurationService:
     def _render_later(self, client_id, configuration_id) -> None:
         if not hasattr(self.products.inspector, "render_thumbnails"):
             return  # an inspector that cannot draw (tests' stand-ins): /saved shows placeholders
-        task = asyncio.get_running_loop().create_task(self.render_thumbnails(client_id, configuration_id))
-        self._renders.add(task)
-        task.add_done_callback(self._renders.discard)
+        self._renders.start(self.render_thumbnails(client_id, configuration_id))
 
     async def thumbnails_rendered(self) -> None:
         """Wait for the renders under way."""
-        while self._renders:
-            await asyncio.gather(*self._renders, return_exceptions=True)
+        await self._renders.all_done()
 
-    async def stop_rendering(self, timeout: float = RENDER_STOP_SECONDS) -> None:
-        """At shutdown, before the pool and store close: renders under way may finish within
-        `timeout`, the rest are cancelled (those configurations keep their placeholder)."""
-        if not self._renders:
-            return
-        _, pending = await asyncio.wait(set(self._renders), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+    async def stop_rendering(self) -> None:
+        """At shutdown, before the pool and store close: renders under way may finish within a
+        bound, the rest are cancelled (those configurations keep their placeholder)."""
+        await self._renders.stop()
 
     async def render_thumbnails(self, client_id, configuration_id) -> list[dict] | None:
         """Render, store and record the thumbnails of a configuration's current values; None if

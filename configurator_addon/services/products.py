@@ -32,13 +32,13 @@ from ..engine.config_validation import validate_config
 from ..engine.result_keys import export_options, result_cache_key, template_version
 from ..errors import ConfiguratorError, ConflictError, NotFoundError
 from ..storage import template_blob_path, thumbnail_blob_path
+from .background import BackgroundTasks
 from .rows import found
 from .template_bakes import TemplateBakes
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "products.sql"))
 log = logging.getLogger("configurator.products")
 THUMBNAIL_WIDTHS = (256, 512)  # the catalogue's card at 1× and 2× (srcset)
-RENDER_STOP_SECONDS = 15.0
 # Any fixed bigint, used by no other advisory lock (the migrator's ends in 001, retention's in 002).
 CATCH_UP_LOCK_KEY = 7_419_260_152_183_734_003
 
@@ -49,7 +49,7 @@ class ProductService:
         self.store = store
         self.inspector = inspector
         self.bakes = TemplateBakes(store, inspector)  # procedural materials, baked at publish
-        self._renders: set[asyncio.Task] = set()
+        self._renders = BackgroundTasks()
         self._catch_up: asyncio.Task | None = None
 
     async def list(self, client_id, limit: int, offset: int):
@@ -114,29 +114,20 @@ class ProductService:
     def _render_later(self, client_id, product_id, version: str, template: bytes) -> None:
         if not hasattr(self.inspector, "render_thumbnails"):
             return  # an inspector that cannot draw (tests' stand-ins): the catalogue shows placeholders
-        task = asyncio.get_running_loop().create_task(
-            self.render_thumbnails(client_id, product_id, version, template))
-        self._renders.add(task)
-        task.add_done_callback(self._renders.discard)
+        self._renders.start(self.render_thumbnails(client_id, product_id, version, template))
 
     async def thumbnails_rendered(self) -> None:
         """Wait for the renders under way (a process that exits after uploading waits here)."""
-        while self._renders:
-            await asyncio.gather(*self._renders, return_exceptions=True)
+        await self._renders.all_done()
 
-    async def stop_rendering(self, timeout: float = RENDER_STOP_SECONDS) -> None:
+    async def stop_rendering(self) -> None:
         """At shutdown, before the pool and store close: the catch-up stops at once; renders of
-        uploads under way may finish within `timeout`, the rest are cancelled (their versions are
+        uploads under way may finish within a bound, the rest are cancelled (their versions are
         caught up at the next start)."""
         if self._catch_up is not None:
             self._catch_up.cancel()
             await asyncio.gather(self._catch_up, return_exceptions=True)
-        if not self._renders:
-            return
-        _, pending = await asyncio.wait(set(self._renders), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        await self._renders.stop()
 
     async def render_thumbnails(self, client_id, product_id, version: str, template: bytes) -> list[dict] | None:
         """Render, store and record the thumbnails of one template version; None if the render
