@@ -39,12 +39,15 @@ class Sample:
     examples: list[dict] = field(default_factory=list)
 
 
-def load_samples() -> list[Sample]:
-    """The sample templates listed in templates/catalog.json (built by `make templates`)."""
+def load_samples(baked: bool = False) -> list[Sample]:
+    """The sample templates listed in templates/catalog.json (built by `make templates`);
+    `baked`: each as a published copy is served, its procedural materials baked
+    (`<slug>.baked.blend`, made by the same build)."""
     with open(CATALOG, encoding="utf-8") as handle:
         catalog = json.load(handle)
-    samples = [Sample(e["slug"], os.path.join(os.path.dirname(CATALOG), e["blend"]), e["name"],
-                      [x["config"] for x in e.get("examples", [])]) for e in catalog]
+    folder = os.path.dirname(CATALOG)
+    samples = [Sample(e["slug"], os.path.join(folder, f"{e['slug']}.baked.blend" if baked else e["blend"]),
+                      e["name"], [x["config"] for x in e.get("examples", [])]) for e in catalog]
     missing = [os.path.relpath(s.path, ROOT) for s in samples if not os.path.isfile(s.path)]
     if missing:
         sys.exit(f"missing sample templates {missing}: build them with `make templates` "
