@@ -155,4 +155,14 @@ def _remove(datablocks) -> None:
         others = [s for s in bpy.data.scenes if s not in datablocks]
         if others:
             window.scene = others[0]
-    bpy.data.batch_remove(datablocks)
+    # Only those still there: one removed meanwhile (a text object Blender freed with its
+    # curve) is a dangling pointer, and batch_remove on it crashes the process.
+    bpy.data.batch_remove([db for db in datablocks if _still_there(db)])
+
+
+def _still_there(db) -> bool:
+    try:
+        db.name  # noqa: B018 - raises for a datablock Blender has freed
+    except ReferenceError:
+        return False
+    return True
