@@ -23,8 +23,11 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+# The product modules beside this script, and the add-on above it (its bake), installed or not
+# (the image runs this before anything is installed as a package).
+for folder in (os.path.dirname(HERE), HERE):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
 
 import bpy  # noqa: E402,F401  (bpy before the modules that use it)
 
