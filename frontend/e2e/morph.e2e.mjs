@@ -12,8 +12,9 @@
 // `Mesh.getVertexPosition`, through its world matrix, ±1 mm), and the W × H × D read-out says
 // it. Every frame the viewer reports drawn during the drag is checked the same way. After
 // the release the exact GLB of 85 cm arrives and replaces the morphed one: every mesh's
-// box agrees with the morphed one's within 0.1 mm (no jump). A second drag, released with the
-// pointer off the slider, gets its exact model all the same.
+// box agrees with the morphed one's within 0.1 mm (no jump). A second drag (once the page has
+// loaded the morph GLB of 85 cm and made the models one step away), released with the pointer
+// off the slider, gets its exact model all the same.
 //
 // With MORPH_TYPED=N, N widths are then typed into the numeric field (each within the morph
 // range, each new to the server): each is drawn morphed at once and then exact, and both
@@ -43,7 +44,7 @@ const MORPH_TOLERANCE_M = 0.001;
 const EXACT_TOLERANCE_M = 0.0001;
 const THUMB_PX = 22; // .slider::-webkit-slider-thumb
 
-const { log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { problems, log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 
 /** Failed requests the test does not mind: a cancel answered 409 (a background morph job
  * that finished first) and `GET /api/v1/auth/me` answered 401 (this shopper is anonymous). */
@@ -238,7 +239,9 @@ async function main() {
       };
     });
 
+    let speculatedOf = null;
     await step('release: the exact model replaces the morphed one', async () => {
+      speculatedOf = await page.evaluate(() => window.__configurator.speculation()?.of ?? null);
       const since = await page.evaluate(() => performance.now());
       await page.mouse.up();
       const timings = await waitForExactModel(page, since);
@@ -254,6 +257,13 @@ async function main() {
     result.drag = drag;
 
     await step('drag released off the slider: the exact model all the same', async () => {
+      // The page's background work for 85 cm first (its morph GLB, then the models one step
+      // away once it is idle), so that every request after this is one the drag caused.
+      await waitForMorph(page, { width: OFF_CM / 100 });
+      await page.waitForFunction((of) => {
+        const report = window.__configurator.speculation();
+        return report !== null && report.of !== of && report.ended !== null;
+      }, speculatedOf, { timeout: TIMEOUT, polling: 100 });
       const before = traffic.length;
       await page.mouse.move(xOf(TO_CM), y);
       await page.mouse.down();
@@ -297,6 +307,7 @@ async function main() {
         return { typed };
       });
     }
+    if (problems.length) throw new Error(`problems on the page: ${problems.join('; ')}`);
     result.ok = true;
     result.requests = traffic.length;
     log(`done: ${result.morph_ms.length} morph timings, ${result.exact_ms.length} exact`);
