@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
@@ -97,20 +96,19 @@ def main() -> None:
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    p50_before, p50_now = statistics.median(before), statistics.median(now)
-    p95 = keda_query.percentile
+    p50_before, p50_now = bc.p50(before), bc.p50(now)
     print(f"queue: {args.due} due over {args.clients} clients (a tenth background), {args.due} waiting, "
           f"{args.terminal} finished; load average {load:.2f}")
-    print(f"claim before priority ({args.before}): p50 {p50_before:.2f} ms, p95 {p95(before, 0.95):.2f} ms")
-    print(f"claim with priority:               p50 {p50_now:.2f} ms, p95 {p95(now, 0.95):.2f} ms")
+    print(f"claim before priority ({args.before}): p50 {p50_before:.2f} ms, p95 {bc.p95(before):.2f} ms")
+    print(f"claim with priority:               p50 {p50_now:.2f} ms, p95 {bc.p95(now):.2f} ms")
     rows = [bc.summary_row("claim before priority p50", p50_before, unit=" ms"),
             bc.summary_row("claim with priority p50", p50_now, unit=" ms"),
             bc.summary_row("with / before at p50", p50_now / p50_before)]
     bc.save_results("claim_priority", rows, {
         "due": args.due, "clients": args.clients, "terminal": args.terminal, "rounds": args.rounds,
         "before": args.before, "load_average_1m": load,
-        "before_p50_ms": p50_before, "before_p95_ms": p95(before, 0.95),
-        "now_p50_ms": p50_now, "now_p95_ms": p95(now, 0.95), "now_over_before_p50": p50_now / p50_before,
+        "before_p50_ms": p50_before, "before_p95_ms": bc.p95(before),
+        "now_p50_ms": p50_now, "now_p95_ms": bc.p95(now), "now_over_before_p50": p50_now / p50_before,
     }, quick=args.rounds < 400)
 
 

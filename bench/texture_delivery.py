@@ -40,8 +40,9 @@ def build_cabinet(revision: str, out_dir: str) -> str:
                              check=True, timeout=120).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(out_dir, filter="data")
-    subprocess.run([bc.PYTHON, os.path.join(out_dir, "templates", "build_templates.py"), out_dir], cwd=out_dir,
-                   capture_output=True, check=True, timeout=600)
+    # Unbaked, as uploaded: the server bakes it at publish (older scripts ignore --no-bake).
+    subprocess.run([bc.PYTHON, os.path.join(out_dir, "templates", "build_templates.py"), out_dir, "--no-bake"],
+                   cwd=out_dir, capture_output=True, check=True, timeout=600)
     return os.path.join(out_dir, "kitchen_base_cabinet.blend")
 
 

@@ -83,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     bake.add_argument("--answer", metavar="PATH", help="write the JSON answer to PATH instead of stdout")
     bake.add_argument("--confine", action="store_true", help="as for inspect")
     for command in (inspect, bake):
-        command.add_argument("--resolution", type=int, default=512,
-                             help="pixels along a baked tile's side for materials without cfg_bake_resolution")
+        command.add_argument("--resolution", type=int,
+                             help="pixels along a baked tile's side for materials without cfg_bake_resolution "
+                                  "(default: $BAKE_RESOLUTION or 512)")
     serve = commands.add_parser("serve", help="run the API server and/or GLB workers")
     from .runtime.serve import add_arguments
 
@@ -135,9 +136,9 @@ def main(argv: list[str]) -> int:
             if args.command == "inspect":
                 output = engine.describe(args.template)
                 if args.bake and output["procedural_materials"]:
-                    output["bake"] = _bake(args)
+                    output["bake"] = _bake(args, settings)
             elif args.command == "bake":
-                output = _bake(args)
+                output = _bake(args, settings)
             elif args.command == "thumbnail":
                 from .engine.blender.thumbnails import render_template_thumbnails
 
@@ -160,12 +161,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _bake(args) -> dict:
+def _bake(args, settings) -> dict:
     """Bake the template into `baked.blend` beside it (engine/blender/baking.py)."""
     from .engine.blender.baking import bake_template
 
     folder = os.path.dirname(os.path.abspath(args.template))
-    return bake_template(args.template, os.path.join(folder, "baked.blend"), args.resolution)
+    return bake_template(args.template, os.path.join(folder, "baked.blend"),
+                         args.resolution or settings.bake_resolution)
 
 
 def _migrate(args) -> int:

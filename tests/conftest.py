@@ -49,6 +49,20 @@ def sample_catalog(tmp_path_factory) -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def baked_samples(sample_catalog, tmp_path_factory) -> dict[str, str]:
+    """slug -> the sample's baked template (the engine's `bake` in a process of its own, as a
+    publish runs it; 128 px tiles unless a material says, to keep the tests short)."""
+    baked = {}
+    for sample in sample_catalog:
+        folder = tmp_path_factory.mktemp(f"bake-{sample['slug']}")
+        template = folder / "template.blend"
+        template.write_bytes(open(sample["path"], "rb").read())
+        run_python("server_entry.py", "bake", str(template), "--resolution=128", check=True)
+        baked[sample["slug"]] = str(folder / "baked.blend")
+    return baked
+
+
+@pytest.fixture(scope="session")
 def engine():
     from configurator_addon.engine.blender.generation import Engine
 

@@ -23,6 +23,7 @@ import pytest
 
 from configurator_addon.db import EmbeddedPostgres, migrate
 from configurator_addon.db.embedded import SERVICE_ROLE
+from configurator_addon.db.pool import create_pool
 
 
 def _make_cluster_dir() -> str:
@@ -109,3 +110,12 @@ async def database(postgres, migrated_template):
         yield postgres.dsn_for(name)
     finally:
         await _drop_database(postgres, name)
+
+
+@pytest.fixture
+async def pool(database):
+    """A pool on `database` for tests of the queue and the SQL (room for the tests that hold
+    many connections at once)."""
+    pool = await create_pool(database, min_size=1, max_size=24)
+    yield pool
+    await pool.close()

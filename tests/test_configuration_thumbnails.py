@@ -107,9 +107,8 @@ class ValuesChangeMidRender:
 
 @pytest.mark.slow
 @pytest.mark.real_inspector
-async def test_a_render_of_values_that_changed_meanwhile_is_not_recorded(api, sample_catalog):
-    cabinet = next(s for s in sample_catalog if s["slug"] == "kitchen_base_cabinet")
-    product = await upload_product(api, cabinet["path"], "Cabinet")
+async def test_a_render_of_values_that_changed_meanwhile_is_not_recorded(api, fixture_templates):
+    product = await upload_product(api, fixture_templates["valid"])  # a width of 0.3-1.2, nothing to bake
     await services(api).products.thumbnails_rendered()
     configurations = services(api).configurations
     real = configurations.products.inspector

@@ -28,7 +28,6 @@ import pytest
 from pycep import BicepParser
 
 from configurator_addon import cli
-from configurator_addon.db.pool import create_pool
 from configurator_addon.jobs.queue import JobQueue
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from conftest import ROOT
@@ -352,13 +351,6 @@ def test_the_engines_memory_limits_fit_in_a_worker_replica(template):
 
 
 # -- KEDA's count against the real queue ---------------------------------------------------------------
-
-@pytest.fixture
-async def pool(database):
-    pool = await create_pool(database, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
 
 async def new_product(pool, client_id) -> uuid.UUID:
     return await pool.fetchval(

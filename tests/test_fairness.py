@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 
-from configurator_addon.db.pool import create_pool
 from configurator_addon.jobs.queue import JobQueue, Lease
 from configurator_addon.server import keys
 from fixtures_api import new_client, tenant, upload_product
@@ -20,13 +19,6 @@ PROBLEM = "application/problem+json"
 
 
 # -- claims, at the queue ---------------------------------------------------------------
-@pytest.fixture
-async def pool(database):
-    pool = await create_pool(database, min_size=2, max_size=24)
-    yield pool
-    await pool.close()
-
-
 async def add_client(pool, name: str):
     client = await pool.fetchval("INSERT INTO clients (name) VALUES ($1) RETURNING id", name)
     product = await pool.fetchval(

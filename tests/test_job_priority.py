@@ -10,7 +10,6 @@ import uuid
 import asyncpg
 import pytest
 
-from configurator_addon.db.pool import create_pool
 from configurator_addon.jobs.queue import JobQueue
 from configurator_addon.server import keys
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
@@ -20,13 +19,6 @@ from test_fairness import add_client
 
 PROBLEM = "application/problem+json"
 SHOP = "https://shop.example"
-
-
-@pytest.fixture
-async def pool(database):
-    pool = await create_pool(database, min_size=2, max_size=8)
-    yield pool
-    await pool.close()
 
 
 async def add_job(pool, client, product, priority: str, *, due_since: str = "1 second") -> uuid.UUID:

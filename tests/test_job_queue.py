@@ -7,20 +7,12 @@ import uuid
 
 import pytest
 
-from configurator_addon.db.pool import create_pool
 from configurator_addon.errors import ConfigValidationError, GenerationError, JobTimedOut
 from configurator_addon.jobs.queue import JobQueue, Lease
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
 from fixtures_api import run_queued_jobs, upload_product
 
 SCHEMA = {"type": "object", "properties": {}}
-
-
-@pytest.fixture
-async def pool(database):
-    pool = await create_pool(database, min_size=2, max_size=24)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

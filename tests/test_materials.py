@@ -17,9 +17,9 @@ import pytest
 import glb_geometry
 from configurator_addon.engine import glb
 from configurator_addon.errors import TemplateContractError
-from configurator_addon.jobs.template_files import bake_blob_path, bake_record_path
 from configurator_addon.server import keys
 from configurator_addon.services.seeding import DEMO_CLIENT_ID
+from configurator_addon.storage.bakes import bake_blob_path, bake_record_path
 from fixtures_api import new_client, run_queued_jobs, upload_product
 from gltf_validation import validate_glbs
 from processes import ROOT, last_json_line, run_python
@@ -142,20 +142,6 @@ FINISH_CONFIGS = {
 }
 TEXTURE_KEYS = {"baseColorTexture", "metallicRoughnessTexture", "normalTexture", "occlusionTexture",
                 "emissiveTexture"}
-
-
-@pytest.fixture(scope="module")
-def baked_samples(sample_catalog, tmp_path_factory) -> dict[str, str]:
-    """slug -> the sample's baked template (the engine's `bake` in a process of its own, as a
-    publish runs it; 128 px tiles unless a material says, to keep the test short)."""
-    baked = {}
-    for sample in sample_catalog:
-        folder = tmp_path_factory.mktemp(f"bake-{sample['slug']}")
-        template = folder / "template.blend"
-        template.write_bytes(open(sample["path"], "rb").read())
-        run_python("server_entry.py", "bake", str(template), "--resolution=128", check=True)
-        baked[sample["slug"]] = str(folder / "baked.blend")
-    return baked
 
 
 def _textures_of(material: dict) -> set[str]:

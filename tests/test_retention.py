@@ -13,7 +13,6 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from configurator_addon.db.pool import create_pool
 from configurator_addon.errors import StorageError
 from configurator_addon.jobs.queue import JobQueue
 from configurator_addon.server.app import create_app
@@ -24,13 +23,6 @@ from fixtures_api import api_settings
 SCHEMA = {"type": "object", "properties": {}}
 DAY = 24.0  # hours
 OLD = 48.0  # hours: past the sweep's 24 h grace
-
-
-@pytest.fixture
-async def pool(database):
-    pool = await create_pool(database, max_size=4)
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture

@@ -288,20 +288,10 @@ async def test_with_azure_storage_textures_resolve_beside_the_glb_on_azure(api, 
         assert status in (403, 404)
 
 
-@pytest.fixture(scope="module")
-def baked_cabinet(sample_catalog, tmp_path_factory) -> str:
-    """The cabinet sample baked as a publish bakes it (128 px tiles, to keep the test short)."""
-    sample = next(s for s in sample_catalog if s["slug"] == "kitchen_base_cabinet")
-    folder = tmp_path_factory.mktemp("bake-cabinet")
-    template = folder / "template.blend"
-    template.write_bytes(open(sample["path"], "rb").read())
-    run_python("server_entry.py", "bake", str(template), "--resolution=128", check=True)
-    return str(folder / "baked.blend")
-
-
-def test_a_sample_finish_split_and_embedded_again_passes_the_validator(engine, baked_cabinet, tmp_path):
+def test_a_sample_finish_split_and_embedded_again_passes_the_validator(engine, baked_samples, tmp_path):
     """The cabinet in oak: WebP (EXT_texture_webp) and PNG textures with texture transforms."""
-    exported = engine.generate(baked_cabinet, {"carcass_finish": "Oak", "width": 0.9, "door_count": 2}).glb
+    oak = {"carcass_finish": "Oak", "width": 0.9, "door_count": 2}
+    exported = engine.generate(baked_samples["kitchen_base_cabinet"], oak).glb
     textures = embedded_textures(exported)
     assert {t.mime_type for t in textures} >= {"image/webp"}
     split, taken = externalize(exported, lambda t: f"../textures/{t.digest}.{t.extension}?signature=s")

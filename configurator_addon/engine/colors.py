@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-def _srgb_to_linear(c: float) -> float:
+def srgb_to_linear(c: float) -> float:
     return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
 
@@ -14,7 +14,7 @@ def _linear_to_srgb(c: float) -> float:
 def hex_to_linear_rgba(value: str) -> tuple[float, float, float, float]:
     digits = value.lstrip("#")
     rgb = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    return (*(_srgb_to_linear(c) for c in rgb), 1.0)
+    return (*(srgb_to_linear(c) for c in rgb), 1.0)
 
 
 def linear_rgba_to_hex(rgba) -> str:

@@ -39,38 +39,24 @@ class Texture(NamedTuple):
 
 
 def embedded_textures(data: bytes) -> list[Texture]:
-    """The textures `externalize` would take out of the GLB, each once."""
-    found: list[Texture] = []
-    externalize(data, lambda texture: found.append(texture) or "")
-    return list({texture.digest: texture for texture in found}.values())
+    """The textures `externalize` would take out of the GLB, each once (reading only)."""
+    document, binary = split_glb(data)
+    return list({texture.digest: texture for _, texture in _embedded(document, binary)}.values())
 
 
 def externalize(data: bytes, uri_for: Callable[[Texture], str]) -> tuple[bytes, list[Texture]]:
     """The GLB with every embedded image replaced by `uri_for(texture)`, and the textures
     (each once, in first-use order). A GLB without embedded images comes back unchanged."""
     document, binary = split_glb(data)
-    images = document.get("images") or []
-    views = document.get("bufferViews") or []
+    found = _embedded(document, binary)
+    if not found:
+        return data, []
     textures: dict[str, Texture] = {}
     image_views = set()
-    for image in images:
-        if "bufferView" not in image:
-            continue
-        mime_type = image.get("mimeType")
-        if mime_type not in IMAGE_EXTENSIONS:
-            raise ValueError(f"image {image.get('name')!r} is {mime_type!r}; textures are "
-                             f"{', '.join(IMAGE_EXTENSIONS)}")
-        view = views[image["bufferView"]]
-        if view.get("buffer", 0) != 0:
-            raise ValueError("a GLB's images live in its own binary chunk (buffer 0)")
-        start = view.get("byteOffset", 0)
-        content = bytes(binary[start:start + view["byteLength"]])
-        digest = hashlib.sha256(content).hexdigest()
-        texture = textures.setdefault(digest, Texture(content, digest, mime_type))
+    for image, texture in found:
+        texture = textures.setdefault(texture.digest, texture)
         image_views.add(image.pop("bufferView"))
         image["uri"] = uri_for(texture)
-    if not image_views:
-        return data, []
     # A view an accessor also reads (never so from the exporter) must stay where it is.
     if image_views & _views_in_use(document):
         raise ValueError("an image's buffer view is read by something else too")
@@ -112,6 +98,26 @@ def json_chunk_length(header: bytes) -> int:
     if len(header) < 20 or header[:4] != b"glTF" or header[16:20] != b"JSON":
         raise ValueError("not a glTF 2.0 binary file")
     return int.from_bytes(header[12:16], "little")
+
+
+def _embedded(document: dict, binary: bytes) -> list[tuple[dict, Texture]]:
+    """Each image held in the binary chunk, with the texture it holds."""
+    views = document.get("bufferViews") or []
+    found = []
+    for image in document.get("images") or []:
+        if "bufferView" not in image:
+            continue
+        mime_type = image.get("mimeType")
+        if mime_type not in IMAGE_EXTENSIONS:
+            raise ValueError(f"image {image.get('name')!r} is {mime_type!r}; textures are "
+                             f"{', '.join(IMAGE_EXTENSIONS)}")
+        view = views[image["bufferView"]]
+        if view.get("buffer", 0) != 0:
+            raise ValueError("a GLB's images live in its own binary chunk (buffer 0)")
+        start = view.get("byteOffset", 0)
+        content = bytes(binary[start:start + view["byteLength"]])
+        found.append((image, Texture(content, hashlib.sha256(content).hexdigest(), mime_type)))
+    return found
 
 
 def _sniff(content: bytes) -> str:

@@ -9,23 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 
-from ..errors import BlobNotFoundError, ErrorDetail, TemplateContractError
+from ..errors import ErrorDetail, TemplateContractError
 from ..files import write_atomically
-from ..storage.blob_store import validate_blob_path
-
-
-def bake_blob_path(client_id: object, version: str) -> str:
-    """Where the baked template of one template version is stored (by the version's hash:
-    the same bytes in two products share one bake)."""
-    return validate_blob_path(f"{client_id}/bakes/{version}.blend")
-
-
-def bake_record_path(client_id: object, version: str) -> str:
-    """Where the record of a version's bake is stored (written after the bake itself)."""
-    return validate_blob_path(f"{client_id}/bakes/{version}.json")
+from ..storage.bakes import bake_blob_path, read_baked_template
 
 
 class TemplateFiles:
@@ -39,8 +27,10 @@ class TemplateFiles:
         if os.path.exists(path):
             return path
         client_id = blob_path.split("/", 1)[0]  # template paths start with their client (storage/)
-        data, expected, source = await self._baked(client_id, version)
-        if data is None:
+        baked = await read_baked_template(self.store, client_id, version)
+        if baked is not None:
+            (data, expected), source = baked, bake_blob_path(client_id, version)
+        else:
             data, expected, source = await self.store.get(blob_path), version, blob_path
         if hashlib.sha256(data).hexdigest() != expected:
             raise TemplateContractError("the stored template does not match its version",
@@ -48,14 +38,3 @@ class TemplateFiles:
                                                      message="sha256 of the stored bytes differs")])
         await asyncio.to_thread(write_atomically, path, data)
         return path
-
-    async def _baked(self, client_id: str, version: str) -> tuple[bytes | None, str | None, str | None]:
-        """(the baked template, its recorded sha256, its path), or Nones without a bake."""
-        try:
-            record = json.loads(await self.store.get(bake_record_path(client_id, version)))
-        except BlobNotFoundError:
-            return None, None, None
-        if record.get("sha256") is None:
-            return None, None, None
-        path = bake_blob_path(client_id, version)
-        return await self.store.get(path), record["sha256"], path

@@ -20,7 +20,6 @@ recorded only while the configuration still holds the values drawn; until then t
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -32,9 +31,8 @@ import asyncpg
 from ..db.queries import load_queries
 from ..engine.config_validation import validate_config
 from ..errors import DuplicateNameError, ErrorDetail
-from ..storage import thumbnail_blob_path
 from .background import BackgroundTasks
-from .products import THUMBNAIL_WIDTHS
+from .products import THUMBNAIL_WIDTHS, store_thumbnails
 from .rows import found
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "configurations.sql"))
@@ -178,11 +176,7 @@ class ConfigurationService:
             template = await self.products.bakes.template_for(client_id, source["template_version"],
                                                               template) or template
             rendered = await inspector.render_thumbnails(template, THUMBNAIL_WIDTHS, source["config_data"])
-            thumbnails = []
-            for width, image in sorted(rendered["images"].items()):
-                path = thumbnail_blob_path(client_id, hashlib.sha256(image).hexdigest()[:40], "webp")
-                await store.put(path, image, "image/webp")
-                thumbnails.append({"width": width, "height": width, "content_type": "image/webp", "blob_path": path})
+            thumbnails = await store_thumbnails(store, client_id, rendered["images"])
             recorded = await self.pool.fetchval(SQL.set_configuration_thumbnails, client_id, configuration_id,
                                                 source["config_data"], thumbnails)
         except Exception as exc:  # noqa: BLE001 - a missing picture must never fail anything else

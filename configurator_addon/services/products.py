@@ -135,11 +135,7 @@ class ProductService:
         try:
             template = await self.bakes.template_for(client_id, version, template) or template  # as jobs see it
             rendered = await self.inspector.render_thumbnails(template, THUMBNAIL_WIDTHS)
-            thumbnails = []
-            for width, image in sorted(rendered["images"].items()):
-                path = thumbnail_blob_path(client_id, hashlib.sha256(image).hexdigest()[:40], "webp")
-                await self.store.put(path, image, "image/webp")
-                thumbnails.append({"width": width, "height": width, "content_type": "image/webp", "blob_path": path})
+            thumbnails = await store_thumbnails(self.store, client_id, rendered["images"])
             await self.pool.execute(SQL.set_version_thumbnails, client_id, product_id, version, thumbnails)
         except Exception as exc:  # noqa: BLE001 - a missing picture must never fail anything else
             log.warning("thumbnails of product %s (template %s) failed: %s: %s", product_id, version,
@@ -174,6 +170,17 @@ class ProductService:
                 return len(rows)
             finally:
                 await conn.execute(SQL.release_catch_up_lock, CATCH_UP_LOCK_KEY)
+
+async def store_thumbnails(store, client_id, images: dict[int, bytes]) -> list[dict]:
+    """Store rendered thumbnails (width -> WebP bytes) under names made of their digest
+    (immutable); what a row records of them, smallest first."""
+    thumbnails = []
+    for width, image in sorted(images.items()):
+        path = thumbnail_blob_path(client_id, hashlib.sha256(image).hexdigest()[:40], "webp")
+        await store.put(path, image, "image/webp")
+        thumbnails.append({"width": width, "height": width, "content_type": "image/webp", "blob_path": path})
+    return thumbnails
+
 
 async def _audit(connection, action: str, row, actor: str, ip: str) -> None:
     await audit.record(connection, action, client_id=row["client_id"], actor=actor, target=f"product:{row['id']}",

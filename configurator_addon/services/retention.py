@@ -138,8 +138,7 @@ class RetentionSweep:
                     log.info("retention sweep skipped: another one is running")
                     return None
                 report.jobs = await self._delete_jobs(conn)
-                report.glbs = await self._collect_glbs(conn)
-                report.textures = await self._collect_textures()
+                report.glbs, report.textures = await self._collect_glbs_and_textures(conn)
                 report.results = await self._delete_results(conn)
                 await self._delete_template_versions(conn, report)
                 report.rate_buckets = len(await conn.fetch(SQL.delete_idle_rate_buckets, IDLE_BUCKET_SECONDS))
@@ -169,38 +168,47 @@ class RetentionSweep:
             if len(rows) < self.batch_size:  # done, or the rest is locked: next sweep
                 return deleted
 
-    async def _collect_glbs(self, conn) -> int:
+    async def _collect_glbs_and_textures(self, conn) -> tuple[int, int]:
+        """Steps 2 and 2b from one listing of the store: unreferenced GLBs, then the textures
+        no GLB left refers to. How many of each were deleted."""
         # Blobs written after this moment are never candidates, however long the listing runs.
         written_before = datetime.now(UTC) - self.grace
-        deleted = 0
+        deleted_glbs: set[str] = set()
+        glbs: list[str] = []  # every GLB listed: what may keep a texture
+        textures: list[BlobInfo] = []  # texture candidates
         batch: list[tuple[BlobInfo, uuid.UUID | None, str]] = []
-        async for info in self.store.list_blobs(""):
-            match = _GLB_PATH.fullmatch(info.path)
-            if match is None or info.last_modified >= written_before:
-                continue
-            batch.append((info, _client_id(match["client"]), match["key"]))
-            if len(batch) == self.batch_size:
-                deleted += await self._delete_unreferenced_glbs(conn, batch)
-                batch = []
-        if batch:
-            deleted += await self._delete_unreferenced_glbs(conn, batch)
-        return deleted
-
-    async def _collect_textures(self) -> int:
-        written_before = datetime.now(UTC) - self.grace
-        candidates: list[BlobInfo] = []
-        referenced: set[str] = set()
-        unknown: set[str] = set()  # clients with a GLB whose references could not be read
         async for info in self.store.list_blobs(""):
             if is_texture_blob(info.path):
                 if info.last_modified < written_before:
-                    candidates.append(info)
-            elif info.path.endswith(".glb") and _GLB_PATH.fullmatch(info.path):
-                textures = await self._textures_of(info.path)
-                if textures is None:
-                    unknown.add(info.path.split("/", 1)[0])
-                else:
-                    referenced.update(textures)
+                    textures.append(info)
+                continue
+            match = _GLB_PATH.fullmatch(info.path)
+            if match is None:
+                continue
+            if info.path.endswith(".glb"):
+                glbs.append(info.path)
+            if info.last_modified >= written_before:
+                continue
+            batch.append((info, _client_id(match["client"]), match["key"]))
+            if len(batch) == self.batch_size:
+                deleted_glbs |= await self._delete_unreferenced_glbs(conn, batch)
+                batch = []
+        if batch:
+            deleted_glbs |= await self._delete_unreferenced_glbs(conn, batch)
+        return len(deleted_glbs), await self._delete_unreferenced_textures(
+            textures, [path for path in glbs if path not in deleted_glbs])
+
+    async def _delete_unreferenced_textures(self, candidates: list[BlobInfo], glbs: list[str]) -> int:
+        """A GLB stored after the listing wrote its textures again just before it, so the
+        conditional delete leaves them (module docstring, 2b)."""
+        referenced: set[str] = set()
+        unknown: set[str] = set()  # clients with a GLB whose references could not be read
+        for path in glbs:
+            found = await self._textures_of(path)
+            if found is None:
+                unknown.add(path.split("/", 1)[0])
+            else:
+                referenced.update(found)
         deleted = 0
         for info in candidates:
             if info.path.split("/", 1)[0] in unknown:
@@ -227,15 +235,16 @@ class RetentionSweep:
             return None
         return referenced_textures(glb_path, document)
 
-    async def _delete_unreferenced_glbs(self, conn, batch) -> int:
+    async def _delete_unreferenced_glbs(self, conn, batch) -> set[str]:
+        """The GLBs of `batch` that no job or product refers to, deleted; their paths."""
         rows = await conn.fetch(SQL.unreferenced_glbs, [info.path for info, _, _ in batch],
                                 [client for _, client, _ in batch], [key for _, _, key in batch])
         unreferenced = {row["path"] for row in rows}
-        deleted = 0
+        deleted = set()
         for info, _, _ in batch:
             if info.path in unreferenced and await self.store.delete(
                     info.path, if_unmodified_since=info.last_modified):
-                deleted += 1
+                deleted.add(info.path)
         return deleted
 
     async def _delete_template_versions(self, conn, report: SweepReport) -> None:

@@ -31,6 +31,9 @@ RESULT_CONTENT_TYPES = {"glb": GLB_CONTENT_TYPE, "usdz": "model/vnd.usdz+zip"}
 THUMBNAIL_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png"}
 # Textures taken out of generated GLBs (`storage/textures.py`), by the name they are stored under.
 TEXTURE_CONTENT_TYPES = {"webp": "image/webp", "png": "image/png", "jpg": "image/jpeg"}
+# The folders of a client whose blobs browsers fetch, and the media types each holds.
+_SERVED_FOLDERS = {"glb": RESULT_CONTENT_TYPES, "thumbnails": THUMBNAIL_CONTENT_TYPES,
+                   "textures": TEXTURE_CONTENT_TYPES}
 # The largest piece `stream` yields: what one reader of a blob holds in memory at a time.
 STREAM_CHUNK_BYTES = 1024 * 1024
 
@@ -97,26 +100,22 @@ def template_blob_path(client_id: object, product_id: object, template_version: 
     return validate_blob_path(f"{client}/templates/{product}/{version}.blend")
 
 
+def _served_types(path: str) -> dict[str, str] | None:
+    """The media types by extension of the served folder `path` is in, None if it is in none."""
+    parts = path.split("/")
+    return _SERVED_FOLDERS.get(parts[1]) if len(parts) == 3 else None
+
+
 def is_served_blob(path: str) -> bool:
     """Whether browsers may fetch the blob: generated GLBs and USDZs, their textures and
     thumbnails, never templates."""
-    parts = path.split("/")
-    if len(parts) != 3:
-        return False
-    if parts[1] == "thumbnails":
-        return parts[2].rpartition(".")[2] in THUMBNAIL_CONTENT_TYPES
-    if parts[1] == "textures":
-        return parts[2].rpartition(".")[2] in TEXTURE_CONTENT_TYPES
-    return parts[1] == "glb" and parts[2].rpartition(".")[2] in RESULT_CONTENT_TYPES
+    types = _served_types(path)
+    return types is not None and path.rpartition(".")[2] in types
 
 
 def served_content_type(path: str) -> str:
     """The media type a served blob (`is_served_blob`) goes out as."""
-    if path.split("/")[1] == "thumbnails":
-        return THUMBNAIL_CONTENT_TYPES[path.rpartition(".")[2]]
-    if path.split("/")[1] == "textures":
-        return TEXTURE_CONTENT_TYPES[path.rpartition(".")[2]]
-    return RESULT_CONTENT_TYPES[path.rpartition(".")[2]]
+    return _served_types(path)[path.rpartition(".")[2]]
 
 
 def thumbnail_blob_path(client_id: object, digest: object, extension: str) -> str:
@@ -141,8 +140,7 @@ def texture_blob_path(client_id: object, digest: object, extension: str) -> str:
 
 def is_texture_blob(path: str) -> bool:
     """Whether `path` names a texture (`texture_blob_path`)."""
-    parts = path.split("/")
-    return len(parts) == 3 and parts[1] == "textures" and parts[2].rpartition(".")[2] in TEXTURE_CONTENT_TYPES
+    return is_served_blob(path) and path.split("/")[1] == "textures"
 
 
 def glb_blob_path(client_id: object, cache_key: object, file_format: str = "glb") -> str:

@@ -50,13 +50,8 @@ async def store_textures(store: BlobStore, client_id: object, glb: bytes) -> tup
 def referenced_textures(glb_path: str, document: dict) -> list[str]:
     """The texture blobs a stored GLB (at `glb_path`, its JSON `document`) refers to: only
     those in its own client's folder (a URI of any other shape names no blob of ours)."""
-    client = glb_path.split("/", 1)[0]
-    paths = []
-    for uri in glb_textures.image_uris(document):
-        match = _URI.fullmatch(uri)
-        if match is not None:
-            paths.append(f"{client}/textures/{match['name']}")
-    return paths
+    paths = [_texture_path(glb_path, uri) for uri in glb_textures.image_uris(document)]
+    return [path for path in paths if path is not None]
 
 
 async def embedded_glb(store: BlobStore, glb_path: str) -> bytes:
@@ -68,7 +63,10 @@ async def embedded_glb(store: BlobStore, glb_path: str) -> bytes:
     if not uris:
         return glb
     contents = {}
-    for uri, path in zip(uris, _paths_of(glb_path, uris), strict=True):
+    for uri in uris:
+        path = _texture_path(glb_path, uri)
+        if path is None:
+            raise StorageError(f"{glb_path} names an image {uri!r} that is not one of its client's textures")
         try:
             contents[uri] = await store.get(path)
         except BlobNotFoundError as exc:
@@ -76,12 +74,8 @@ async def embedded_glb(store: BlobStore, glb_path: str) -> bytes:
     return glb_textures.embed(glb, contents.__getitem__)
 
 
-def _paths_of(glb_path: str, uris: list[str]) -> list[str]:
-    client = glb_path.split("/", 1)[0]
-    paths = []
-    for uri in uris:
-        match = _URI.fullmatch(uri)
-        if match is None:
-            raise StorageError(f"{glb_path} names an image {uri!r} that is not one of its client's textures")
-        paths.append(f"{client}/textures/{match['name']}")
-    return paths
+def _texture_path(glb_path: str, uri: str) -> str | None:
+    """The blob a texture URI of the GLB at `glb_path` names, in that GLB's client's folder;
+    None for a URI of any other shape."""
+    match = _URI.fullmatch(uri)
+    return None if match is None else f"{glb_path.split('/', 1)[0]}/textures/{match['name']}"

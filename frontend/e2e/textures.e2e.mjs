@@ -37,7 +37,7 @@ const PRODUCT_NAME = `Textured panel ${Date.now().toString(36)}`;
 const MIN_STDDEV = 8; // of 0-255 luminance: a flat finish under the studio light stays well below
 const FLAT_FACTOR = 3;
 
-const { step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
 const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
 
 /** Wait until the model on screen is drawn and was not drawn before `since` (page clock). */
@@ -200,6 +200,7 @@ async function main() {
       throw new Error(`the textured finish's pixels vary by ${textured.stddev.toFixed(2)} (flat ${flat.stddev.toFixed(2)}): `
         + `not above ${MIN_STDDEV} and ${FLAT_FACTOR}× the flat finish`);
     }
+    if (problems.length) throw new Error(`problems on the page: ${problems.join('; ')}`);
     result.ok = true;
   } catch (error) {
     await failed(result, error, context);

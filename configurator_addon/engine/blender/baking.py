@@ -30,6 +30,7 @@ import numpy as np
 
 from ...errors import ErrorDetail, TemplateContractError
 from .. import contract
+from ..colors import srgb_to_linear
 
 PROCEDURAL_NODES = frozenset({
     "ShaderNodeTexNoise", "ShaderNodeTexWave", "ShaderNodeTexVoronoi", "ShaderNodeTexMagic",
@@ -356,7 +357,7 @@ def _replace_nodes(material, bsdf, output, pixels: dict, resolution: int, size: 
         tree.nodes.active = colour  # what Workbench's texture colour (the thumbnails) shows
         # The swatch and the viewport (Workbench thumbnails) show the texture's mean colour.
         mean = pixels["Base Color"][..., :3].mean(axis=(0, 1))  # as stored: sRGB
-        material.diffuse_color = (*(_srgb_to_linear(float(c)) for c in mean), 1.0)
+        material.diffuse_color = (*(srgb_to_linear(float(c)) for c in mean), 1.0)
     if "Roughness" in pixels or "Metallic" in pixels:
         # glTF's one metallic-roughness texture: roughness in green, metallic in blue.
         combined = np.ones((resolution, resolution, 4), dtype=np.float32)
@@ -376,10 +377,6 @@ def _replace_nodes(material, bsdf, output, pixels: dict, resolution: int, size: 
         links.new(normal_map.outputs["Normal"], bsdf.inputs["Normal"])
     material[BAKED_PROP] = True
     return images
-
-
-def _srgb_to_linear(value: float) -> float:
-    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
 
 
 # -- UVs that hold ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from ...schemas.api import Configuration, ConfigurationCreate, ConfigurationList
 from .. import keys
 from ..authorization import configuration_visibility, maker, require_credential, require_role
 from ..requests import pagination, path_id, query_uuid, read_json
-from ..responses import model_response
+from ..responses import model_response, thumbnail_urls
 from ..storefront_limits import limit_storefront
 
 routes = web.RouteTableDef()
@@ -18,12 +18,7 @@ routes = web.RouteTableDef()
 
 async def configuration_body(request: web.Request, row) -> Configuration:
     """The response body of a row: its thumbnails' blob paths become signed URLs."""
-    store, base_url = request.app[keys.RESOURCES].store, request.app[keys.SETTINGS].public_base_url
-    made = row["thumbnails"]
-    thumbnails = None if made is None else [
-        {**{k: t[k] for k in ("width", "height", "content_type")}, "url": await store.url(t["blob_path"], base_url)}
-        for t in made]
-    return Configuration.model_validate({**dict(row), "thumbnails": thumbnails})
+    return Configuration.model_validate({**dict(row), "thumbnails": await thumbnail_urls(request, row["thumbnails"])})
 
 
 @routes.get("/api/v1/configurations")

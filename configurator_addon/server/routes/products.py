@@ -11,7 +11,7 @@ from .. import keys
 from ..authorization import actor, require_role
 from ..event_sockets import follow
 from ..requests import client_id, pagination, path_id, remote_address, require_storable_text
-from ..responses import model_response
+from ..responses import model_response, thumbnail_urls
 
 routes = web.RouteTableDef()
 MAX_TEXT_FIELD = 10_000
@@ -22,18 +22,10 @@ async def product_bodies(request: web.Request, rows, model=Product) -> list:
     """Response bodies, each with the preview GLB of its default configuration when there is one
     and its thumbnails once rendered."""
     store, base_url = request.app[keys.RESOURCES].store, request.app[keys.SETTINGS].public_base_url
-
-    async def thumbnails(row) -> list[dict] | None:
-        made = row.get("thumbnails")
-        if made is None:
-            return None
-        return [{**{k: t[k] for k in ("width", "height", "content_type")},
-                 "url": await store.url(t["blob_path"], base_url)} for t in made]
-
     return [model.model_validate({
         **dict(row),
         "preview_url": await store.url(row["preview_blob_path"], base_url) if row["preview_blob_path"] else None,
-        "thumbnails": await thumbnails(row),
+        "thumbnails": await thumbnail_urls(request, row.get("thumbnails")),
     }) for row in rows]
 
 

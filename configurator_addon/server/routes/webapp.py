@@ -37,6 +37,7 @@ from ...errors import ConfiguratorError, NotFoundError
 from ...storage import IMMUTABLE_CACHE_CONTROL
 from .. import keys
 from ..authentication import AUTHENTICATOR, SESSION_COOKIE
+from ..responses import thumbnail_urls
 from ..security_headers import content_security_policy
 
 routes = web.RouteTableDef()
@@ -116,9 +117,8 @@ async def _thumbnail_preload(request: web.Request, key: str, product_id: uuid.UU
             thumbnails = (await resources.products.get(row["client_id"], product_id))["thumbnails"]
         if not thumbnails:
             return []
-        base_url = request.app[keys.SETTINGS].public_base_url
-        candidates = [f"{await resources.store.url(t['blob_path'], base_url)} {t['width']}w"
-                      for t in sorted(thumbnails, key=lambda t: t["width"])]
+        candidates = [f"{t['url']} {t['width']}w"
+                      for t in sorted(await thumbnail_urls(request, thumbnails), key=lambda t: t["width"])]
     except NotFoundError:  # another client's product, or none: the app says so
         return []
     except ConfiguratorError as exc:  # the page goes out without it

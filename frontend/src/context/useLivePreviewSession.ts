@@ -74,6 +74,12 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
     // cache key then matches the product preview's (JSON from a browser writes 1.0 as 1).
     const changed = nonDefaultValues(schema, values);
     const morphed = live.morph(changed, inputAt);
+    if (morphed && live.has(changed)) {
+      // Its exact model was in memory, and morph showed it: nothing is left to send.
+      debouncer.cancel();
+      unsent.current = null;
+      return;
+    }
     unsent.current = morphed && mode === 'drag' ? changed : null;
     if (unsent.current) {
       debouncer.cancel();

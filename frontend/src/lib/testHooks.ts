@@ -1,5 +1,6 @@
 /** `window.__configurator`: what end-to-end tests read from the page (the model on screen
- * and how long the last change took), nothing more. */
+ * and how long the last change took), and `window.__configuratorView` (the 3D view's
+ * camera), nothing more. */
 import type { Object3D } from 'three';
 import type { LivePreview, PreviewPhase, PreviewTimings } from '../services/livePreview';
 import type { SpeculationReport } from '../services/speculation';
@@ -26,9 +27,21 @@ export interface ConfiguratorTestHooks {
   onDrawn(listener: () => void): () => void;
 }
 
+/** `window.__configuratorView`: the camera as end-to-end tests read it. */
+export interface ViewTestHooks {
+  camera(): { azimuth: number; polar: number; distance: number; target: number[] };
+  /** How far the model's box reaches on screen (1: the view's edge; ../components/scene/viewMath `modelExtent`). */
+  extent(): number | null;
+  /** True while the camera glides to a new fit. */
+  moving(): boolean;
+  /** Why the camera was fitted, each time (first model, asked, refit). */
+  fits(): string[];
+}
+
 declare global {
   interface Window {
     __configurator?: ConfiguratorTestHooks;
+    __configuratorView?: ViewTestHooks;
   }
 }
 
@@ -52,5 +65,13 @@ export function exposeForTests(current: () => LivePreview | null,
   window.__configurator = hooks;
   return () => {
     if (window.__configurator === hooks) delete window.__configurator;
+  };
+}
+
+/** Install the 3D view's hooks; returns the uninstaller. */
+export function exposeViewForTests(hooks: ViewTestHooks): () => void {
+  window.__configuratorView = hooks;
+  return () => {
+    if (window.__configuratorView === hooks) delete window.__configuratorView;
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEGREES, displayUnitFor, formatCentimetres, formatDisplay, formatLengthNumber, fromDisplay, fromDisplayWithin, isFraction, isLength,
+  DEGREES, displayUnitFor, formatDisplay, formatLengthNumber, fromDisplay, fromDisplayWithin, isFraction, isLength,
   lengthDisplayUnit, niceStep, numberDisplayUnit, PERCENT_OF_FRACTION, toDisplay,
 } from './units';
 
@@ -19,13 +19,6 @@ describe('units', () => {
     expect(toDisplay(0.80049, cm)).toBe(80);
     expect(formatDisplay(0.87, cm)).toBe('87 cm');
     expect(formatDisplay(0.8725, displayUnitFor('m', 0.7, 0.9))).toBe('87.3 cm');
-  });
-
-  it('reads out metres in centimetres', () => {
-    expect(formatCentimetres(0.8)).toBe('80');
-    expect(formatCentimetres(0.805)).toBe('80.5');
-    expect(formatCentimetres(0.80049)).toBe('80');
-    expect(formatCentimetres(1.2345)).toBe('123.5');
   });
 
   it('picks 1-2-5 steps', () => {

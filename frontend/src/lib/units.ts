@@ -57,9 +57,6 @@ export function isLengthUnit(value: unknown): value is LengthUnit {
 
 const METRES_PER_INCH = 0.0254;
 
-/** The display formats a template may name (`x-format`); anything else is shown as a plain number. */
-export type NumberFormat = 'percent' | 'length' | 'angle' | 'plain';
-
 /** Whether a number property holds a 0–1 fraction a customer reads as a percentage:
  * the template says so with `x-format: "percent"` (or `x-unit: "fraction"`). A 0–1 range
  * alone says nothing: a 0–1 m shelf depth or a 0–1 gloss level is not a share. */
@@ -88,10 +85,10 @@ export function lengthDisplayUnit(lengthUnit: LengthUnit, minimum?: number, maxi
 }
 
 /** Pick the unit for a number property. `unit` is the schema's `x-unit`. */
-export function displayUnitFor(unit: string | undefined, minimum?: number, maximum?: number, integer = false,
-  lengthUnit: LengthUnit = DEFAULT_LENGTH_UNIT): DisplayUnit {
+export function displayUnitFor(unit: string | undefined, minimum?: number, maximum?: number,
+  integer = false): DisplayUnit {
   if (integer) return { symbol: unit ?? '', factor: 1, decimals: 0, sliderStep: 1 };
-  if (unit === 'm') return lengthDisplayUnit(lengthUnit, minimum, maximum);
+  if (unit === 'm') return lengthDisplayUnit(DEFAULT_LENGTH_UNIT, minimum, maximum);
   const span = minimum !== undefined && maximum !== undefined ? maximum - minimum : 100;
   const sliderStep = niceStep(span / 100);
   return { symbol: unit ?? '', factor: 1, decimals: decimalsOf(sliderStep), sliderStep };
@@ -137,13 +134,6 @@ export function formatDisplay(value: number, unit: DisplayUnit): string {
   const text = Number.isInteger(shown) ? String(shown) : shown.toFixed(unit.decimals).replace(/0+$/, '').replace(/\.$/, '');
   if (unit.symbol === '%' || unit.symbol === '°') return `${text}${unit.symbol}`;
   return unit.symbol ? `${text} ${unit.symbol}` : text;
-}
-
-const CENTIMETRES: DisplayUnit = { symbol: '', factor: 100, decimals: 1, sliderStep: 1 };
-
-/** Metres → "80", "80.5" (cm, for dimension read-outs). */
-export function formatCentimetres(metres: number): string {
-  return formatDisplay(metres, CENTIMETRES);
 }
 
 /** Metres → the number of a dimension read-out in `lengthUnit` ("80.5" cm, "805" mm,

@@ -194,7 +194,7 @@ function SaveDialog({ open, onClose }: { open: boolean; onClose(): void }) {
 
   /** The server's words per value, with lengths in the fields' units. */
   function describeSaveError(err: ApiError): string {
-    const length = controls.find((c) => c.kind === 'number' && c.schemaUnit === 'm');
+    const length = controls.find((c) => c.kind === 'number' && c.length);
     const text = serverProblemText(err.message, err.errors(), (key) => controls.find((c) => c.key === key)?.label);
     return length?.kind === 'number' ? metresInUnits(text, length.unit) : text;
   }

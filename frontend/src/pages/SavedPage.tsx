@@ -27,6 +27,7 @@ import type { LengthUnit } from '../lib/units';
 import { nonDefaultValues } from '../lib/values';
 import { api, ApiError } from '../services/api';
 import type { Configuration, Product } from '../types/api';
+import { thumbnailImage } from '../lib/thumbnails';
 
 const LIMIT = 100;
 const THUMBNAIL_POLL_MS = 3000;
@@ -78,14 +79,33 @@ function awaitingThumbnail(configuration: Configuration, now = Date.now()): bool
   return !configuration.thumbnails && now - new Date(configuration.updated_at).getTime() < THUMBNAIL_WAIT_MS;
 }
 
-/** Reload `saved` every few seconds while a configuration's picture is still to come. */
+/** Every few seconds while a configuration's picture is still to come, ask for those
+ * configurations again (not the list and its products) and take their pictures: only
+ * `thumbnails` is taken, so a rename meanwhile is never undone. */
 function useThumbnailPolling(saved: AsyncState<SavedData>) {
-  const waiting = saved.data?.items.some((c) => awaitingThumbnail(c)) ?? false;
+  const waiting = saved.data?.items.filter((c) => awaitingThumbnail(c)).map((c) => c.id).join(' ') ?? '';
+  const { setData } = saved;
   useEffect(() => {
     if (!waiting) return;
-    const timer = setTimeout(saved.reload, THUMBNAIL_POLL_MS);
-    return () => clearTimeout(timer);
-  }, [waiting, saved.data, saved.reload]);
+    const controller = new AbortController();
+    const timer = setTimeout(async () => {
+      const answers = await Promise.allSettled(waiting.split(' ').map((id) => api.getConfiguration(id, controller.signal)));
+      const pictures = new Map(answers.flatMap((a) => (a.status === 'fulfilled' ? [[a.value.id, a.value] as const] : [])));
+      if (controller.signal.aborted) return;
+      setData((data) => data && {
+        ...data,
+        items: data.items.map((c) => {
+          const fresh = pictures.get(c.id);
+          // Still waiting: a copy with a newer updated_at keeps it waiting, and polled again.
+          return fresh ? { ...c, thumbnails: fresh.thumbnails, updated_at: fresh.updated_at } : c;
+        }),
+      });
+    }, THUMBNAIL_POLL_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [waiting, setData, saved.data]);
 }
 
 /** The list without the configuration `id` (deleted, or removed from this browser's list). */
@@ -363,8 +383,8 @@ function SavedItem({ configuration, product, onRenamed, extra }: SavedItemProps)
  * placeholder of the same size while it is being made. Decorative: the name beside it says
  * what it is. */
 function SavedThumbnail({ configuration }: { configuration: Configuration }) {
-  const thumbnails = configuration.thumbnails ? [...configuration.thumbnails].sort((a, b) => a.width - b.width) : [];
-  if (thumbnails.length === 0) {
+  const image = thumbnailImage(configuration.thumbnails);
+  if (!image) {
     return (
       <div className="saved-thumbnail saved-thumbnail-placeholder" aria-hidden="true"
         title={awaitingThumbnail(configuration) ? 'Picture on its way' : undefined}>
@@ -373,9 +393,8 @@ function SavedThumbnail({ configuration }: { configuration: Configuration }) {
     );
   }
   return (
-    <img className="saved-thumbnail" src={thumbnails[0].url} alt=""
-      srcSet={thumbnails.map((t) => `${t.url} ${t.width}w`).join(', ')} sizes={THUMBNAIL_SIZES}
-      width={thumbnails[0].width} height={thumbnails[0].height} loading="lazy" decoding="async" />
+    <img className="saved-thumbnail" src={image.src} alt="" srcSet={image.srcSet} sizes={THUMBNAIL_SIZES}
+      width={image.width} height={image.height} loading="lazy" decoding="async" />
   );
 }
 

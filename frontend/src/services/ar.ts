@@ -55,12 +55,6 @@ export function quickLookHref(usdzUrl: string): string {
   return `${usdzUrl.split('#')[0]}#allowsContentScaling=0`;
 }
 
-/** Absolute URL of a result the API names (`/blobs/…` on the API's origin, Azure's signed
- * URLs as they are): AR viewers fetch it from outside the page. */
-export function absoluteResultUrl(url: string): string {
-  return resolveApiUrl(url);
-}
-
 /** USDZ URLs kept per product (a few configurations the shopper may come back to). */
 const REMEMBERED = 16;
 /** How long a USDZ URL is reused: well inside the signed URLs' validity (an hour by default). */
@@ -122,7 +116,7 @@ export class UsdzRequests {
     if (job.status !== 'COMPLETED' || !job.result_url) {
       throw new ApiError(500, null, job.error_message || 'The model for AR could not be made.');
     }
-    const url = absoluteResultUrl(job.result_url);
+    const url = resolveApiUrl(job.result_url); // AR viewers fetch it from outside the page
     this.ready.set(entry.key, { url, at: Date.now() });
     if (this.ready.size > REMEMBERED) this.ready.delete(this.ready.keys().next().value as string);
     return url;

@@ -89,13 +89,11 @@ export function resourcePath(url: string): string {
   return resolved.slice(0, resolved.lastIndexOf('/') + 1);
 }
 
-/** The self-contained GLB of a model (textures embedded), for "Download GLB": the API
- * embeds them again (`?embedded=1` on the GLB's signed URL). A storage account that hands out
- * its own URLs (Azure) does not know that query and answers the GLB as stored: its textures
- * are then embedded here, from the HTTP cache that drew them. */
-export async function fetchEmbeddedGlb(model: LoadedModel): Promise<ArrayBuffer> {
-  const url = resolveApiUrl(model.url);
-  return embedImages(await fetchBytes(`${url}${url.includes('?') ? '&' : '?'}embedded=1`), url);
+/** The self-contained GLB of a model (textures embedded), for "Download GLB": the bytes on
+ * screen with each texture they name embedded, read from the HTTP cache that drew them (the
+ * API's `?embedded=1` gives the same file to other tools). */
+export function fetchEmbeddedGlb(model: LoadedModel): Promise<ArrayBuffer> {
+  return embedImages(model.bytes, resolveApiUrl(model.url));
 }
 
 interface GlbImage { uri?: string; bufferView?: number; mimeType?: string }

@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useConfiguredProduct, useConfigValues, usePreview, useValidation } from '../../context/ConfiguratorContext';
 import { configKey, nonDefaultValues } from '../../lib/values';
-import { absoluteResultUrl, browserArViewer, quickLookHref, sceneViewerIntent, UsdzRequests } from '../../services/ar';
+import { resolveApiUrl } from '../../services/api';
+import { browserArViewer, quickLookHref, sceneViewerIntent, UsdzRequests } from '../../services/ar';
 
 /** The USDZ is asked for once the configuration has stayed the same this long (a shopper
  * stepping through widths asks for none of the steps between). */
@@ -51,7 +52,7 @@ function SceneViewerButton() {
   if (!model) return <Unavailable />;
   // The page's own address (the share link of the configuration) is where a phone without
   // the Google app lands instead.
-  const href = sceneViewerIntent(absoluteResultUrl(model.url), window.location.href, product.name);
+  const href = sceneViewerIntent(resolveApiUrl(model.url), window.location.href, product.name);
   return (
     <a className="button button-ghost ar-button" href={href} aria-label="View in your room">
       <Label />

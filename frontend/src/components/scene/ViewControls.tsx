@@ -14,6 +14,7 @@ import { useCallback, useEffect, useRef, useState, type ReactNode, type RefObjec
 import { useFrame, useThree } from '@react-three/fiber';
 import { Spherical, Vector3, type PerspectiveCamera } from 'three';
 import { modelExtent, placeCamera, shouldRefit, viewKeyAction, type CameraPlace } from './viewMath';
+import { exposeViewForTests, type ViewTestHooks } from '../../lib/testHooks';
 
 /** The id of the view's help text (its description for screen readers). */
 export const VIEW_HELP_ID = 'viewer-help';
@@ -115,23 +116,6 @@ type Size = readonly [number, number, number];
 
 const sameSize = (a: Size, b: Size) => a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
 const reducedMotion = () => typeof matchMedia !== 'undefined' && matchMedia('(prefers-reduced-motion: reduce)').matches;
-
-/** `window.__configuratorView`: the camera as end-to-end tests read it. */
-export interface ViewTestHooks {
-  camera(): { azimuth: number; polar: number; distance: number; target: number[] };
-  /** How far the model's box reaches on screen (1: the view's edge; ./viewMath `modelExtent`). */
-  extent(): number | null;
-  /** True while the camera glides to a new fit. */
-  moving(): boolean;
-  /** Why the camera was fitted, each time (first model, asked, refit). */
-  fits(): string[];
-}
-
-declare global {
-  interface Window {
-    __configuratorView?: ViewTestHooks;
-  }
-}
 
 export function ViewControls({ size, fitRequest, handle }: { size: Size | null; fitRequest: number; handle: RefObject<ViewHandle | null> }) {
   const camera = useThree((s) => s.camera) as PerspectiveCamera;
@@ -281,10 +265,7 @@ export function ViewControls({ size, fitRequest, handle }: { size: Size | null; 
       moving: () => tween.current !== null,
       fits: () => [...fits.current],
     };
-    window.__configuratorView = hooks;
-    return () => {
-      if (window.__configuratorView === hooks) delete window.__configuratorView;
-    };
+    return exposeViewForTests(hooks);
   }, [controls, camera]);
   return null;
 }
