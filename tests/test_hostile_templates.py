@@ -542,3 +542,33 @@ async def test_a_hostile_upload_is_422_and_stores_nothing(api, hostile, fixture_
 
 if __name__ == "__main__":
     print(json.dumps(build_all(sys.argv[1], sys.argv[2])))
+
+
+_FREED_BEHIND_THE_CACHE = """
+import json, sys
+import bpy
+from configurator_addon.engine.blender.generation import Engine
+from configurator_addon.engine.blender.loading import _ID_COLLECTIONS
+
+def present():
+    return [db for name in _ID_COLLECTIONS for db in getattr(bpy.data, name)]
+
+engine = Engine()
+before = {db.as_pointer() for db in present()}
+engine.inspect(sys.argv[1])
+added = [db for db in present() if db.as_pointer() not in before]
+bpy.data.batch_remove(added)  # the cached template's datablocks, freed behind the cache
+engine.cache.clear()          # unloading it must not touch what is gone
+print("FREED " + json.dumps({"freed": len(added), "warm": len(engine.cache)}))
+"""
+
+
+def test_unloading_a_template_whose_datablocks_were_freed_meanwhile_does_not_crash(hostile):
+    """A warm template whose datablocks Blender (or a clean-up) freed is unloaded without
+    touching them: bpy.data.batch_remove on a freed datablock crashes the whole process (a
+    segfault, after leftovers_removed had freed this template's datablocks while the engine
+    kept it warm). In a child, as a crash would take this process with it."""
+    done = run_python("-c", _FREED_BEHIND_THE_CACHE, hostile["builtin_font_text"])
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    outcome = last_json_line(done, "FREED ")
+    assert outcome["freed"] > 0 and outcome["warm"] == 0
