@@ -17,23 +17,14 @@
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000),
 // E2E_ORIGIN (the key's allowed origin, default https://shop.e2e.example).
-import path from 'node:path';
+import { cancelRace, launch, recorder, scriptArgs } from './harness.mjs';
 
-import { cancelRace, launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 30000, required: ['E2E_EMAIL', 'E2E_PASSWORD'] });
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD } = process.env;
-if (!appArg || !EMAIL || !PASSWORD) {
-  console.error('usage: E2E_EMAIL=… E2E_PASSWORD=… node e2e/admin.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const SHOP_ORIGIN = process.env.E2E_ORIGIN ?? 'https://shop.e2e.example';
 const RUN = Date.now().toString(36);
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** The answer to the next request of `method` to `pathname` that `action` causes. */
 async function answerTo(page, method, pathname, action) {
@@ -54,7 +45,7 @@ async function main() {
   // The answers this test asks for (`me` while anonymous, the revoked key refused) and the
   // benign race of a cancelled preview job.
   const expected = (what) => ['401 GET /api/v1/auth/me', '401 GET /api/v1/products'].includes(what) || cancelRace(what);
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'page', expected);
     const header = page.locator('header.app-header');
@@ -258,15 +249,7 @@ async function main() {
         && document.activeElement.textContent === label, `Versions of ${name}`);
       return { product: name, versions: listed, screenshot: file };
     });
-
-    if (problems.length) throw new Error(`the pages reported errors:\n${problems.join('\n')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+  });
 }
 
 run(main);

@@ -20,19 +20,11 @@
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 
-import { launch, recorder } from './harness.mjs';
+import { launch, logIn, recorder, scriptArgs } from './harness.mjs';
 
-const [appArg, artifactsArg] = process.argv.slice(2);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 30000, required: ['E2E_EMAIL', 'E2E_PASSWORD'] });
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD } = process.env;
-if (!appArg || !EMAIL || !PASSWORD) {
-  console.error('usage: E2E_EMAIL=… E2E_PASSWORD=… node e2e/axe.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const REPORT_ONLY = process.env.E2E_AXE_REPORT === '1';
 const WIDTHS = [320, 1400];
 const PICTURE_TIMEOUT = Number(process.env.E2E_PICTURE_TIMEOUT_MS ?? 300000);
@@ -143,11 +135,7 @@ async function main() {
     await step('not found', () => audit('/no-such-page', 'not found'));
 
     await step('log in as the admin', async () => {
-      await page.goto(`${APP}/login?next=/account`);
-      await page.getByLabel('Email').fill(EMAIL);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL((url) => url.pathname === '/account');
+      await logIn(page, APP, '/account', EMAIL, PASSWORD);
       return {};
     });
     await step('saved (the account\'s)', async () => {

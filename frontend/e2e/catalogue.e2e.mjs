@@ -13,27 +13,18 @@
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
-import path from 'node:path';
+import { launch, recorder, scriptArgs } from './harness.mjs';
 
-import { launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/catalogue.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 30000 });
 const THREE_CHUNK = /\/assets\/(three\.module|GLTFLoader|Viewer)-[^/]*\.js$/;
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 async function main() {
   const { context, close } = await launch('catalogue-e2e-', { viewport: { width: 412, height: 823 } });
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'catalogue', (what) => what === '401 GET /api/v1/auth/me'); // nobody is logged in
     const requests = [];
@@ -112,15 +103,7 @@ async function main() {
       if (!later.some((p) => THREE_CHUNK.test(p))) throw new Error('the configurator fetched no three.js chunk');
       return { requests: later.length };
     });
-
-    if (problems.length) throw new Error(`the page reported problems: ${problems.join('; ')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+  });
 }
 
 run(main);

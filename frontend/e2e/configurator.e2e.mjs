@@ -19,38 +19,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { cancelRace, focusRing, launch, recorder } from './harness.mjs';
+import { benign, downloadGlb, drawnSince, focusRing, launch, recorder, round, scriptArgs } from './harness.mjs';
 
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/configurator.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 60000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 60000 });
 const PRODUCT = /cabinet/i;
 const WIDTH_CM = 80;
 const TOLERANCE_M = 0.001;
 
-const { problems, log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-
-/** Failed requests the test does not mind: a cancel answered 409 (the browser logs the race)
- * and `GET /api/v1/auth/me` answered 401 (the app asks it at start, and this shopper is
- * anonymous). */
-const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
+const { log, step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** Wait until the model on screen is drawn and was not drawn before `since` (page clock). */
 async function waitForDrawnModel(page, since) {
-  await page.waitForFunction(
-    (t) => {
-      const c = window.__configurator;
-      const timings = c?.lastTimings;
-      return Boolean(c && c.modelUrl() && c.phase() === 'ready' && timings?.drawnAt && timings.drawnAt > t);
-    },
-    since,
-    { timeout: TIMEOUT, polling: 'raf' },
-  );
+  await drawnSince(page, since, TIMEOUT);
   return page.evaluate(() => ({
     size: window.__configurator.modelSize(),
     url: window.__configurator.modelUrl(),
@@ -88,16 +68,11 @@ function breakdown(t) {
 
 const activeLabel = (page) => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.id ?? document.activeElement?.tagName);
 
-function round(value, digits) {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
-
 async function main() {
   const { context, close } = await launch('configurator-e2e-', { permissions: ['clipboard-read', 'clipboard-write'] });
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'page 1', benign);
 
@@ -247,12 +222,7 @@ async function main() {
     });
 
     await step('download GLB', async () => {
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.getByRole('button', { name: /download glb/i }).click(),
-      ]);
-      const file = path.join(ARTIFACTS, download.suggestedFilename());
-      await download.saveAs(file);
+      const file = await downloadGlb(page, ARTIFACTS);
       const bytes = fs.readFileSync(file);
       if (bytes.subarray(0, 4).toString('latin1') !== 'glTF') throw new Error('the download is not a GLB');
       return { file: path.basename(file), bytes: bytes.length };
@@ -378,20 +348,13 @@ async function main() {
       return { widths, banner: { height: Math.round(box.height), share_of_viewer: bannerShare }, screenshots: files };
     });
 
-    if (problems.length) throw new Error(`the pages reported errors:\n${problems.join('\n')}`);
-    Object.assign(result, {
-      ok: true,
+    return {
       uncached_ms: uncached.ms,
       cached_ms: cached.ms,
       server_cached_ms: shared.server_cached.ms,
       first_model_ms: opened.first_model_ms,
-    });
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+    };
+  });
 }
 
 run(main);

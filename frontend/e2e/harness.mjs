@@ -1,16 +1,40 @@
-// What the end-to-end scripts share: headless Chromium started the same way, their steps
-// (timed, logged, kept for the final JSON line), the problems the pages report, numbered
-// screenshots in the artifacts folder, and how a run fails and ends.
+// What the end-to-end scripts share: their command line, headless Chromium started the same
+// way, their steps (timed, logged, kept for the final JSON line), the problems the pages
+// report, numbered screenshots in the artifacts folder, how a run fails and ends, and a few
+// helpers for the configurator's page.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+/** The command line every script takes, `APP_URL [ARTIFACTS_DIR]`: APP is APP_URL without its
+ * trailing slashes; ARTIFACTS the absolute folder for the screenshots and result.json
+ * (ARTIFACTS_DIR, else `artifacts` under the current folder); TIMEOUT the milliseconds of
+ * E2E_TIMEOUT_MS, else `timeout` (each script has its own, named in its header). Without
+ * APP_URL, or with one of the environment variables `required` names unset or empty, it prints
+ * the usage line (those variables first) and exits 2. `script` is the script's
+ * `import.meta.url`, for its name in that line. */
+export function scriptArgs(script, { timeout, artifacts = 'e2e-artifacts', required = [] }) {
+  const [appArg, artifactsArg] = process.argv.slice(2);
+  if (!appArg || required.some((name) => !process.env[name])) {
+    const variables = required.map((name) => `${name}=… `).join('');
+    console.error(`usage: ${variables}node e2e/${path.basename(fileURLToPath(script))} APP_URL [ARTIFACTS_DIR]`);
+    process.exit(2);
+  }
+  return {
+    APP: appArg.replace(/\/+$/, ''),
+    ARTIFACTS: path.resolve(artifactsArg ?? artifacts),
+    TIMEOUT: Number(process.env.E2E_TIMEOUT_MS ?? timeout),
+  };
+}
 
 /** Headless Chromium (`CHROMIUM`, default /usr/bin/chromium) with a fresh profile in a
  * temporary folder named from `profilePrefix`; `options` (viewport, permissions) go to
- * Playwright's launchPersistentContext over the defaults. `close()` ends the browser and
- * removes the profile. */
-export async function launch(profilePrefix, options = {}) {
+ * Playwright's launchPersistentContext over the defaults, and `args` (switches such as
+ * `--disable-webgl`) after the default switches. `close()` ends the browser and removes the
+ * profile. */
+export async function launch(profilePrefix, { args = [], ...options } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), profilePrefix));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -20,6 +44,7 @@ export async function launch(profilePrefix, options = {}) {
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+      ...args,
     ],
     ...options,
   });
@@ -32,6 +57,49 @@ export async function launch(profilePrefix, options = {}) {
 
 /** A cancel answered 409: the normal race of "newest wins" (the older job finished first). */
 export const cancelRace = (what) => /^409 \S+ \S*\/cancel$/.test(what);
+
+/** Failed requests a shopper's page does not mind: a cancel answered 409 (the browser logs the
+ * race) and `GET /api/v1/auth/me` answered 401 (the app asks it at start, before anyone has
+ * logged in). */
+export const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
+
+/** Until the model on screen is ready and was drawn after `since` (the page's clock,
+ * `performance.now()`), as the page reports it in `window.__configurator`; at most `timeout` ms. */
+export function drawnSince(page, since, timeout) {
+  return page.waitForFunction((t) => {
+    const c = window.__configurator;
+    const timings = c?.lastTimings;
+    return Boolean(c && c.modelUrl() && c.phase() === 'ready' && timings?.drawnAt && timings.drawnAt > t);
+  }, since, { timeout, polling: 'raf' });
+}
+
+/** `value` rounded to `digits` decimals, for the figures the steps report. */
+export function round(value, digits) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Logs in with the login page's form (`${app}/login?next=${next}`) and waits until the app
+ * has gone on to `next`. */
+export async function logIn(page, app, next, email, password) {
+  await page.goto(`${app}/login?next=${next}`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((url) => url.pathname === next);
+}
+
+/** Clicks the configurator's "Download GLB" and saves the file in `folder` under the name the
+ * page gives it; its path. */
+export async function downloadGlb(page, folder) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: /download glb/i }).click(),
+  ]);
+  const file = path.join(folder, download.suggestedFilename());
+  await download.saveAs(file);
+  return file;
+}
 
 export function recorder(artifacts) {
   fs.mkdirSync(artifacts, { recursive: true });
@@ -96,6 +164,24 @@ export function recorder(artifacts) {
     process.exit(result.ok ? 0 : 1);
   }
 
+  /** The steps of a run in the browser of `launch`, and the run's end. `body` runs the steps;
+   * then problems the pages reported fail the run, else `result` is ok, with what `body`
+   * returned (figures for the final JSON line) added to it. A failure is recorded as `failed`
+   * does, with `context`'s pages; `close()` ends the browser either way, and `finish` the
+   * script. */
+  async function session(result, { context, close }, body) {
+    try {
+      const figures = await body();
+      if (problems.length) throw new Error(`the pages reported problems: ${problems.join('; ')}`);
+      Object.assign(result, { ok: true }, figures);
+    } catch (error) {
+      await failed(result, error, context);
+    } finally {
+      await close();
+    }
+    finish(result);
+  }
+
   /** Runs `main`: a crash outside its steps still ends with the final JSON line. */
   function run(main) {
     main().catch((error) => {
@@ -104,7 +190,7 @@ export function recorder(artifacts) {
     });
   }
 
-  return { steps, problems, log, step, watch, screenshot, failed, finish, run };
+  return { steps, problems, log, step, watch, screenshot, failed, finish, session, run };
 }
 
 /** Contrast of the focused element's focus indicator (outline, else box-shadow colour) with

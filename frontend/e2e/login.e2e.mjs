@@ -19,22 +19,13 @@
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
-import path from 'node:path';
+import { focusRing, launch, recorder, scriptArgs } from './harness.mjs';
 
-import { focusRing, launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 30000, required: ['E2E_EMAIL', 'E2E_PASSWORD', 'E2E_NAME'] });
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD, E2E_NAME: NAME, E2E_CLIENT: CLIENT } = process.env;
-if (!appArg || !EMAIL || !PASSWORD || !NAME) {
-  console.error('usage: E2E_EMAIL=… E2E_PASSWORD=… E2E_NAME=… node e2e/login.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const RUN = Date.now().toString(36);
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** `GET /api/v1/auth/me` from the page, with its cookies. */
 function me(page) {
@@ -53,7 +44,7 @@ async function main() {
   // the storefront's.
   const expected = (what) => ['401 GET /api/v1/auth/me', '401 POST /api/v1/auth/login'].includes(what)
     || /^(401|404) GET \/api\/v1\/configurations\/[0-9a-f-]+$/.test(what);
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'page', expected);
     const header = page.locator('header.app-header');
@@ -261,15 +252,7 @@ async function main() {
       if (asked.bare !== 401 || asked.storefront !== 404) throw new Error(`the configuration answered ${JSON.stringify(asked)}`);
       return { asked, screenshot: await screenshot(page, 'saved-logged-out') };
     });
-
-    if (problems.length) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+  });
 }
 
 run(main);

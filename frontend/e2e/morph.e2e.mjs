@@ -23,18 +23,9 @@
 // Prints one final JSON line {"ok", "drag": {...}, "morph_ms": [...], "exact_ms": [...],
 // "steps": [...]}; exits 1 on failure. Environment: CHROMIUM (default /usr/bin/chromium),
 // E2E_TIMEOUT_MS (default 60000), MORPH_TYPED (default 0).
-import path from 'node:path';
+import { benign, launch, recorder, round, scriptArgs } from './harness.mjs';
 
-import { cancelRace, launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/morph.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 60000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 60000 });
 const TYPED = Number(process.env.MORPH_TYPED ?? 0);
 const PRODUCT = /cabinet/i;
 const FROM_CM = 60;
@@ -45,10 +36,6 @@ const EXACT_TOLERANCE_M = 0.0001;
 const THUMB_PX = 22; // .slider::-webkit-slider-thumb
 
 const { problems, log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-
-/** Failed requests the test does not mind: a cancel answered 409 (a background morph job
- * that finished first) and `GET /api/v1/auth/me` answered 401 (this shopper is anonymous). */
-const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
 
 /** Installs, in the page, `window.__morphProbe`: the box of what the viewer draws now, per
  * mesh and in all (world space, metres), read from three.js's own morphed vertex positions,
@@ -127,11 +114,6 @@ function boxDifference(a, b) {
   }
   for (const end of ['min', 'max']) for (let k = 0; k < 3; k++) worst = Math.max(worst, Math.abs(a.all[end][k] - b.all[end][k]));
   return worst;
-}
-
-function round(value, digits) {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }
 
 async function main() {

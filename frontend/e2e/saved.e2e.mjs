@@ -16,24 +16,15 @@
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
-import path from 'node:path';
+import { launch, logIn, recorder, scriptArgs } from './harness.mjs';
 
-import { launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 30000, required: ['E2E_EMAIL', 'E2E_PASSWORD'] });
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD } = process.env;
-if (!appArg || !EMAIL || !PASSWORD) {
-  console.error('usage: E2E_EMAIL=… E2E_PASSWORD=… node e2e/saved.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
 const RUN = Date.now().toString(36);
 // A picture is rendered in a child Blender a few seconds after the save, one at a time.
 const PICTURE_TIMEOUT = Number(process.env.E2E_PICTURE_TIMEOUT_MS ?? 300000);
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** Saves a configuration from the page with its session (CSRF token from `me`); its id. */
 function saveFromPage(page, productId, name, configData) {
@@ -90,7 +81,7 @@ async function main() {
   const result = { ok: false };
   // Refused on purpose: the taken names (rename and save).
   const expected = (what) => /^409 (PATCH|POST) \/api\/v1\/configurations(\/[0-9a-f-]+)?$/.test(what);
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'page', expected);
     const standardName = `Standard ${RUN}`;
@@ -98,11 +89,7 @@ async function main() {
     let ids;
 
     await step('log in and save two cabinets with different values', async () => {
-      await page.goto(`${APP}/login?next=/saved`);
-      await page.getByLabel('Email').fill(EMAIL);
-      await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL((url) => url.pathname === '/saved');
+      await logIn(page, APP, '/saved', EMAIL, PASSWORD);
       const cabinet = await page.evaluate(async () => {
         const list = await fetch('/api/v1/products').then((r) => r.json());
         return list.items.find((p) => /cabinet/i.test(p.name))?.id;
@@ -223,15 +210,7 @@ async function main() {
       if (saved.status() !== 201) throw new Error(`saving under the free name answered ${saved.status()}`);
       return { message: text, suggestion, screenshot: shot };
     });
-
-    if (problems.length) throw new Error(`the pages reported problems: ${problems.join('; ')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+  });
 }
 
 run(main);

@@ -20,26 +20,16 @@
 // memory, or no model made ahead).
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 60000), SPECULATION.
-import path from 'node:path';
+import { benign, drawnSince, launch, recorder, scriptArgs } from './harness.mjs';
 
-import { cancelRace, launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/speculation.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts-speculation');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 60000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 60000, artifacts: 'e2e-artifacts-speculation' });
 const SPECULATING = process.env.SPECULATION !== 'off';
 const PRODUCT = /cabinet/i;
 /** After the new model is drawn, requests are still watched this long (shorter than the
  * page's idle time before it speculates again, so its next round is not counted). */
 const SETTLE_MS = 500;
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** Every request of `page`, with what the page asked a job for (from the POST bodies), and
  * the cache keys of morph jobs (so their GLB downloads can be told apart). */
@@ -79,11 +69,7 @@ function networkLog(page) {
 
 /** Wait until the model on screen was drawn after `since` (page clock); its timings. */
 async function waitForDrawnModel(page, since) {
-  await page.waitForFunction((t) => {
-    const c = window.__configurator;
-    const timings = c?.lastTimings;
-    return Boolean(c && c.modelUrl() && c.phase() === 'ready' && timings?.drawnAt && timings.drawnAt > t);
-  }, since, { timeout: TIMEOUT, polling: 'raf' });
+  await drawnSince(page, since, TIMEOUT);
   return page.evaluate(() => ({ url: window.__configurator.modelUrl(), size: window.__configurator.modelSize(), timings: { ...window.__configurator.lastTimings } }));
 }
 
@@ -133,7 +119,7 @@ async function main() {
     });
   }
   const result = { ok: false, mode: SPECULATING ? 'on' : 'off', speculation: [], changes: [] };
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'page', benign);
     const network = networkLog(page);
@@ -165,14 +151,7 @@ async function main() {
         if (measured.source !== 'memory') throw new Error(`"${name}" was drawn from ${measured.source}, not memory`);
       }
     }
-    if (problems.length) throw new Error(`problems on the page: ${problems.join('; ')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+  });
 }
 
 run(main);

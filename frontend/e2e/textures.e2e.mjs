@@ -22,35 +22,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { cancelRace, launch, recorder } from './harness.mjs';
+import { benign, downloadGlb, drawnSince, launch, logIn, recorder, scriptArgs } from './harness.mjs';
 
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/textures.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 60000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 60000 });
 const { E2E_EMAIL: EMAIL, E2E_PASSWORD: PASSWORD, TEXTURE_TEMPLATE: TEMPLATE, TEXTURE_PRODUCT } = process.env;
 const PRODUCT_NAME = `Textured panel ${Date.now().toString(36)}`;
 const MIN_STDDEV = 8; // of 0-255 luminance: a flat finish under the studio light stays well below
 const FLAT_FACTOR = 3;
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** Wait until the model on screen is drawn and was not drawn before `since` (page clock). */
 async function waitForDrawnModel(page, since) {
-  await page.waitForFunction(
-    (t) => {
-      const c = window.__configurator;
-      const timings = c?.lastTimings;
-      return Boolean(c && c.modelUrl() && c.phase() === 'ready' && timings?.drawnAt && timings.drawnAt > t);
-    },
-    since,
-    { timeout: TIMEOUT, polling: 'raf' },
-  );
+  await drawnSince(page, since, TIMEOUT);
   // A frame or two more, so the textures decoded after the model was added are on screen.
   await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
   await page.waitForTimeout(300);
@@ -93,7 +77,7 @@ async function main() {
   const { context, close } = await launch('configurator-textures-e2e-');
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'page', benign);
     // Every texture request, and whether Chromium answered it from its HTTP cache.
@@ -114,11 +98,7 @@ async function main() {
     let productId = TEXTURE_PRODUCT;
     if (!productId) {
       productId = await step('log in as an admin and add the textured product', async () => {
-        await page.goto(`${APP}/login?next=/admin/products`);
-        await page.getByLabel('Email').fill(EMAIL);
-        await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-        await page.getByRole('button', { name: 'Log in' }).click();
-        await page.waitForURL((url) => url.pathname === '/admin/products');
+        await logIn(page, APP, '/admin/products', EMAIL, PASSWORD);
         await page.locator('#add-product-name').fill(PRODUCT_NAME);
         await page.locator('#add-product-template').setInputFiles(TEMPLATE);
         const [created] = await Promise.all([
@@ -174,12 +154,7 @@ async function main() {
     });
 
     await step('Download GLB gives the textures embedded', async () => {
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.getByRole('button', { name: /download glb/i }).click(),
-      ]);
-      const file = path.join(ARTIFACTS, download.suggestedFilename());
-      await download.saveAs(file);
+      const file = await downloadGlb(page, ARTIFACTS);
       const { images } = split(fs.readFileSync(file));
       if (images.length !== 1 || 'uri' in images[0] || !('bufferView' in images[0])) {
         throw new Error(`the downloaded GLB's images: ${JSON.stringify(images)}`);
@@ -200,14 +175,7 @@ async function main() {
       throw new Error(`the textured finish's pixels vary by ${textured.stddev.toFixed(2)} (flat ${flat.stddev.toFixed(2)}): `
         + `not above ${MIN_STDDEV} and ${FLAT_FACTOR}× the flat finish`);
     }
-    if (problems.length) throw new Error(`problems on the page: ${problems.join('; ')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+  });
 }
 
 run(main);

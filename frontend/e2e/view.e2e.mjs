@@ -20,16 +20,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'playwright-core';
 
-import { cancelRace, focusRing, launch, recorder } from './harness.mjs';
+import { benign, drawnSince, focusRing, launch, recorder, round, scriptArgs } from './harness.mjs';
 
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/view.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 90000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 90000 });
 const PRODUCT = /range hood/i;
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
 const PIXEL = 'Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
@@ -40,20 +33,10 @@ const WIDTHS = [
 ];
 
 const { problems, log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
-
-function round(value, digits = 4) {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
 
 /** Wait until the model on screen is drawn, ready, and was not drawn before `since` (page clock). */
 async function waitForDrawnModel(page, since) {
-  await page.waitForFunction((t) => {
-    const c = window.__configurator;
-    const timings = c?.lastTimings;
-    return Boolean(c && c.modelUrl() && c.phase() === 'ready' && timings?.drawnAt && timings.drawnAt > t);
-  }, since, { timeout: TIMEOUT, polling: 'raf' });
+  await drawnSince(page, since, TIMEOUT);
   return page.evaluate(() => ({ size: window.__configurator.modelSize(), url: window.__configurator.modelUrl() }));
 }
 
@@ -161,7 +144,7 @@ async function viewAt(context, viewport) {
     await page.keyboard.press('Tab');
     const left = await page.evaluate(() => !document.activeElement?.classList.contains('viewer-frame') && document.activeElement !== document.body);
     if (!left) throw new Error('Tab did not leave the view');
-    return { start, turned: round(turn), raised: round(raised.polar), closer: round(closer.distance), farther: round(farther.distance), };
+    return { start, turned: round(turn, 4), raised: round(raised.polar, 4), closer: round(closer.distance, 4), farther: round(farther.distance, 4), };
   });
 
   result.refit = await step(`${tag}: a 100 cm chimney is refitted into view; 5 cm less does not move the camera`, async () => {
@@ -179,7 +162,7 @@ async function viewAt(context, viewport) {
     const moved = Math.hypot(...still.target.map((v, i) => v - fitted.target[i])) + Math.abs(still.distance - fitted.distance);
     if (moved > 1e-6) throw new Error(`95 cm moved the camera: ${JSON.stringify({ fitted, still })}`);
     if (!/^refit/.test(fitsAt100.at(-1))) throw new Error(`the 100 cm chimney was not refitted: ${JSON.stringify(fitsAt100)}`);
-    return { fits, extent_before: round(before.extent), size_100: tall.size, extent_100: round(fitted.extent), size_95: shorter.size, extent_95: round(still.extent),
+    return { fits, extent_before: round(before.extent, 4), size_100: tall.size, extent_100: round(fitted.extent, 4), size_95: shorter.size, extent_95: round(still.extent, 4),
       camera_moved_at_95: moved, stage: box, screenshot: file };
   });
 
@@ -209,7 +192,7 @@ async function viewAt(context, viewport) {
     const yAfter = await page.evaluate(() => window.scrollY);
     if (!(zoomed.distance < afterWheel.distance - 1e-3)) throw new Error(`Ctrl + wheel did not zoom in: ${afterWheel.distance} → ${zoomed.distance}`);
     if (yAfter !== y) throw new Error(`Ctrl + wheel scrolled the page: ${y} → ${yAfter}`);
-    return { scrolled, distance: round(start.distance), ctrl_zoomed_to: round(zoomed.distance), screenshot: file };
+    return { scrolled, distance: round(start.distance, 4), ctrl_zoomed_to: round(zoomed.distance, 4), screenshot: file };
   });
   await page.close();
   return result;

@@ -15,25 +15,15 @@
 // on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 60000).
-import path from 'node:path';
+import { benign, launch, recorder, scriptArgs } from './harness.mjs';
 
-import { cancelRace, launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/words.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 60000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 60000 });
 const WIDTHS = [1400, 375, 320];
 /** The cabinet's labels, as the fields and the summary show them. */
 const CABINET_LABELS = ['Width', 'Height', 'Depth', 'Shelf count', 'Door count', 'Handle position',
   'Door style', 'Handle style', 'Carcass finish', 'Handle finish'];
 
 const { problems, log, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
-const benign = (what) => cancelRace(what) || what === '401 GET /api/v1/auth/me';
 
 /** Until a model is on screen and the preview is settled (not submitting, building or loading). */
 async function waitForModel(page) {
