@@ -15,28 +15,22 @@
 //   4. while the model's GLB is held, the poster stays;
 //   5. once the GLB arrives the canvas draws the model (its middle has the model's edges, the
 //      empty stage has none) and the poster is gone;
-//   6. a link to another configuration shows no poster (the thumbnail is of the default).
+//   6. a link to another configuration shows no poster (the thumbnail is of the default);
+//   7. in a browser without WebGL (--disable-webgl) the page fetches no three.js, makes no
+//      canvas, says why, and measures the model from its GLB's JSON: the same size as the
+//      drawn one in 5, in the W × H × D read-out.
 // Prints one final JSON line {"ok", "steps": [...]}; exits 1 on failure.
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_TIMEOUT_MS (default 30000).
-import path from 'node:path';
+import { launch, recorder, scriptArgs } from './harness.mjs';
 
-import { launch, recorder } from './harness.mjs';
-
-const [appArg, artifactsArg] = process.argv.slice(2);
-if (!appArg) {
-  console.error('usage: node e2e/first-paint.e2e.mjs APP_URL [ARTIFACTS_DIR]');
-  process.exit(2);
-}
-const APP = appArg.replace(/\/+$/, '');
-const ARTIFACTS = path.resolve(artifactsArg ?? 'e2e-artifacts');
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 30000);
+const { APP, ARTIFACTS, TIMEOUT } = scriptArgs(import.meta.url, { timeout: 30000 });
 const CABINET = 'Kitchen base cabinet';
 const VIEWER_CHUNK = /\/assets\/Viewer-[^/]*\.js$/;
 /** components/scene/Poster.tsx POSTER_SIZES. */
 const POSTER_SIZES = '(max-width: 560px) 78vw, 520px';
 
-const { problems, step, watch, screenshot, failed, finish, run } = recorder(ARTIFACTS);
+const { step, watch, screenshot, session, run } = recorder(ARTIFACTS);
 
 /** A gate for the requests matching `pattern`: they wait until `release()`. */
 async function hold(page, pattern) {
@@ -86,7 +80,7 @@ async function main() {
   const { context, close } = await launch('first-paint-e2e-', { viewport: { width: 412, height: 823 } });
   context.setDefaultTimeout(TIMEOUT);
   const result = { ok: false };
-  try {
+  await session(result, { context, close }, async () => {
     const page = await context.newPage();
     watch(page, 'configurator', (what) => what === '401 GET /api/v1/auth/me');
 
@@ -188,7 +182,7 @@ async function main() {
       return { glbsHeld: glb.held.length };
     });
 
-    await step('the model is drawn and the poster is gone', async () => {
+    const drawn = await step('the model is drawn and the poster is gone', async () => {
       glb.release();
       await page.waitForFunction(() => window.__configurator?.modelUrl() && !document.querySelector('img.preview-poster'), null, { timeout: 120000 });
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
@@ -196,7 +190,8 @@ async function main() {
       const detail = await detailInMiddle(page, page.locator('.preview-stage canvas'));
       // The empty stage has none; the cabinet's edges and handles are a few percent of the middle.
       if (detail < 0.01) throw new Error(`the middle of the canvas has ${detail * 100}% detail: no model on it (${shot})`);
-      return { detail, posterDetail: painted.detail, screenshot: shot };
+      const size = await page.evaluate(() => window.__configurator.modelSize());
+      return { detail, posterDetail: painted.detail, size, screenshot: shot };
     });
 
     await step('a link to another configuration shows no poster', async () => {
@@ -219,14 +214,34 @@ async function main() {
       return { values, canvas: true };
     });
 
-    if (problems.length) throw new Error(`the page reported problems: ${problems.join('; ')}`);
-    result.ok = true;
-  } catch (error) {
-    await failed(result, error, context);
-  } finally {
-    await close();
-  }
-  finish(result);
+    await step('without WebGL the model is measured, not drawn, and no three.js is fetched', async () => {
+      const browser = await launch('first-paint-e2e-no-webgl-', { viewport: { width: 412, height: 823 }, args: ['--disable-webgl'] });
+      try {
+        const plain = await browser.context.newPage();
+        watch(plain, 'configurator without WebGL', (what) => what === '401 GET /api/v1/auth/me');
+        const scripts = [];
+        plain.on('request', (request) => { if (/\.m?js$/.test(new URL(request.url()).pathname)) scripts.push(new URL(request.url()).pathname); });
+        await plain.goto(`${APP}/configure/${cabinet.id}`);
+        await plain.locator('.preview-no-webgl').waitFor({ timeout: TIMEOUT });
+        const size = await plain.evaluate(() => window.__configurator.modelSize());
+        const readout = await plain.locator('.dimensions').textContent();
+        const canvases = await plain.locator('canvas').count();
+        const three = scripts.filter((p) => /\/assets\/(three|GLTFLoader|Viewer)[^/]*\.js$/.test(p));
+        if (three.length) throw new Error(`a browser without WebGL fetched ${three.join(', ')}`);
+        if (canvases !== 0) throw new Error(`${canvases} canvas(es) without WebGL`);
+        if (!size || size.some((v, k) => Math.abs(v - drawn.size[k]) > 1e-6)) {
+          throw new Error(`measured ${JSON.stringify(size)}, drawn ${JSON.stringify(drawn.size)}`);
+        }
+        const match = /W\s*([\d.,]+)/.exec(readout ?? '');
+        if (!match || Math.abs(Number(match[1].replace(',', '.')) - size[0] * 100) > 0.1) {
+          throw new Error(`the read-out says ${readout}, not a width of ${size[0] * 100} cm`);
+        }
+        return { size, readout, scripts: scripts.length, screenshot: await screenshot(plain, 'no-webgl') };
+      } finally {
+        await browser.close();
+      }
+    });
+  });
 }
 
 run(main);

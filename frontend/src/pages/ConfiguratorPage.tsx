@@ -19,6 +19,7 @@ import { configuratorPath } from '../lib/shareLink';
 import { defaultConfig } from '../lib/values';
 import { api, ApiError } from '../services/api';
 import { loadToolkit, preloadModel } from '../services/modelLoader';
+import { webglAvailable } from '../lib/renderer';
 import type { ConfigSchema } from '../types/configSchema';
 import { NotFoundPage } from './NotFoundPage';
 
@@ -27,12 +28,12 @@ export function ConfiguratorPage() {
   // The default model and three.js start downloading once the product is known (not before:
   // they would share the line with the product itself, whose text is the page's largest
   // paint), beside the first job's round trip (a default configuration is answered from the
-  // cache).
+  // cache). three.js only where the model can be drawn (without WebGL it is only measured).
   const previewUrl = product.data?.preview_url;
   const known = product.data !== undefined;
   useEffect(() => {
     if (!known) return;
-    void loadToolkit();
+    if (webglAvailable()) void loadToolkit();
     if (previewUrl) preloadModel(previewUrl);
   }, [known, previewUrl]);
 

@@ -63,6 +63,9 @@ export interface LivePreviewOptions {
   defaults?: ConfigData;
   /** Fetch morph GLBs in the background and morph while a number control changes. */
   morph?: boolean;
+  /** Only measure models, never parse them to draw (a browser without WebGL: the viewer is
+   * not mounted, and three.js is never downloaded). */
+  measureOnly?: boolean;
 }
 
 interface ActiveJob {
@@ -99,7 +102,7 @@ export class LivePreview {
     private readonly onChange: (state: PreviewState) => void,
     private readonly options: LivePreviewOptions = {},
   ) {
-    void loadToolkit(); // download three.js while the first job runs
+    if (!options.measureOnly) void loadToolkit(); // download three.js while the first job runs
   }
 
   getState(): PreviewState {
@@ -261,7 +264,7 @@ export class LivePreview {
         throw new ApiError(500, null, job.error_message || 'This configuration could not be built.');
       }
       this.setState({ phase: 'loading', progress: 100 });
-      const model = await loadModel(job.result_url);
+      const model = await loadModel(job.result_url, undefined, this.options.measureOnly);
       timings.loadedAt = performance.now();
       this.remember(key, model);
       if (seq !== this.seq) return;

@@ -4,12 +4,14 @@
 import type { Group, Material, Mesh, Object3D } from 'three';
 import type { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { ApiError, fetchOrFail, resolveApiUrl } from './api';
+import { glbJson, sceneSize } from './gltfBounds';
 
 export interface LoadedModel {
   /** The URL the API gave (as given: relative or absolute). */
   url: string;
-  /** The model wrapped in a group that sits it on the floor, centred. */
-  object: Group;
+  /** The model wrapped in a group that sits it on the floor, centred; null for a model only
+   * measured (`loadModel`'s `measureOnly`: a browser that cannot draw). */
+  object: Group | null;
   /** Bounding box size [x, y, z] = [width, height, depth] in metres (glTF is Y-up). */
   size: [number, number, number];
   /** The GLB as downloaded, for "Download GLB". */
@@ -74,7 +76,14 @@ export function placeOnFloor(three: typeof import('three'), scene: Object3D): { 
   return { object, size: [size.x, size.y, size.z] };
 }
 
-export async function loadModel(url: string, signal?: AbortSignal): Promise<LoadedModel> {
+/** The model at `url`, parsed to draw; with `measureOnly` (where nothing can be drawn) only its
+ * size and extras are read from its JSON: no three.js, no textures. */
+export async function loadModel(url: string, signal?: AbortSignal, measureOnly = false): Promise<LoadedModel> {
+  if (measureOnly) {
+    const bytes = await fetchGlb(url, signal);
+    const json = glbJson(bytes);
+    return { url, bytes, extras: json.extras, object: null, size: sceneSize(json) ?? [0, 0, 0] };
+  }
   const [bytes, { three, loader }] = await Promise.all([fetchGlb(url, signal), loadToolkit()]);
   const gltf = await loader.parseAsync(bytes, resourcePath(url));
   return { url, bytes, extras: gltf.userData, ...placeOnFloor(three, gltf.scene) };
@@ -104,7 +113,7 @@ interface GlbJson { images?: GlbImage[]; bufferViews?: object[]; buffers?: { byt
 export async function embedImages(glb: ArrayBuffer, url: string): Promise<ArrayBuffer> {
   const view = new DataView(glb);
   const jsonLength = view.getUint32(12, true);
-  const json = JSON.parse(new TextDecoder().decode(new Uint8Array(glb, 20, jsonLength))) as GlbJson;
+  const json = glbJson<GlbJson>(glb);
   const images = (json.images ?? []).filter((image) => image.uri !== undefined);
   if (images.length === 0) return glb;
   const binStart = 20 + jsonLength;
@@ -150,7 +159,7 @@ export async function embedImages(glb: ArrayBuffer, url: string): Promise<ArrayB
 
 /** Free the GPU memory a model holds (call once it is no longer shown or cached). */
 export function disposeModel(model: LoadedModel): void {
-  model.object.traverse((node) => {
+  model.object?.traverse((node) => {
     const mesh = node as Mesh;
     if (!mesh.isMesh) return;
     mesh.geometry.dispose();

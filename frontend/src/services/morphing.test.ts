@@ -78,8 +78,9 @@ function cabinetMorphModel(): LoadedModel {
 
 /** Size and centre of the model as three.js itself evaluates its morphed vertices. */
 function drawnBox(model: LoadedModel) {
-  model.object.updateMatrixWorld(true);
-  const box = new THREE.Box3().setFromObject(model.object, true);
+  const object = model.object!;
+  object.updateMatrixWorld(true);
+  const box = new THREE.Box3().setFromObject(object, true);
   return { size: box.getSize(new THREE.Vector3()), min: box.min, centre: box.getCenter(new THREE.Vector3()) };
 }
 
@@ -114,7 +115,7 @@ describe('MorphModel', () => {
     expect(size[0]).toBeCloseTo(0.85, 6);
     expect(size[1]).toBeCloseTo(0.87, 6);
     expect(size[2]).toBeCloseTo(0.6, 6);
-    const mesh = model.object.children[0].children[0] as THREE.Mesh;
+    const mesh = model.object!.children[0].children[0] as THREE.Mesh;
     expect(mesh.morphTargetInfluences![0]).toBeCloseTo(0.25, 9);
     expect(mesh.morphTargetInfluences![1]).toBeCloseTo(0.02, 9);
     // What three.js draws from those influences: the same box, standing on y = 0, centred.

@@ -88,6 +88,7 @@ export class MorphModel {
     readonly base: ConfigData,
     readonly ranges: MorphRanges,
   ) {
+    if (!model.object) throw new Error('a morph GLB is loaded to be drawn, not only measured');
     this.scene = model.object.children[0] ?? model.object;
     this.scene.traverse((node) => {
       const mesh = node as Mesh;

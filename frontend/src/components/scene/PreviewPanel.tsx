@@ -13,7 +13,8 @@ import { Poster } from './Poster';
 import { ArButton } from './ArButton';
 import { fetchEmbeddedGlb } from '../../services/modelLoader';
 
-// three.js and the renderer are most of the bundle: fetch them while the page lays out.
+// three.js and the renderer are most of the bundle: fetch them while the page lays out
+// (unless this browser cannot draw: then the viewer is never mounted).
 const loadViewer = () => import('./Viewer');
 const Viewer = lazy(() => loadViewer().then((m) => ({ default: m.Viewer })));
 
@@ -28,7 +29,7 @@ export function PreviewPanel() {
   // the poster stays until the view has drawn a model (./Poster says why).
   const [stageReady, setStageReady] = useState(false);
   const [drawn, setDrawn] = useState(false);
-  useEffect(() => { void loadViewer(); }, []);
+  useEffect(() => { if (webglAvailable()) void loadViewer(); }, []);
   const ready = useCallback(() => setStageReady(true), []);
   const drawnOnce = useCallback((drawnModel: LoadedModel) => {
     modelDrawn(drawnModel);

@@ -93,7 +93,7 @@ function ModelView({ model, onDrawn }: { model: LoadedModel; onDrawn(model: Load
       removeReport();
     };
   }, [model, onDrawn, invalidate, gl]);
-  return <primitive object={model.object} />;
+  return model.object && <primitive object={model.object} />;
 }
 
 /** Contact shadow under the model, drawn once per model: drei draws `frames` frames after
