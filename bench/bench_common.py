@@ -23,6 +23,7 @@ sys.path.insert(0, ROOT)
 
 from configurator_addon.cli import stdout_redirected  # noqa: E402
 from configurator_addon.engine.config_validation import canonical_json, validate_config  # noqa: E402
+from configurator_addon.engine.result_keys import template_version  # noqa: E402
 from configurator_addon.errors import ConfigValidationError  # noqa: E402
 
 PYTHON = sys.executable
@@ -53,6 +54,13 @@ def load_samples(baked: bool = False) -> list[Sample]:
         sys.exit(f"missing sample templates {missing}: build them with `make templates` "
                  "(or `python templates/build_templates.py templates/`)")
     return samples
+
+
+def version_of(path: str) -> str:
+    """The template version of the file at `path`, which a worker passes the engine with each
+    job (the job row's), so that a timed job does not hash its template as a bare call would."""
+    with open(path, "rb") as handle:
+        return template_version(handle.read())
 
 
 # -- configuration mix ---------------------------------------------------------------------

@@ -24,36 +24,37 @@ CABINET = "kitchen_base_cabinet"
 TARGET_RATIO = 4.0
 
 
-def _timed(engine, path: str, config: dict, morph: bool):
+def _timed(engine, path: str, version: str, config: dict, morph: bool):
     started, cpu = time.perf_counter(), time.process_time()
-    result = engine.generate(path, config, morph=morph)
+    result = engine.generate(path, config, morph=morph, version=version)
     return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000, result
 
 
 def run(quick: bool = False) -> dict:
     rounds = 3 if quick else 9
-    samples = bc.load_samples()
+    samples = bc.load_samples(baked=True)  # as a publish serves them: textured finishes
     results = {}
     with bc.warm_engine() as engine:
         for sample in samples:
             bc.log(f"morph: {sample.slug}")
             configs = [{}, *sample.examples]
-            engine.generate(sample.path, {})  # loaded and warm before anything is timed
+            version = bc.version_of(sample.path)
+            engine.generate(sample.path, {}, version=version)  # loaded and warm before anything is timed
             exact_ms, morph_ms, exact_bytes, morph_bytes, evaluations = [], [], [], [], []
             exact_cpu, morph_cpu = [], []
             for _ in range(rounds):
                 for config in configs:
-                    elapsed, cpu, result = _timed(engine, sample.path, config, morph=False)
+                    elapsed, cpu, result = _timed(engine, sample.path, version, config, morph=False)
                     exact_ms.append(elapsed)
                     exact_cpu.append(cpu)
                     exact_bytes.append(len(result.glb))
                 for config in configs:
-                    elapsed, cpu, result = _timed(engine, sample.path, config, morph=True)
+                    elapsed, cpu, result = _timed(engine, sample.path, version, config, morph=True)
                     morph_ms.append(elapsed)
                     morph_cpu.append(cpu)
                     morph_bytes.append(len(result.glb))
                     evaluations.append(result.morph["evaluations"])
-            at_defaults = engine.generate(sample.path, {}, morph=True).morph
+            at_defaults = engine.generate(sample.path, {}, morph=True, version=version).morph
             exact, morph = statistics.median(exact_ms), statistics.median(morph_ms)
             results[sample.slug] = {
                 "exact_ms_p50": exact, "morph_ms_p50": morph, "time_ratio": morph / exact,
