@@ -233,8 +233,10 @@ class EmbeddedPostgres:
         """Whether the server running on this data directory is the one this object started."""
         return self._server_pid is not None and self._running_postmaster_pid() == self._server_pid
 
-    def stop(self) -> None:
-        """Stop the server running on this data directory (fast shutdown), if any."""
+    def stop(self, *, immediate: bool = False) -> None:
+        """Stop the server running on this data directory, if any: a fast shutdown (sessions
+        ended, a checkpoint written), or with `immediate` the crash-like one (every process
+        exits at once, recovery at the next start), as a host failing would."""
         if self._running_postmaster_pid() is None:
             return
         if self.bin_dir is None:
@@ -246,7 +248,8 @@ class EmbeddedPostgres:
             _grant_traversal(os.path.dirname(self.data_dir))
         with self._cluster_lock():
             if self._running_postmaster_pid() is not None:
-                self._pg_ctl("stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
+                self._pg_ctl("stop", "-m", "immediate" if immediate else "fast", "-w",
+                             "-t", str(START_TIMEOUT_SECONDS))
 
     def restart(self) -> str:
         self.stop()
