@@ -93,7 +93,8 @@ export function useLivePreviewSession(productId: string, schema: ConfigSchema, c
 
   // One preview per product; the first request shows the values the page opened with.
   useEffect(() => {
-    const live = new LivePreview(productId, setPreview, { defaults: defaultConfig(schema), morph: webglAvailable(), measureOnly: !webglAvailable() });
+    const canDraw = webglAvailable(); // else models are only measured, and never morphed
+    const live = new LivePreview(productId, setPreview, { defaults: defaultConfig(schema), morph: canDraw, measureOnly: !canDraw });
     previewRef.current = live;
     setPreview(live.getState());
     send(current.current, 'commit', performance.now());

@@ -1,4 +1,5 @@
-/** A GLB's JSON chunk, and the size of its scene read from it alone: each mesh primitive's
+/** Binary glTF read and written (its JSON chunk), and the size of a scene read from the JSON
+ * alone: each mesh primitive's
  * POSITION bounds (glTF requires an accessor's min and max for positions), their eight corners
  * through the node's world matrix. That is the box three.js gives a loaded scene
  * (`Box3.setFromObject`, which transforms each geometry's bounding box the same way), so a
@@ -35,6 +36,30 @@ export function glbJson<T = GltfJson>(glb: ArrayBuffer): T {
   if (glb.byteLength < 20 || view.getUint32(0, true) !== 0x46546c67) throw new Error('not a GLB');
   const length = view.getUint32(12, true);
   return JSON.parse(new TextDecoder().decode(new Uint8Array(glb, 20, length))) as T;
+}
+
+/** A binary glTF of `json` and a binary chunk of `parts` (laid end to end; the caller aligns
+ * them, and the total must be a multiple of 4): the JSON padded with spaces as glTF asks. */
+export function writeGlb(json: object, parts: Uint8Array[]): ArrayBuffer {
+  let text = new TextEncoder().encode(JSON.stringify(json));
+  text = Uint8Array.from([...text, ...new Uint8Array((4 - (text.length % 4)) % 4).fill(0x20)]);
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const out = new Uint8Array(28 + text.length + length);
+  const header = new DataView(out.buffer);
+  header.setUint32(0, 0x46546c67, true);
+  header.setUint32(4, 2, true);
+  header.setUint32(8, out.length, true);
+  header.setUint32(12, text.length, true);
+  header.setUint32(16, 0x4e4f534a, true);
+  out.set(text, 20);
+  header.setUint32(20 + text.length, length, true);
+  header.setUint32(24 + text.length, 0x004e4942, true);
+  let offset = 28 + text.length;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out.buffer;
 }
 
 /** [width, height, depth] of the default scene's meshes, or null if it has none. */

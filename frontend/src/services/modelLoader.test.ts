@@ -1,23 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { writeGlb } from './gltfBounds';
 import { embedImages, resourcePath } from './modelLoader';
 
-/** A GLB of `json` and a binary chunk of `bin` (both padded as glTF asks). */
-function glb(json: object, bin: Uint8Array): ArrayBuffer {
-  let text = new TextEncoder().encode(JSON.stringify(json));
-  text = Uint8Array.from([...text, ...new Uint8Array((4 - (text.length % 4)) % 4).fill(0x20)]);
-  const out = new Uint8Array(28 + text.length + bin.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0x46546c67, true);
-  view.setUint32(4, 2, true);
-  view.setUint32(8, out.length, true);
-  view.setUint32(12, text.length, true);
-  view.setUint32(16, 0x4e4f534a, true);
-  out.set(text, 20);
-  view.setUint32(20 + text.length, bin.length, true);
-  view.setUint32(24 + text.length, 0x004e4942, true);
-  out.set(bin, 28 + text.length);
-  return out.buffer;
-}
+/** A GLB of `json` and a binary chunk of `bin`. */
+const glb = (json: object, bin: Uint8Array) => writeGlb(json, [bin]);
 
 function parse(bytes: ArrayBuffer) {
   const view = new DataView(bytes);

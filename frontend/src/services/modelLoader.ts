@@ -4,7 +4,7 @@
 import type { Group, Material, Mesh, Object3D } from 'three';
 import type { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { ApiError, fetchOrFail, resolveApiUrl } from './api';
-import { glbJson, sceneSize } from './gltfBounds';
+import { glbJson, sceneSize, writeGlb } from './gltfBounds';
 
 export interface LoadedModel {
   /** The URL the API gave (as given: relative or absolute). */
@@ -137,24 +137,7 @@ export async function embedImages(glb: ArrayBuffer, url: string): Promise<ArrayB
   }
   pad();
   (json.buffers ??= [{ byteLength: 0 }])[0].byteLength = length;
-  let text = new TextEncoder().encode(JSON.stringify(json));
-  text = Uint8Array.from([...text, ...new Uint8Array((4 - (text.length % 4)) % 4).fill(0x20)]);
-  const out = new Uint8Array(12 + 8 + text.length + 8 + length);
-  const header = new DataView(out.buffer);
-  header.setUint32(0, 0x46546c67, true);
-  header.setUint32(4, 2, true);
-  header.setUint32(8, out.length, true);
-  header.setUint32(12, text.length, true);
-  header.setUint32(16, 0x4e4f534a, true);
-  out.set(text, 20);
-  header.setUint32(20 + text.length, length, true);
-  header.setUint32(24 + text.length, 0x004e4942, true);
-  let offset = 28 + text.length;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out.buffer;
+  return writeGlb(json, parts);
 }
 
 /** Free the GPU memory a model holds (call once it is no longer shown or cached). */
