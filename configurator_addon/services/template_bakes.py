@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from ..storage.bakes import read_bake_record, read_baked_template, write_bake
+from ..storage.bakes import bake_blob_path, read_bake_record, write_bake
 
 log = logging.getLogger("configurator.bakes")
 
@@ -58,7 +58,9 @@ class TemplateBakes:
     async def template_for(self, client_id, version: str, template: bytes) -> bytes | None:
         """What a recorded bake says jobs load (the baked bytes, or `template` when the bake
         found nothing), or None when the version has no record."""
-        if await read_bake_record(self.store, client_id, version) is None:
+        record = await read_bake_record(self.store, client_id, version)
+        if record is None:
             return None
-        baked = await read_baked_template(self.store, client_id, version)
-        return template if baked is None else baked[0]
+        if record.get("sha256") is None:
+            return template
+        return await self.store.get(bake_blob_path(client_id, version))
