@@ -770,6 +770,7 @@ async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database,
 
     executor = MainThreadExecutor()
     driving = threading.Event()
+    release = threading.Event()
 
     def drive():  # stands in for Blender's timer on the main thread
         while not driving.is_set():
@@ -783,14 +784,22 @@ async def test_health_reports_a_bpy_executor_stuck_past_the_time_limit(database,
     try:
         async with TestClient(TestServer(app)) as client:
             assert (await client.get("/health")).status == 200
-            stuck = executor.submit(time.sleep, 1.5)
-            await asyncio.sleep(0.9)
-            response = await client.get("/health")
-            body = await response.json()
+            # Stuck until released: however slow the machine, the task is still running
+            # when health is asked, and health answers 503 once it has run past the limit.
+            stuck = executor.submit(release.wait, 60)
+            deadline = time.monotonic() + 30
+            while True:
+                response = await client.get("/health")
+                body = await response.json()
+                if response.status != 200 or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.1)
             assert response.status == 503 and body["status"] == "unhealthy" and body["executor_busy_seconds"] > 0.5
+            release.set()
             await asyncio.wrap_future(stuck)
             assert (await client.get("/health")).status == 200
     finally:
+        release.set()
         executor.stop()
         driving.set()
         driver.join(5)

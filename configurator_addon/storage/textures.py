@@ -19,6 +19,7 @@ ever read for it, so a GLB can never pull another client's blobs in.
 """
 from __future__ import annotations
 
+import asyncio
 import re
 
 from ..engine import glb_textures
@@ -36,15 +37,18 @@ async def store_textures(store: BlobStore, client_id: object, glb: bytes) -> tup
     textures = glb_textures.embedded_textures(glb)
     if not textures:
         return glb, []
-    uris, paths = {}, []
-    for texture in textures:
+
+    async def stored(texture) -> tuple[str, str]:
         path = texture_blob_path(client_id, texture.digest, texture.extension)
         query = await store.lasting_query(path)
-        uris[texture.digest] = f"{TEXTURE_FOLDER}{path.rsplit('/', 1)[1]}" + (f"?{query}" if query else "")
         await store.put(path, texture.data, texture.mime_type)
-        paths.append(path)
+        return path, f"{TEXTURE_FOLDER}{path.rsplit('/', 1)[1]}" + (f"?{query}" if query else "")
+
+    # All at once: on Azure each write is a round trip, and a GLB holds several textures.
+    written = await asyncio.gather(*(stored(texture) for texture in textures))
+    uris = {texture.digest: uri for texture, (_, uri) in zip(textures, written, strict=True)}
     split, _ = glb_textures.externalize(glb, lambda texture: uris[texture.digest])
-    return split, paths
+    return split, [path for path, _ in written]
 
 
 def referenced_textures(glb_path: str, document: dict) -> list[str]:
