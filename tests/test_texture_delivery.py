@@ -6,6 +6,7 @@ images (`texture_templates.py`); the Khronos validator checks both forms of the 
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -21,7 +22,8 @@ import pytest
 from configurator_addon.engine.glb import split_glb
 from configurator_addon.engine.glb_textures import embed, embedded_textures, externalize
 from configurator_addon.server import keys
-from configurator_addon.services.retention import RetentionSweep
+from configurator_addon.services.retention import MIN_BLOB_GRACE_HOURS, RetentionSweep
+from configurator_addon.storage.textures import RECENT_WRITE_SECONDS
 from fixtures_api import new_client, run_queued_jobs, tenant, upload_product
 from gltf_validation import NODE_DIR, validate_glb
 from processes import ROOT, last_json_line, run, run_python
@@ -209,6 +211,70 @@ async def test_retention_keeps_textures_a_kept_glb_uses_and_collects_the_rest(ap
     os.utime(store.local_file_path(walnut), (old, old))
     await store.put(f"{client}/glb/{'0' * 64}.glb", b"not a GLB", "model/gltf-binary")
     assert (await sweep.run()).textures == 0 and await store.exists(walnut)
+
+
+async def _oak_written_two_hours_ago(api, worker, textured_template):
+    """A product whose first GLB (oak) has been stored, its texture made to look written two
+    hours ago (to tell a write since): (the store, the product, the texture's path, that time)."""
+    store = api.server.app[keys.RESOURCES].store
+    product = await upload_product(api, textured_template, name="Textured panel")
+    first = await generate(api, worker, product, {"width": 0.6, "finish": "Oak"})
+    oak = _texture_of(first["result_url"], (await fetch(api, first["result_url"]))[1])
+    old = time.time() - 2 * 3600
+    os.utime(store.local_file_path(oak), (old, old))
+    return store, product, oak, old
+
+
+def _texture_of(result_url: str, glb: bytes) -> str:
+    client = result_url.split("/blobs/")[1].split("/")[0]
+    return f"{client}/textures/{images_of(glb)[0]['uri'].split('/')[-1].split('?')[0]}"
+
+
+async def test_a_texture_the_worker_wrote_lately_is_not_written_again(api, worker, textured_template):
+    store, product, oak, old = await _oak_written_two_hours_ago(api, worker, textured_template)
+
+    # The next GLB with the same texture, within the window: the texture is not written.
+    second = await generate(api, worker, product, {"width": 1.1, "finish": "Oak"})
+    assert os.path.getmtime(store.local_file_path(oak)) == pytest.approx(old)
+    assert _texture_of(second["result_url"], (await fetch(api, second["result_url"]))[1]) == oak
+
+    # Once the window has passed, it is written again with the next GLB that uses it.
+    worker.recent_textures.clock = lambda: time.monotonic() + worker.recent_textures.window
+    await generate(api, worker, product, {"width": 0.9, "finish": "Oak"})
+    assert os.path.getmtime(store.local_file_path(oak)) > old + 3600
+
+
+class _SlowGlbWrites:
+    """The worker's store, with each GLB write taking longer than the recent-writes window
+    (what a long storage outage between the textures and the GLB does)."""
+
+    def __init__(self, store, recent):
+        self._store, self._recent, self._offset = store, recent, 0.0
+        recent.clock = lambda: time.monotonic() + self._offset
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    async def put(self, path, data, content_type):
+        if path.endswith(".glb"):
+            self._offset += self._recent.window
+        return await self._store.put(path, data, content_type)
+
+
+async def test_a_glb_stored_long_after_its_textures_writes_them_again(api, worker, textured_template):
+    store, product, oak, old = await _oak_written_two_hours_ago(api, worker, textured_template)
+    worker.store = _SlowGlbWrites(worker.store, worker.recent_textures)
+    await generate(api, worker, product, {"width": 1.1, "finish": "Oak"})
+    assert os.path.getmtime(store.local_file_path(oak)) > old + 3600
+
+
+def test_no_host_sweeps_with_a_grace_shorter_than_the_recent_writes_window(api):
+    app = api.server.app
+    settings, store = app[keys.SETTINGS], app[keys.RESOURCES].store
+    with pytest.raises(ValueError, match="BLOB_GRACE_HOURS"):
+        RetentionSweep.from_settings(dataclasses.replace(settings, blob_grace_hours=0.1), store)
+    sweep = RetentionSweep.from_settings(dataclasses.replace(settings, blob_grace_hours=MIN_BLOB_GRACE_HOURS), store)
+    assert sweep.grace.total_seconds() > RECENT_WRITE_SECONDS
 
 
 def test_splitting_and_embedding_again_round_trips(engine, textured_template):

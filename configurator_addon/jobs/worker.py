@@ -22,7 +22,7 @@ from ..errors import ConfiguratorError, GenerationError, JobCancelled
 from ..files import write_atomically
 from ..observability import metrics, tracing
 from ..storage import RESULT_CONTENT_TYPES, glb_blob_path
-from ..storage.textures import store_textures
+from ..storage.textures import RecentTextureWrites, store_textures
 from .queue import QUEUED_CHANNEL, JobQueue, Lease
 from .retrying import through_storage_outage, until_it_lands
 from .template_files import TemplateFiles
@@ -52,6 +52,7 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.status_file = status_file
         self.templates = TemplateFiles(store, templates_dir(settings))
+        self.recent_textures = RecentTextureWrites()  # not written again with every GLB (storage/textures.py)
         self._wake = asyncio.Event()
 
     # -- the loop ------------------------------------------------------------------------
@@ -124,13 +125,17 @@ class Worker:
             started = time.perf_counter()
             blob_path = glb_blob_path(str(row["client_id"]), row["cache_key"], file_format)
             content_type = RESULT_CONTENT_TYPES[file_format]
-            stored = result.glb
+            stored, textured_at = result.glb, self.recent_textures.clock()
             if file_format == "glb":  # its images become shared texture blobs (a USDZ keeps its own)
                 stored, _ = await through_storage_outage(
-                    lambda: store_textures(self.store, row["client_id"], result.glb),
+                    lambda: store_textures(self.store, row["client_id"], result.glb, self.recent_textures),
                     stop_requested=stop_requested.is_set)
             await through_storage_outage(lambda: self.store.put(blob_path, stored, content_type),
                                          stop_requested=stop_requested.is_set)
+            if stored is not result.glb and self.recent_textures.clock() - textured_at >= self.recent_textures.window:
+                # Stored long after its textures were last written (an outage): write them again.
+                await through_storage_outage(lambda: store_textures(self.store, row["client_id"], result.glb),
+                                             stop_requested=stop_requested.is_set)
             url = await self.store.url(blob_path, self.settings.public_base_url)
             timings = {**result.timings, "upload_ms": round((time.perf_counter() - started) * 1000, 3)}
             completed = await until_it_lands(lambda: self.queue.complete(

@@ -17,8 +17,9 @@ What is deleted, in this order (R = `JOB_RETENTION_DAYS`, G = `BLOB_GRACE_HOURS`
 2b. **Textures** (`{client}/textures/{sha256}.{ext}`, `storage/textures.py`) last written
    more than G ago that no GLB left in the store refers to (the URIs in its JSON chunk,
    read without its geometry; only the GLB's own client's folder counts). A worker writes
-   every texture again with each GLB that uses it, just before the GLB: so a texture a GLB
-   is being stored with is either too recent to be a candidate or rewritten since it was
+   every texture again with each GLB that uses it, just before the GLB, unless it wrote it
+   within the last ten minutes: so a texture a GLB is being stored with is either too recent
+   to be a candidate (G is at least `MIN_BLOB_GRACE_HOURS`) or rewritten since it was
    listed, and the conditional delete leaves it.
 3. **Cached results** (`results` rows) created more than R ago that no job and no product
    preview of the same client refers to. Every use of a result leaves a job: a cache hit is
@@ -83,6 +84,9 @@ TEMPLATE_BATCH_SIZE = 50  # versions per transaction; their blobs are deleted in
 # A rate bucket untouched this long is full again: deleting it changes no limit.
 IDLE_BUCKET_SECONDS = 86400.0
 LOCK_TIMEOUT = "5s"
+# The least grace a host may sweep with: far above the window within which a worker does not
+# write a texture again (storage/textures.py, RECENT_WRITE_SECONDS) plus a job's upload.
+MIN_BLOB_GRACE_HOURS = 1.0
 STATEMENT_TIMEOUT = "5min"
 
 _GLB_PATH = re.compile(r"(?P<client>[A-Za-z0-9._-]+)/glb/(?P<key>[A-Za-z0-9._-]+)\.(?:"
@@ -119,6 +123,10 @@ class RetentionSweep:
 
     @classmethod
     def from_settings(cls, settings: Settings, store: BlobStore) -> RetentionSweep:
+        """The sweep a host runs; refuses a grace under `MIN_BLOB_GRACE_HOURS`."""
+        if settings.blob_grace_hours < MIN_BLOB_GRACE_HOURS:
+            raise ValueError(f"BLOB_GRACE_HOURS is {settings.blob_grace_hours:g}: it must be at least "
+                             f"{MIN_BLOB_GRACE_HOURS:g} (workers skip writing textures they wrote lately)")
         return cls(settings.database_url, store, job_retention_days=settings.job_retention_days,
                    blob_grace_hours=settings.blob_grace_hours)
 
