@@ -17,7 +17,9 @@ from configurator_addon.errors import StorageError
 from configurator_addon.jobs.queue import JobQueue
 from configurator_addon.server.app import create_app
 from configurator_addon.services.retention import ADVISORY_LOCK_KEY, RetentionSweep, sweep_periodically
+from configurator_addon.services.template_bakes import TemplateBakes
 from configurator_addon.storage import LocalBlobStore, glb_blob_path, template_blob_path
+from configurator_addon.storage.bakes import bake_blob_path, bake_record_path
 from fixtures_api import api_settings
 
 SCHEMA = {"type": "object", "properties": {}}
@@ -516,3 +518,76 @@ async def test_only_processes_serving_the_api_sweep(pool, database, tmp_path, wo
 def test_a_negative_retention_period_is_refused(store):
     with pytest.raises(ValueError):
         RetentionSweep("postgresql://unused", store, job_retention_days=-1, blob_grace_hours=24)
+
+
+# --- template bakes (step 5) ---------------------------------------------------------------------
+
+
+async def put_bake(store, client_id, version: str, hours_ago: float = OLD) -> set[str]:
+    """A version's bake as a publish stores it: the baked template, then its record."""
+    await put_blob(store, bake_blob_path(client_id, version), hours_ago=hours_ago)
+    await put_blob(store, bake_record_path(client_id, version), hours_ago=hours_ago,
+                   data=b'{"sha256": null, "baked": [], "bake_ms": 1.0}')
+    return {bake_blob_path(client_id, version), bake_record_path(client_id, version)}
+
+
+async def test_bakes_no_product_of_their_client_has_are_collected(pool, database, store, world):
+    a, b, *_ = world
+    await add_product(pool, a, [1], templates=["in-use"])
+    kept = await put_bake(store, a, "in-use")
+    unused = await put_bake(store, a, "unused")
+    # Client b's version of the same name keeps nothing of a's: references stay in their client.
+    await add_product(pool, b, [1], templates=["b-only"])
+    theirs_elsewhere = await put_bake(store, a, "b-only")
+    young = await put_bake(store, a, "young", hours_ago=1)
+    orphan = await put_blob(store, bake_blob_path(a, "cut-short"))  # a bake without its record
+
+    report = await sweep(database, store).run()
+
+    assert report.bakes == 3
+    left = await blob_paths(store)
+    assert kept <= left and young <= left
+    assert not (unused | theirs_elsewhere | {orphan}) & left
+
+
+async def test_a_version_deleted_by_the_sweep_frees_its_bake_in_the_same_sweep(pool, database, store, world):
+    a, *_ = world
+    product, _ = await add_product(pool, a, [90, 60, 45], store=store, templates=["r1", "r2", "r3"])
+    retired, current = await put_bake(store, a, "r1"), await put_bake(store, a, "r3")
+
+    report = await sweep(database, store).run()
+
+    assert await versions(pool, product) == [3]
+    assert report.bakes == 1  # r1's and r2's rows went, and r1's bake (r2 had none) with them
+    left = await blob_paths(store)
+    assert current <= left and not retired & left
+
+
+async def insert_version_row(conn, product_id, version: str) -> None:
+    await conn.execute(
+        "INSERT INTO product_versions (product_id, schema_version, template_blob_path, template_version, "
+        "config_schema) VALUES ($1, 99, 'x/templates/y/z.blend', $2, $3)", product_id, version, SCHEMA)
+
+
+async def test_a_publish_reusing_a_bake_keeps_it_from_a_sweep_running_meanwhile(pool, database, store, world):
+    a, _, product, _ = world
+    reused = await put_bake(store, a, "reused")  # old, and no product has it yet
+    bakes = TemplateBakes(store, inspector=None)
+    async with pool.acquire() as conn:
+        async with conn.transaction():  # the publish's: holds the bake until its row commits
+            assert await bakes.hold(conn, a, "reused", recorded=True)
+            report = await sweep(database, store).run()
+            assert report.bakes == 0 and reused <= await blob_paths(store)
+            await insert_version_row(conn, product, "reused")
+    assert (await sweep(database, store).run()).bakes == 0  # now in use
+    assert reused <= await blob_paths(store)
+
+
+async def test_a_publish_after_the_sweep_collected_its_bake_is_told_to_bake_again(pool, database, store, world):
+    a, *_ = world
+    await put_bake(store, a, "collected")
+    bakes = TemplateBakes(store, inspector=None)
+    assert (await sweep(database, store).run()).bakes == 1
+    async with pool.acquire() as conn, conn.transaction():
+        assert await bakes.hold(conn, a, "collected", recorded=True) is False
+        assert await bakes.hold(conn, a, "never-baked", recorded=False)  # nothing to rely on

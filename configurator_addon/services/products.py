@@ -67,11 +67,10 @@ class ProductService:
         (audited as product.created, by `actor`); its thumbnails are rendered in the background
         unless `render_thumbnails` is False (then `catch_up_thumbnails` renders them)."""
         version = template_version(template)
-        inspection = await self.bakes.inspect(client_id, version, template)  # and bakes it, once per version
-        preview_key = default_cache_key(version, inspection["schema"])
         product_id = product_id or uuid.uuid4()
         path = template_blob_path(client_id, product_id, version)
-        async with self.pool.acquire() as conn, conn.transaction():
+
+        async def insert(conn, inspection: dict, preview_key: str):
             try:
                 row = await conn.fetchrow(SQL.insert_product, client_id, product_id, name, description, path,
                                           version, inspection["schema"], inspection["parameters"], preview_key)
@@ -80,8 +79,9 @@ class ProductService:
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
             await _audit(conn, "product.created", row, actor, ip)
-            # Stored inside the transaction: a refused row stores no blob, a failed store no row.
-            await self.store.put(path, template, "application/x-blender")
+            return row
+
+        row = await self._publish(client_id, version, template, path, insert)
         if render_thumbnails:
             self._render_later(client_id, product_id, version, template)
         return row
@@ -94,19 +94,36 @@ class ProductService:
         version = template_version(template)
         if version == current["template_version"]:
             raise ConflictError("this template is already the product's current version")
-        inspection = await self.bakes.inspect(client_id, version, template)  # and bakes it, once per version
-        preview_key = default_cache_key(version, inspection["schema"])
         path = template_blob_path(client_id, product_id, version)
-        async with self.pool.acquire() as conn, conn.transaction():
+
+        async def update(conn, inspection: dict, preview_key: str):
             row = found(await conn.fetchrow(SQL.update_product_template, client_id, product_id, path, version,
                                             inspection["schema"], inspection["parameters"], preview_key),
                         f"no product {product_id}")
             await conn.execute(SQL.insert_product_version, product_id, row["schema_version"], path, version,
                                inspection["schema"], inspection["parameters"], preview_key)
             await _audit(conn, "template.replaced", row, actor, ip)
-            await self.store.put(path, template, "application/x-blender")
+            return row
+
+        row = await self._publish(client_id, version, template, path, update)
         self._render_later(client_id, product_id, version, template)
         return row
+
+    async def _publish(self, client_id, version: str, template: bytes, path: str, store_rows):
+        """Inspect the upload (422 on contract errors) and bake it once per version, then
+        `store_rows(conn, inspection, preview_key)` and store the template at `path` in one
+        transaction, which holds the version's bake against the retention sweep; the row.
+        A bake the sweep collected since the inspection reused it is made again."""
+        while True:
+            inspection, recorded = await self.bakes.inspect(client_id, version, template)
+            preview_key = default_cache_key(version, inspection["schema"])
+            async with self.pool.acquire() as conn, conn.transaction():
+                if not await self.bakes.hold(conn, client_id, version, recorded):
+                    continue  # collected meanwhile (template_bakes.py): bake again
+                row = await store_rows(conn, inspection, preview_key)
+                # Stored inside the transaction: a refused row stores no blob, a failed store no row.
+                await self.store.put(path, template, "application/x-blender")
+                return row
 
     async def find_by_name(self, client_id, name: str):
         return await self.pool.fetchrow(SQL.find_product_by_name, client_id, name)

@@ -39,6 +39,15 @@ What is deleted, in this order (R = `JOB_RETENTION_DAYS`, G = `BLOB_GRACE_HOURS`
    failed blob delete leaves the rows for the next sweep (never a row without a reason to
    be deleted, and never a blob without a row that a later sweep could find). Only blobs
    inside the product's own template folder are ever deleted.
+5. **Template bakes** (`{client}/bakes/{version}.json` and `.blend`, `storage/bakes.py`)
+   whose blobs were all last written more than G ago, of a version that no product of the
+   same client has (no `product_versions` row, not the current template): after step 4, so a
+   version deleted there frees its bake in the same sweep. Each is checked and deleted while
+   the sweep holds its bake lock exclusively (skipped if a publish holds it: the next sweep
+   sees it), the record first, so an interrupted delete leaves at most a `.blend` without a
+   record, which a publish bakes again over and a later sweep collects. A publish holds the
+   same lock, shared, in the transaction that stores its version row, and checks there that
+   a record it reused is still there (`services/template_bakes.py`). Counted by version.
 
 Nothing is matched across tenants: a reference by cache key counts only within the blob's
 or row's client, and a full blob path names its client. Deletions run in batches of
@@ -72,6 +81,8 @@ from ..settings import Settings
 from ..storage import BlobStore
 from ..storage.blob_store import RESULT_CONTENT_TYPES, BlobInfo, is_texture_blob
 from ..storage.textures import referenced_textures
+from .template_bakes import BAKE_LOCK_NAMESPACE, bake_lock_key
+from .template_bakes import SQL as BAKE_SQL
 
 SQL = load_queries(os.path.join(os.path.dirname(__file__), "retention.sql"))
 log = logging.getLogger("configurator.retention")
@@ -89,6 +100,7 @@ LOCK_TIMEOUT = "5s"
 MIN_BLOB_GRACE_HOURS = 1.0
 STATEMENT_TIMEOUT = "5min"
 
+_BAKE_PATH = re.compile(r"(?P<client>[A-Za-z0-9._-]+)/bakes/(?P<version>[A-Za-z0-9_-]+)\.(?:json|blend)")
 _GLB_PATH = re.compile(r"(?P<client>[A-Za-z0-9._-]+)/glb/(?P<key>[A-Za-z0-9._-]+)\.(?:"
                        + "|".join(RESULT_CONTENT_TYPES) + ")")
 
@@ -103,6 +115,7 @@ class SweepReport:
     results: int = 0
     template_versions: int = 0
     template_blobs: int = 0
+    bakes: int = 0  # versions whose bake was deleted
     rate_buckets: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -118,6 +131,7 @@ class RetentionSweep:
         self.store = store
         self.retention_seconds = job_retention_days * 86400.0
         self.grace = timedelta(hours=blob_grace_hours)
+
         self.batch_size = batch_size
         self.template_batch_size = template_batch_size
 
@@ -146,9 +160,13 @@ class RetentionSweep:
                     log.info("retention sweep skipped: another one is running")
                     return None
                 report.jobs = await self._delete_jobs(conn)
-                report.glbs, report.textures = await self._collect_glbs_and_textures(conn)
+                # Blobs written after this moment are never candidates, however long the sweep runs.
+                written_before = datetime.now(UTC) - self.grace
+                bakes: dict[tuple[uuid.UUID, str], list[BlobInfo]] = {}
+                report.glbs, report.textures = await self._collect_glbs_and_textures(conn, written_before, bakes)
                 report.results = await self._delete_results(conn)
                 await self._delete_template_versions(conn, report)
+                report.bakes = await self._delete_unused_bakes(conn, written_before, bakes)
                 report.rate_buckets = len(await conn.fetch(SQL.delete_idle_rate_buckets, IDLE_BUCKET_SECONDS))
             finally:
                 await _close(conn)  # ends the session, and with it the lock
@@ -176,16 +194,21 @@ class RetentionSweep:
             if len(rows) < self.batch_size:  # done, or the rest is locked: next sweep
                 return deleted
 
-    async def _collect_glbs_and_textures(self, conn) -> tuple[int, int]:
+    async def _collect_glbs_and_textures(self, conn, written_before: datetime, bakes: dict) -> tuple[int, int]:
         """Steps 2 and 2b from one listing of the store: unreferenced GLBs, then the textures
-        no GLB left refers to. How many of each were deleted."""
-        # Blobs written after this moment are never candidates, however long the listing runs.
-        written_before = datetime.now(UTC) - self.grace
+        no GLB left refers to. How many of each were deleted. Fills `bakes` with every bake
+        blob listed, by (client, version), for step 5."""
         deleted_glbs: set[str] = set()
         glbs: list[str] = []  # every GLB listed: what may keep a texture
         textures: list[BlobInfo] = []  # texture candidates
         batch: list[tuple[BlobInfo, uuid.UUID | None, str]] = []
         async for info in self.store.list_blobs(""):
+            bake = _BAKE_PATH.fullmatch(info.path)
+            if bake is not None:
+                client = _client_id(bake["client"])
+                if client is not None:
+                    bakes.setdefault((client, bake["version"]), []).append(info)
+                continue
             if is_texture_blob(info.path):
                 if info.last_modified < written_before:
                     textures.append(info)
@@ -254,6 +277,33 @@ class RetentionSweep:
                     info.path, if_unmodified_since=info.last_modified):
                 deleted.add(info.path)
         return deleted
+
+    async def _delete_unused_bakes(self, conn, written_before: datetime,
+                                   bakes: dict[tuple[uuid.UUID, str], list[BlobInfo]]) -> int:
+        """Step 5: the bakes, all of whose blobs are old, of versions no product of their
+        client has, each under its bake lock (module docstring); how many were deleted."""
+        deleted = 0
+        for (client, version), blobs in bakes.items():
+            if any(info.last_modified >= written_before for info in blobs):
+                continue
+            key = bake_lock_key(client, version)
+            if not await conn.fetchval(BAKE_SQL.try_hold, BAKE_LOCK_NAMESPACE, key):
+                continue  # a publish holds it
+            try:
+                if await conn.fetchval(BAKE_SQL.bake_in_use, client, version):
+                    continue
+                deleted += await self._delete_bake(blobs)
+            finally:
+                await conn.fetchval(BAKE_SQL.release, BAKE_LOCK_NAMESPACE, key)
+        return deleted
+
+    async def _delete_bake(self, blobs: list[BlobInfo]) -> bool:
+        """The record first; nothing more once a blob was written again since it was listed
+        (a publish baking it anew, outside the lock: what it writes stays)."""
+        for info in sorted(blobs, key=lambda info: not info.path.endswith(".json")):
+            if not await self.store.delete(info.path, if_unmodified_since=info.last_modified):
+                return False
+        return True
 
     async def _delete_template_versions(self, conn, report: SweepReport) -> None:
         while True:

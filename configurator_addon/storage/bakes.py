@@ -6,7 +6,8 @@ the same bytes in two products share one bake:
     {client_id}/bakes/{template_version}.json    {"sha256" of the baked bytes or null, "baked", "bake_ms"}
 
 The record is written last: a bake cut short leaves none and is made again. Publishing makes
-them (services/template_bakes.py); workers and thumbnail renders read them.
+them (services/template_bakes.py); workers and thumbnail renders read them; the retention
+sweep deletes those no version of the client's products uses (services/retention.py, step 5).
 """
 from __future__ import annotations
 
