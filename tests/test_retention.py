@@ -4,6 +4,8 @@ is kept is checked. Each test names the rule it guards."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import os
 import time
@@ -13,11 +15,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from configurator_addon.engine.result_keys import template_version
 from configurator_addon.errors import StorageError
 from configurator_addon.jobs.queue import JobQueue
 from configurator_addon.server.app import create_app
+from configurator_addon.services.products import ProductService
 from configurator_addon.services.retention import ADVISORY_LOCK_KEY, RetentionSweep, sweep_periodically
-from configurator_addon.services.template_bakes import TemplateBakes
 from configurator_addon.storage import LocalBlobStore, glb_blob_path, template_blob_path
 from configurator_addon.storage.bakes import bake_blob_path, bake_record_path
 from fixtures_api import api_settings
@@ -523,11 +526,11 @@ def test_a_negative_retention_period_is_refused(store):
 # --- template bakes (step 5) ---------------------------------------------------------------------
 
 
-async def put_bake(store, client_id, version: str, hours_ago: float = OLD) -> set[str]:
+async def put_bake(store, client_id, version: str, hours_ago: float = OLD, data: bytes = b"x") -> set[str]:
     """A version's bake as a publish stores it: the baked template, then its record."""
-    await put_blob(store, bake_blob_path(client_id, version), hours_ago=hours_ago)
-    await put_blob(store, bake_record_path(client_id, version), hours_ago=hours_ago,
-                   data=b'{"sha256": null, "baked": [], "bake_ms": 1.0}')
+    await put_blob(store, bake_blob_path(client_id, version), hours_ago=hours_ago, data=data)
+    record = {"sha256": hashlib.sha256(data).hexdigest(), "baked": [], "bake_ms": 1.0}
+    await put_blob(store, bake_record_path(client_id, version), hours_ago=hours_ago, data=json.dumps(record).encode())
     return {bake_blob_path(client_id, version), bake_record_path(client_id, version)}
 
 
@@ -541,12 +544,16 @@ async def test_bakes_no_product_of_their_client_has_are_collected(pool, database
     theirs_elsewhere = await put_bake(store, a, "b-only")
     young = await put_bake(store, a, "young", hours_ago=1)
     orphan = await put_blob(store, bake_blob_path(a, "cut-short"))  # a bake without its record
+    # Only {client id}/bakes/{version}.json|.blend is a bake: nothing else is ever a candidate.
+    not_bakes = {await put_blob(store, path) for path in (
+        "not-a-client/bakes/stray.json", f"{str(a).upper()}/bakes/stray.blend", f"{a}/bakes/deeper/stray.json",
+        f"{a}/bakes/stray.txt", f"elsewhere/{a}/bakes/stray.blend")}
 
     report = await sweep(database, store).run()
 
     assert report.bakes == 3
     left = await blob_paths(store)
-    assert kept <= left and young <= left
+    assert kept <= left and young <= left and not_bakes <= left
     assert not (unused | theirs_elsewhere | {orphan}) & left
 
 
@@ -563,31 +570,98 @@ async def test_a_version_deleted_by_the_sweep_frees_its_bake_in_the_same_sweep(p
     assert current <= left and not retired & left
 
 
-async def insert_version_row(conn, product_id, version: str) -> None:
-    await conn.execute(
-        "INSERT INTO product_versions (product_id, schema_version, template_blob_path, template_version, "
-        "config_schema) VALUES ($1, 99, 'x/templates/y/z.blend', $2, $3)", product_id, version, SCHEMA)
+class Inspector:
+    """Inspects as `TemplateInspector` does (one child answers, baking on request), for a
+    template without parameters. `reusing` (an inspection without a bake: a record was found)
+    is set, then the inspection waits for `resume`: the publish has read the record."""
+
+    bakes = True
+
+    def __init__(self, *, pause: bool):
+        self.reusing, self.resume = asyncio.Event(), asyncio.Event()
+        if not pause:
+            self.resume.set()
+
+    async def inspect(self, template: bytes, bake: bool = False) -> dict:
+        inspection = {"schema": SCHEMA, "parameters": []}
+        if bake:
+            return {**inspection, "bake": {"template": b"baked", "baked": [], "bake_ms": 1.0}}
+        self.reusing.set()
+        await self.resume.wait()
+        return inspection
 
 
-async def test_a_publish_reusing_a_bake_keeps_it_from_a_sweep_running_meanwhile(pool, database, store, world):
-    a, _, product, _ = world
-    reused = await put_bake(store, a, "reused")  # old, and no product has it yet
-    bakes = TemplateBakes(store, inspector=None)
-    async with pool.acquire() as conn:
-        async with conn.transaction():  # the publish's: holds the bake until its row commits
-            assert await bakes.hold(conn, a, "reused", recorded=True)
-            report = await sweep(database, store).run()
-            assert report.bakes == 0 and reused <= await blob_paths(store)
-            await insert_version_row(conn, product, "reused")
-    assert (await sweep(database, store).run()).bakes == 0  # now in use
-    assert reused <= await blob_paths(store)
+class TemplateStoreWaits(LocalBlobStore):
+    """The store a publish writes its template to inside the transaction of its rows:
+    `storing` is set, then the write waits for `resume` (the row is in, not committed)."""
+
+    def __init__(self, root: str):
+        super().__init__(root)
+        self.storing, self.resume = asyncio.Event(), asyncio.Event()
+
+    async def put(self, path: str, data: bytes, content_type: str) -> None:
+        if "/templates/" in path:
+            self.storing.set()
+            await self.resume.wait()
+        await super().put(path, data, content_type)
 
 
-async def test_a_publish_after_the_sweep_collected_its_bake_is_told_to_bake_again(pool, database, store, world):
+async def publish_while_sweeping(database, store, publish, paused: asyncio.Event, resume: asyncio.Event):
+    """Start `publish`, run a sweep once it is `paused`, then let it finish; the sweep's report
+    and the publish's row."""
+    task = asyncio.create_task(publish)
+    await asyncio.wait_for(paused.wait(), 10)
+    try:
+        report = await sweep(database, store).run()
+    finally:
+        resume.set()
+    return report, await asyncio.wait_for(task, 10)
+
+
+async def assert_baked(store, client_id, version: str) -> None:
+    """The version's bake record is there, and names the baked template that is there too."""
+    record = json.loads(await store.get(bake_record_path(client_id, version)))
+    assert record["sha256"] == hashlib.sha256(await store.get(bake_blob_path(client_id, version))).hexdigest()
+
+
+async def test_a_publish_that_reused_a_bake_the_sweep_collected_meanwhile_bakes_it_again(pool, database, store,
+                                                                                          world):
+    # Paused between reading the record and the transaction of its row: the sweep may take the
+    # bake, and the publish, checking under the bake lock, finds it gone and bakes again.
     a, *_ = world
-    await put_bake(store, a, "collected")
-    bakes = TemplateBakes(store, inspector=None)
-    assert (await sweep(database, store).run()).bakes == 1
-    async with pool.acquire() as conn, conn.transaction():
-        assert await bakes.hold(conn, a, "collected", recorded=True) is False
-        assert await bakes.hold(conn, a, "never-baked", recorded=False)  # nothing to rely on
+    template = b"published twice"
+    await put_bake(store, a, template_version(template), data=b"the old bake")  # old, in no product
+    inspector = Inspector(pause=True)
+    products = ProductService(pool, store, inspector)
+
+    report, row = await publish_while_sweeping(
+        database, store, products.create(a, "Reuser", "", template, render_thumbnails=False),
+        inspector.reusing, inspector.resume)
+
+    assert report.bakes == 1 and products.bakes.bakes_run == 1
+    await assert_baked(store, a, row["template_version"])
+    assert await store.get(bake_blob_path(a, row["template_version"])) == b"baked"
+    assert (await sweep(database, store).run()).bakes == 0  # in use now (and young)
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["create", "replace_template"])
+async def test_a_publish_reusing_a_bake_keeps_it_from_a_sweep_running_before_its_row_commits(
+        pool, database, store, world, tmp_path, replace):
+    # Paused inside the transaction of its row (inserted, not committed): the sweep must not
+    # take the bake the row will rely on.
+    a, _, product, _ = world
+    template = b"published twice"
+    version = template_version(template)
+    reused = await put_bake(store, a, version, data=b"the old bake")  # old, in no product yet
+    waits = TemplateStoreWaits(str(tmp_path / "blobs"))
+    products = ProductService(pool, waits, Inspector(pause=False))
+    publish = (products.replace_template(a, product, template) if replace
+               else products.create(a, "Reuser", "", template, render_thumbnails=False))
+
+    report, row = await publish_while_sweeping(database, store, publish, waits.storing, waits.resume)
+
+    assert report.bakes == 0 and products.bakes.bakes_run == 0
+    assert row["template_version"] == version and reused <= await blob_paths(store)
+    await assert_baked(store, a, version)
+    assert (await sweep(database, store).run()).bakes == 0  # in use now
+    assert reused <= await blob_paths(store)
