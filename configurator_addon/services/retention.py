@@ -281,21 +281,27 @@ class RetentionSweep:
     async def _delete_unused_bakes(self, conn, written_before: datetime,
                                    bakes: dict[tuple[uuid.UUID, str], list[BlobInfo]]) -> int:
         """Step 5: the bakes, all of whose blobs are old, of versions no product of their
-        client has, each under its bake lock (module docstring); how many were deleted."""
+        client has, each found unused again under its bake lock (module docstring); how many
+        were deleted. One query picks the candidates, so a bake in use costs no lock."""
+        old = [key for key, blobs in bakes.items() if all(info.last_modified < written_before for info in blobs)]
         deleted = 0
-        for (client, version), blobs in bakes.items():
-            if any(info.last_modified >= written_before for info in blobs):
-                continue
+        for client, version in await self._unused_bakes(conn, old):
             key = bake_lock_key(client, version)
             if not await conn.fetchval(BAKE_SQL.try_hold, BAKE_LOCK_NAMESPACE, key):
                 continue  # a publish holds it
             try:
-                if await conn.fetchval(BAKE_SQL.bake_in_use, client, version):
-                    continue
-                deleted += await self._delete_bake(blobs)
+                if await self._unused_bakes(conn, [(client, version)]):  # still, now that it is locked
+                    deleted += await self._delete_bake(bakes[client, version])
             finally:
                 await conn.fetchval(BAKE_SQL.release, BAKE_LOCK_NAMESPACE, key)
         return deleted
+
+    @staticmethod
+    async def _unused_bakes(conn, keys: list[tuple[uuid.UUID, str]]) -> list[tuple[uuid.UUID, str]]:
+        if not keys:
+            return []
+        rows = await conn.fetch(BAKE_SQL.unused_bakes, [client for client, _ in keys], [v for _, v in keys])
+        return [(row["client_id"], row["version"]) for row in rows]
 
     async def _delete_bake(self, blobs: list[BlobInfo]) -> bool:
         """The record first; nothing more once a blob was written again since it was listed

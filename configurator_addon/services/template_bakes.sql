@@ -17,9 +17,11 @@ SELECT pg_try_advisory_lock($1, hashtext($2));
 -- name: release
 SELECT pg_advisory_unlock($1, hashtext($2));
 
--- name: bake_in_use
--- Whether a version of the client's products ($1) is the template version $2: then its bake
--- is kept. Only the same client's products count.
-SELECT EXISTS (SELECT 1 FROM product_versions v JOIN products p ON p.id = v.product_id
-               WHERE p.client_id = $1 AND v.template_version = $2)
-    OR EXISTS (SELECT 1 FROM products p WHERE p.client_id = $1 AND p.template_version = $2);
+-- name: unused_bakes
+-- Of the bakes named ($1 their clients, $2 their versions), those no product of the same
+-- client has as a version or as its current template. Only the same client's products count.
+SELECT g.client_id, g.version
+FROM unnest($1::uuid[], $2::text[]) AS g(client_id, version)
+WHERE NOT EXISTS (SELECT 1 FROM product_versions v JOIN products p ON p.id = v.product_id
+                  WHERE p.client_id = g.client_id AND v.template_version = g.version)
+  AND NOT EXISTS (SELECT 1 FROM products p WHERE p.client_id = g.client_id AND p.template_version = g.version);
